@@ -1,0 +1,33 @@
+"""File-based routing for Python, the Next.js App Router way, on Starlette and uvicorn.
+
+The names below are imported lazily, so the pure core (`framework.segments`, `.scan`,
+`.manifest`, `.matcher`, `.paths`) can be used without importing Starlette.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+__all__ = ["create_app", "Problem", "RouteContext", "RouteTreeError"]
+
+if TYPE_CHECKING:
+    from .app import create_app
+    from .errors import Problem, RouteTreeError
+    from .routing import RouteContext
+
+
+def __getattr__(name: str) -> Any:
+    if name == "create_app":
+        from .app import create_app
+
+        return create_app
+    if name == "RouteContext":
+        from .routing import RouteContext
+
+        return RouteContext
+    if name in ("Problem", "RouteTreeError"):
+        from . import errors
+
+        return getattr(errors, name)
+    raise AttributeError(f"module 'framework' has no attribute {name!r}")

@@ -1,0 +1,50 @@
+"""`create_app()`: the project under `root` as a Starlette application."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+
+from .routing import FileRouter, RouteTable, build_table
+
+log = logging.getLogger("framework")
+
+
+def project_root(root: str | os.PathLike[str]) -> Path:
+    """Resolve the root and put it first on `sys.path`, so routes can `from lib.controllers import ...`."""
+    path = Path(root).resolve()
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+    return path
+
+
+def create_app(root: str | os.PathLike[str] = ".", *, dev: bool = False, **starlette_options: Any) -> Starlette:
+    """Build the application for the project at `root`.
+
+    Raises `RouteTreeError` (naming every file involved) when the tree cannot be served.
+    `starlette_options` go to `Starlette(...)`: `middleware`, `exception_handlers`, `lifespan`, `routes`.
+    With `dev=True`, handler exceptions show the dev error page; `framework dev` adds hot reload.
+    """
+    path = project_root(root)
+    table = build_table(path)
+    for warning in table.warnings:
+        log.warning(warning)
+    return _application(path, table, dev=dev, **starlette_options)
+
+
+def _application(root: Path, table: RouteTable, *, dev: bool, **starlette_options: Any) -> Starlette:
+    app = Starlette(**starlette_options)
+    app.router = FileRouter(table, routes=app.router.routes, lifespan=app.router.lifespan_context)
+    app.state.framework_root = root
+    app.state.framework_dev = dev
+    return app
+
+
+def app_from_environment() -> Starlette:
+    """The factory uvicorn's worker processes call (`framework start --workers N`)."""
+    return create_app(os.environ.get("FRAMEWORK_ROOT", "."))

@@ -1,0 +1,164 @@
+"""Import each `route.py` by file path and read its method exports once, at load time.
+
+Folder names like `refresh-token` or `[id]` are not Python identifiers, so route modules are
+imported from their file, under a stable unique module name: their path relative to the root
+without `.py` (`app/api/users/[id]/route`). Stdlib only.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib.util
+import inspect
+import sys
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+from .errors import Problem
+from .manifest import Route
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+@dataclass(frozen=True, slots=True)
+class Handler:
+    """One exported method. `takes_context` is read from the signature once: `GET(request, context)`."""
+
+    method: str
+    func: Callable[..., object]
+    takes_context: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedRoute:
+    route: Route
+    handlers: Mapping[str, Handler]
+    warnings: tuple[str, ...] = ()
+
+
+def module_name(file: str) -> str:
+    """`app/api/users/[id]/route.py` -> `app/api/users/[id]/route`: unique per file, stable across runs."""
+    return file.removesuffix(".py")
+
+
+def import_file(root: Path, file: str) -> ModuleType:
+    """Import `root/file` afresh under `module_name(file)`; exceptions propagate unchanged."""
+    name = module_name(file)
+    spec = importlib.util.spec_from_file_location(name, root / file)
+    assert spec is not None and spec.loader is not None  # a .py path always has a source loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return module
+
+
+def load_route(root: Path, route: Route) -> LoadedRoute | Problem:
+    """Import one route module and collect its handlers, or the problem that stops it loading."""
+    try:
+        module = import_file(root, route.file)
+    except Exception as exc:  # any failure in user code at import time is reported, not raised
+        return import_problem(root, route.file, exc)
+    return read_handlers(route, module)
+
+
+def read_handlers(route: Route, module: ModuleType) -> LoadedRoute | Problem:
+    handlers: dict[str, Handler] = {}
+    warnings: list[str] = []
+    for name, value in vars(module).items():
+        if name in METHODS:
+            if not callable(value):
+                return Problem(
+                    "handler-not-callable",
+                    f"`{name}` is a {type(value).__name__}, not a function, so it cannot handle {name} requests.",
+                    f"Define `def {name}(request): ...` or rename the variable.",
+                    (route.file,),
+                    _line_of(module, name),
+                )
+            handlers[name] = Handler(name, value, _takes_context(value))
+        elif suggestion := misspelled_method(name, value, module.__name__):
+            warnings.append(
+                f"{route.file}:{_line_of(module, name) or 1}: `{name}` is not a handler: "
+                f"only uppercase method names count. Did you mean `{suggestion}`?"
+            )
+    if not handlers:
+        warnings.append(
+            f"{route.file}: exports no handler, so every method answers 405. "
+            f"Define one of {', '.join(METHODS)}, e.g. `def GET(request): ...`."
+        )
+    return LoadedRoute(route, handlers, tuple(warnings))
+
+
+def misspelled_method(name: str, value: object, module: str) -> str | None:
+    """`get`, `Post`, `DELTE` defined in the route module -> the method it was meant to be."""
+    if name.startswith("_") or not callable(value) or getattr(value, "__module__", None) != module:
+        return None
+    if name.upper() in METHODS:
+        return name.upper()
+    close = difflib.get_close_matches(name.upper(), METHODS, n=1, cutoff=0.8)
+    return close[0] if close else None
+
+
+def _takes_context(func: Callable[..., object]) -> bool:
+    try:
+        params = list(inspect.signature(func).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 2 or any(p.kind is p.VAR_POSITIONAL for p in params)
+
+
+def _line_of(module: ModuleType, name: str) -> int | None:
+    value = getattr(module, name, None)
+    code = getattr(value, "__code__", None)
+    if code is not None and code.co_filename == module.__file__:
+        return int(code.co_firstlineno)
+    try:
+        lines = Path(module.__file__ or "").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    for number, line in enumerate(lines, 1):
+        if line.startswith(name) and line[len(name):].lstrip().startswith(("=", ":")):
+            return number
+    return None
+
+
+def import_problem(root: Path, file: str, exc: BaseException) -> Problem:
+    """Name the file and line where the import failed: the route itself, or the project module it imports."""
+    where, line = file, None
+    if isinstance(exc, SyntaxError) and exc.filename:
+        where, line = _relative(root, exc.filename) or file, exc.lineno
+    else:
+        for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+            rel = _relative(root, frame.filename)
+            if rel is not None:
+                where, line = rel, frame.lineno
+                break
+    detail = f"{type(exc).__name__}: {exc}".rstrip(": ")
+    files = (where,) if where == file else (where, file)
+    via = "" if where == file else f" (imported by {file})"
+    return Problem(
+        "import-error",
+        f"cannot import the route{via}: {detail}.",
+        "Fix the error in that file; the route is served again once it imports.",
+        files,
+        line,
+    )
+
+
+def _relative(root: Path, filename: str) -> str | None:
+    """`filename` relative to the project root, or None for the standard library and installed packages."""
+    path = Path(filename)
+    try:
+        rel = path.resolve().relative_to(root)
+    except (ValueError, OSError):
+        return None
+    if any(part in ("site-packages", "dist-packages") or part.startswith(".") for part in rel.parts):
+        return None
+    return rel.as_posix()

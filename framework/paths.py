@@ -1,0 +1,63 @@
+"""Request paths to decoded segments: split on the raw `/` first, then percent-decode each piece once.
+
+| raw path                   | result                                   |
+|----------------------------|------------------------------------------|
+| `/api/users/a%2Fb`         | `("api", "users", "a/b")`                |
+| `/api/users/a%252Fb`       | `("api", "users", "a%2Fb")`              |
+| `/api/users/a+b`           | `("api", "users", "a+b")`                |
+| `/api/x/../hello`, `/api/%2e/hello` | `("api", "hello")`              |
+| `/api/hello/`, `/api//hello` | `Redirect("/api/hello")`               |
+| `/api/%ZZ`, `/api/%E2%9C`  | `BadPath` (answered 400)                 |
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import quote, unquote_to_bytes
+
+_BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
+# Characters kept as they are in a redirect's Location: RFC 3986 pchar plus `%` (already escaped input).
+_LOCATION_SAFE = "!$&'()*+,;=:@-._~%"
+
+
+class BadPath(ValueError):
+    """The path cannot be decoded: a malformed `%` escape or bytes that are not UTF-8."""
+
+
+@dataclass(frozen=True, slots=True)
+class Redirect:
+    """The path has empty segments (a trailing slash, `//`): send the client to `location` (relative)."""
+
+    location: str
+
+
+def split_path(raw: bytes) -> tuple[str, ...] | Redirect:
+    """Decode a raw request path (`scope["raw_path"]`, no query) into URL segments.
+
+    Dot segments are resolved and never climb above `/`; empty segments give a `Redirect`
+    to the same path without them. Raises `BadPath` for input that cannot be decoded.
+    """
+    if not raw.startswith(b"/"):
+        raise BadPath("the request path does not start with `/`")
+    if raw == b"/":
+        return ()
+    parts = raw[1:].split(b"/")
+    if b"" in parts:
+        return Redirect("/" + "/".join(quote(p, safe=_LOCATION_SAFE) for p in parts if p))
+    segments: list[str] = []
+    for part in parts:
+        if b"%" in part:
+            if _BAD_ESCAPE.search(part):
+                raise BadPath("the request path has a malformed percent-escape")
+            part = unquote_to_bytes(part)
+        try:
+            text = part.decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadPath("the request path is not valid UTF-8 once percent-decoded") from None
+        if text == "..":
+            if segments:
+                segments.pop()
+        elif text != ".":
+            segments.append(text)
+    return tuple(segments)
