@@ -1,0 +1,147 @@
+"""The scanner on real trees on disk, and the loader's import-time reports."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from framework.errors import RouteTreeError
+from framework.loader import load_route, misspelled_method
+from framework.manifest import build_manifest
+from framework.routing import build_table
+from framework.scan import scan
+from tests.helpers import REPO, write_tree
+
+HANDLER = "from starlette.responses import PlainTextResponse\ndef GET(request):\n    return PlainTextResponse('x')\n"
+
+
+def test_scan_skips_private_hidden_and_pycache(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "app/api/health/route.py": HANDLER,
+        "app/api/_lib/route.py": HANDLER,
+        "app/api/_lib/deeper/route.py": HANDLER,
+        "app/api/%5Fliteral/route.py": HANDLER,
+        "app/.hidden/route.py": HANDLER,
+        "app/__pycache__/route.py": HANDLER,
+        "app/api/helper.py": "x = 1\n",
+        "app/api/health/notes.txt": "not a route\n",
+    })
+    assert [rf.file for rf in scan(tmp_path)] == ["app/api/%5Fliteral/route.py", "app/api/health/route.py"]
+
+
+def test_scan_without_app_folder_is_empty(tmp_path: Path) -> None:
+    assert scan(tmp_path) == ()
+
+
+def test_scan_survives_a_symlink_loop(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"app/a/route.py": HANDLER})
+    os.symlink(tmp_path / "app", tmp_path / "app" / "a" / "loop")
+    files = [rf.file for rf in scan(tmp_path)]
+    assert files[0] == "app/a/route.py"
+    assert len(files) <= 2  # the loop is entered at most once
+
+
+def _load(tmp_path: Path, files: dict[str, str]):  # type: ignore[no-untyped-def]
+    write_tree(tmp_path, files)
+    (route,) = build_manifest(scan(tmp_path)).routes
+    return load_route(tmp_path, route)
+
+
+def test_syntax_error_names_file_and_line(tmp_path: Path) -> None:
+    problem = _load(tmp_path, {"app/x/route.py": "from starlette.responses import Response\n\ndef GET(request)\n    pass\n"})
+    assert problem.code == "import-error"
+    assert problem.files == ("app/x/route.py",) and problem.line == 3
+    assert "SyntaxError" in problem.message and str(problem).startswith("app/x/route.py:3:")
+
+
+def test_exception_at_module_level_names_file_and_line(tmp_path: Path) -> None:
+    problem = _load(tmp_path, {"app/x/route.py": "import os\n\nvalue = undefined_name\n"})
+    assert (problem.files, problem.line) == (("app/x/route.py",), 3)
+    assert "NameError" in problem.message and "undefined_name" in problem.message
+
+
+def test_failure_in_an_imported_project_module_names_both_files(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "helpers_broken.py": "def f():\n    pass\n\nraise RuntimeError('boom in helper')\n",
+        "app/x/route.py": "import helpers_broken\n",
+    })
+    sys.path.insert(0, str(tmp_path))
+    try:
+        problem = load_route(tmp_path, build_manifest(scan(tmp_path)).routes[0])
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("helpers_broken", None)
+    assert problem.files == ("helpers_broken.py", "app/x/route.py") and problem.line == 4
+    assert "imported by app/x/route.py" in problem.message and "boom in helper" in problem.message
+
+
+def test_missing_package_names_the_route_line(tmp_path: Path) -> None:
+    problem = _load(tmp_path, {"app/x/route.py": "\nimport not_a_real_package_xyz\n"})
+    assert (problem.files, problem.line) == (("app/x/route.py",), 2)
+    assert "ModuleNotFoundError" in problem.message
+
+
+def test_method_bound_to_a_non_callable_is_refused(tmp_path: Path) -> None:
+    problem = _load(tmp_path, {"app/x/route.py": "GET = 'hello'\n"})
+    assert problem.code == "handler-not-callable" and problem.line == 1
+    assert "`GET` is a str" in problem.message
+
+
+def test_import_errors_fail_the_whole_table_in_start_mode(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"app/ok/route.py": HANDLER, "app/bad/route.py": "1/0\n"})
+    with pytest.raises(RouteTreeError) as info:
+        build_table(tmp_path)
+    assert "app/bad/route.py:1" in str(info.value) and "ZeroDivisionError" in str(info.value)
+
+
+def test_misspelled_exports_warn_with_the_name_to_use(tmp_path: Path) -> None:
+    loaded = _load(tmp_path, {"app/x/route.py": (
+        "from starlette.responses import Response\n"
+        "def GET(request):\n    return Response()\n"
+        "def post(request):\n    return Response()\n"
+        "def Put(request):\n    return Response()\n"
+        "def DELTE(request):\n    return Response()\n"
+        "def helper(request):\n    return Response()\n"
+    )})
+    assert set(loaded.handlers) == {"GET"}
+    text = "\n".join(loaded.warnings)
+    assert "app/x/route.py:4: `post` is not a handler" in text and "Did you mean `POST`?" in text
+    assert "app/x/route.py:6: `Put`" in text and "`PUT`" in text
+    assert "app/x/route.py:8: `DELTE`" in text and "`DELETE`" in text
+    assert "helper" not in text
+
+
+def test_imported_lowercase_names_are_not_flagged() -> None:
+    from os.path import join as get  # a name defined elsewhere is not a misspelled handler
+
+    assert misspelled_method("get", get, "app/x/route") is None
+
+
+def test_context_parameter_is_read_from_the_signature(tmp_path: Path) -> None:
+    loaded = _load(tmp_path, {"app/[id]/route.py": (
+        "def GET(request, context): ...\n"
+        "async def POST(request): ...\n"
+        "def PUT(request, *args): ...\n"
+    )})
+    assert {m: h.takes_context for m, h in loaded.handlers.items()} == {"GET": True, "POST": False, "PUT": True}
+
+
+def test_a_route_with_no_handler_warns(tmp_path: Path) -> None:
+    loaded = _load(tmp_path, {"app/x/route.py": "x = 1\n"})
+    assert loaded.handlers == {} and "exports no handler" in loaded.warnings[0]
+
+
+def test_core_imports_only_the_standard_library() -> None:
+    code = (
+        "import sys\n"
+        "import framework.segments, framework.scan, framework.manifest, framework.matcher, framework.paths, "
+        "framework.loader, framework.errors, framework.urls, framework.controllers\n"
+        "third = sorted(m for m in sys.modules if m.split('.')[0] in {'starlette', 'uvicorn', 'watchfiles', 'anyio'})\n"
+        "print(third)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    assert out.stdout.strip() == "[]"
