@@ -64,7 +64,7 @@ class Matcher(Generic[T]):
         if found is None:
             return None
         # Params are recorded on the way back out, deepest first; give them in path order.
-        return found, dict(reversed(params.items()))
+        return found, (dict(reversed(params.items())) if len(params) > 1 else params)
 
     def _walk(self, node: _Node[T], segments: tuple[str, ...], i: int, params: Params) -> T | None:
         if i == len(segments):

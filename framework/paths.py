@@ -42,6 +42,11 @@ def split_path(raw: bytes) -> tuple[str, ...] | Redirect:
         raise BadPath("the request path does not start with `/`")
     if raw == b"/":
         return ()
+    if b"%" not in raw and b"/." not in raw and b"//" not in raw and not raw.endswith(b"/"):
+        try:  # the common case: nothing to decode, resolve or redirect
+            return tuple(raw[1:].decode("utf-8").split("/"))
+        except UnicodeDecodeError:
+            raise BadPath("the request path is not valid UTF-8") from None
     parts = raw[1:].split(b"/")
     if b"" in parts:
         return Redirect("/" + "/".join(quote(p, safe=_LOCATION_SAFE) for p in parts if p))
