@@ -20,6 +20,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Router, request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from . import headers as request_context
 from .errors import Problem, RouteTreeError
 from .loader import Handler, LoadedRoute, load_route
 from .manifest import Manifest, Route, build_manifest
@@ -71,7 +72,11 @@ def _is_async(func: object) -> bool:
 
 
 def handler_endpoint(handler: Handler, file: str) -> Callable[[Request], Any]:
-    """Wrap a user handler: thread pool for sync ones, `context` when it takes one, a checked result."""
+    """Wrap a user handler: thread pool for sync ones, `context` when it takes one, a checked result.
+
+    The request context for `cookies()` / `headers()` is set around the call (one ContextVar set and
+    reset); cookie changes queued during the call are written onto the returned Response.
+    """
     func, method = handler.func, handler.method
     if _is_async(func):
         if handler.takes_context:
@@ -90,16 +95,20 @@ def handler_endpoint(handler: Handler, file: str) -> Callable[[Request], Any]:
     name = getattr(func, "__name__", method)
 
     async def endpoint(request: Request) -> Response:
+        token = request_context.enter(request.scope)
         try:
             result = await call(request)
         except Exception as exc:
             exc.add_note(f"raised by {name}() in {file}")
             raise
+        finally:
+            request_context.leave(token)
         if not isinstance(result, Response):
             raise TypeError(
                 f"{file}: {name}() returned {type(result).__name__}, not a Response; "
                 "return a starlette Response such as JSONResponse(...) or PlainTextResponse(...)"
             )
+        request_context.apply(request.scope, result)
         return result
 
     return endpoint
