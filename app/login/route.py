@@ -41,7 +41,7 @@ async def POST(request):
         if len(body) > MAX_BODY:
             return PlainTextResponse("Form too large", status_code=413)
     try:
-        fields = parse_qs(body.decode("utf-8"), max_num_fields=10)
+        fields = parse_qs(body.decode("ascii"), max_num_fields=10, errors="strict")
     except (UnicodeDecodeError, ValueError):
         return PlainTextResponse("Malformed form", status_code=400)
     username = fields.get("username", [""])[0]
