@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.types import Message, Receive, Scope, Send
@@ -171,7 +172,12 @@ class Proxy:
             await result(scope, receive, send)
         elif isinstance(result, Next):
             new_scope, new_send = _continue_with(result, scope, send)
-            await route(new_scope, receive, new_send)
+            try:
+                await route(new_scope, receive, new_send)
+            except HTTPException as exc:  # Starlette's 404/405, answered outside the router: keep the headers
+                if not result.headers:
+                    raise
+                raise HTTPException(exc.status_code, exc.detail, {**(exc.headers or {}), **result.headers}) from exc
         else:
             raise TypeError(
                 f"{self.file}: proxy() returned {type(result).__name__}; return None (go on), a Response "
