@@ -207,3 +207,14 @@ def test_proxy_over_real_http(tmp_path: Path) -> None:
         reply = server.get("/dashboard?go=login")
         assert (reply.status, reply.header("location")) == (307, "/login")
         assert server.get("/").text == "home"
+        # Matched on the decoded path: an encoded letter does not slip past the proxy.
+        assert server.get("/%64ashboard?go=login").status == 307
+
+
+def test_cookies_in_the_proxy_is_a_clear_error(tmp_path: Path) -> None:
+    from framework.headers import RequestContextError
+
+    source = "from framework.headers import cookies\ndef proxy(request):\n    cookies().get('a')\n"
+    root = write_tree(tmp_path / "p", {**ROUTES, "proxy.py": source})
+    with pytest.raises(RequestContextError, match="In proxy.py, read `request.cookies`"):
+        TestClient(create_app(root)).get("/")
