@@ -71,3 +71,13 @@ def cookie_secure(host: str | None) -> bool:
         raise ConfigError(f"COOKIE_SECURE={raw!r}: expected 1, 0 or auto")
     hostname = (host or "").rsplit(":", 1)[0] if not (host or "").startswith("[") else (host or "").split("]")[0] + "]"
     return hostname.lower() not in LOCAL_HOSTS
+
+
+def check() -> None:
+    """Fail at startup (import time), naming the variable, rather than on the first request."""
+    cookie_secure(None)
+    access_token_seconds()
+    refresh_token_seconds()
+
+
+check()

@@ -150,3 +150,16 @@ def test_expired_refresh_token_is_refused(client: TestClient, repo_lib: None) ->
 def test_index_links_the_demo(client: TestClient) -> None:
     r = client.get("/")
     assert r.status_code == 200 and 'href="/dashboard"' in r.text and "demo-password" in r.text
+
+
+def test_a_bad_setting_stops_framework_start_naming_it(tmp_path: Path) -> None:
+    import subprocess
+
+    from tests.helpers import subprocess_env
+
+    result = subprocess.run([sys.executable, "-m", "framework", "start", "--root", str(REPO), "--port", "1"],
+                            capture_output=True, text=True, timeout=60,
+                            env=subprocess_env(ACCESS_TOKEN_SECONDS="0", AUTH_DB_PATH=str(tmp_path / "db")))
+    assert result.returncode == 1
+    assert "lib/config.py" in result.stderr and "ACCESS_TOKEN_SECONDS='0'" in result.stderr
+    assert "Traceback" not in result.stderr
