@@ -37,6 +37,9 @@ OPEN_REDIRECT_PAYLOADS = [
     "http://evil.com@127.0.0.1:3000/",    # userinfo on our own host: refused too
     "http://127.0.0.1:3000.evil.com/",
     "http://127.0.0.1:3000:80/",
+    "http://127.0.0.1:3000//evil.com",    # our origin, but a path that browsers read as another host
+    "http://127.0.0.1:3000/%2F%2Fevil.com",
+    "http://127.0.0.1:3000\\@evil.com",
     "%2F%2Fevil.com",
     "/%2F/evil.com",
     "/%2f%2fevil.com",
