@@ -80,3 +80,9 @@ def test_login_expiry_and_refresh_in_a_real_browser(tmp_path: Path) -> None:
             assert not {c["name"] for c in context.cookies()} & {"access_token", "refresh_token"}
         finally:
             browser.close()
+
+
+def test_missing_chromium_is_a_failure_with_install_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(__import__(__name__, fromlist=["CHROMIUM"]), "CHROMIUM", tmp_path / "no-chromium")
+    with pytest.raises(pytest.fail.Exception, match="apt-get install -y chromium chromium-driver"):
+        launch(None)
