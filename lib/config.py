@@ -3,7 +3,7 @@
 | variable                | default                 | meaning                                              |
 |-------------------------|-------------------------|------------------------------------------------------|
 | `AUTH_DB_PATH`          | `.data/auth.sqlite3`    | SQLite file for users and tokens (created on first use) |
-| `ACCESS_TOKEN_SECONDS`  | `300`                   | access-token lifetime (tests use 1)                  |
+| `ACCESS_TOKEN_SECONDS`  | `300`                   | access-token lifetime (tests use 2-3 s)              |
 | `REFRESH_TOKEN_SECONDS` | `1209600` (14 days)     | refresh-token lifetime, renewed at each rotation     |
 | `COOKIE_SECURE`         | `auto`                  | `1`/`0`; `auto`: Secure except on localhost, 127.0.0.1, ::1 |
 | `FILES_DIR`             | `data/files`            | the folder `/api/files/[name]` serves from            |

@@ -35,7 +35,8 @@ def test_login_expiry_and_refresh_in_a_real_browser(tmp_path: Path) -> None:
     files.mkdir()
     (files / "notes.txt").write_text("browser download\n", encoding="utf-8")
     env = {"AUTH_DB_PATH": str(tmp_path / "auth.sqlite3"), "FILES_DIR": str(files),
-           "ACCESS_TOKEN_SECONDS": "1"}  # COOKIE_SECURE left at `auto`: no Secure on 127.0.0.1
+           # 3 s, not 1: the cookie checks right after login must not race the expiry on a loaded machine.
+           "ACCESS_TOKEN_SECONDS": "3"}  # COOKIE_SECURE left at `auto`: no Secure on 127.0.0.1
     with run_framework(REPO, "start", "--no-access-log", env=env) as server, sync_playwright() as p:
         base = f"http://127.0.0.1:{server.port}"
         browser = launch(p)
@@ -52,17 +53,18 @@ def test_login_expiry_and_refresh_in_a_real_browser(tmp_path: Path) -> None:
             page.fill("input[name=password]", "demo-password")
             page.click("button[type=submit]")
             page.wait_for_url(f"{base}/dashboard")
-            assert page.inner_text("#user") == "demo"
-            assert page.locator("script").count() == 0  # plain HTML, no JavaScript needed
-
             jar = {c["name"]: c for c in context.cookies()}
             for name in ("access_token", "refresh_token"):
                 cookie = jar[name]
                 assert (cookie["httpOnly"], cookie["sameSite"], cookie["secure"], cookie["path"]) == (True, "Lax", False, "/")
+            lifetime = jar["refresh_token"]["expires"] - jar["access_token"]["expires"]
+            assert 14 * 24 * 3600 - 10 < lifetime < 14 * 24 * 3600  # Max-Age 3 s vs 14 days
+            assert page.inner_text("#user") == "demo"
+            assert page.locator("script").count() == 0  # plain HTML, no JavaScript needed
             assert page.evaluate("document.cookie") == ""  # HttpOnly: invisible to scripts
             first_refresh = jar["refresh_token"]["value"]
 
-            # The browser drops the access cookie after its 1 s Max-Age; then a reload goes through the refresh.
+            # The browser drops the access cookie after its 3 s Max-Age; then a reload goes through the refresh.
             wait_for(lambda: "access_token" not in {c["name"] for c in context.cookies()}, timeout=15,
                      what="the browser to expire the access-token cookie")
             visited.clear()
