@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+from functools import partial
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,11 +21,13 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Router, request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from . import headers as request_context
 from .errors import Problem, RouteTreeError
 from .loader import Handler, LoadedRoute, load_route
 from .manifest import Manifest, Route, build_manifest
 from .matcher import Matcher
 from .paths import BadPath, Redirect, split_path
+from .proxy import Proxy, ProxyError, load_proxy
 from .scan import scan
 
 log = logging.getLogger("framework")
@@ -56,6 +59,7 @@ class RouteTable:
     matcher: Matcher[Endpoint]
     by_raw_path: Mapping[bytes, Endpoint] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    proxy: Proxy | ProxyError | None = None  # root proxy.py, run before matching; ProxyError: failed to import (dev)
 
 
 def allowed_methods(exported: Iterable[str]) -> tuple[str, ...]:
@@ -71,7 +75,11 @@ def _is_async(func: object) -> bool:
 
 
 def handler_endpoint(handler: Handler, file: str) -> Callable[[Request], Any]:
-    """Wrap a user handler: thread pool for sync ones, `context` when it takes one, a checked result."""
+    """Wrap a user handler: thread pool for sync ones, `context` when it takes one, a checked result.
+
+    The request context for `cookies()` / `headers()` is set around the call (one ContextVar set and
+    reset); cookie changes queued during the call are written onto the returned Response.
+    """
     func, method = handler.func, handler.method
     if _is_async(func):
         if handler.takes_context:
@@ -90,16 +98,20 @@ def handler_endpoint(handler: Handler, file: str) -> Callable[[Request], Any]:
     name = getattr(func, "__name__", method)
 
     async def endpoint(request: Request) -> Response:
+        token = request_context.enter(request.scope)
         try:
             result = await call(request)
         except Exception as exc:
             exc.add_note(f"raised by {name}() in {file}")
             raise
+        finally:
+            request_context.leave(token)
         if not isinstance(result, Response):
             raise TypeError(
                 f"{file}: {name}() returned {type(result).__name__}, not a Response; "
                 "return a starlette Response such as JSONResponse(...) or PlainTextResponse(...)"
             )
+        request_context.apply(request.scope, result)
         return result
 
     return endpoint
@@ -138,11 +150,12 @@ def raw_key(route: Route) -> bytes | None:
     return route.pattern.encode("utf-8")
 
 
-def table_from(manifest: Manifest, endpoints: Iterable[Endpoint], warnings: Iterable[str] = ()) -> RouteTable:
+def table_from(manifest: Manifest, endpoints: Iterable[Endpoint], warnings: Iterable[str] = (),
+               proxy: Proxy | ProxyError | None = None) -> RouteTable:
     endpoints = tuple(endpoints)
     by_raw = {key: e for e in endpoints if (key := raw_key(e.route)) is not None}
     matcher = Matcher((e.route, e) for e in endpoints)
-    return RouteTable(manifest, endpoints, matcher, by_raw, tuple(warnings))
+    return RouteTable(manifest, endpoints, matcher, by_raw, tuple(warnings), proxy)
 
 
 def load_manifest(root: Path) -> Manifest:
@@ -153,11 +166,19 @@ def build_table(root: Path, on_import_error: Callable[[Route, Problem], Endpoint
     """Scan, check, import and index the routes under `root/app`.
 
     Without `on_import_error`, any route that fails to import raises `RouteTreeError` (start mode).
+    The root `proxy.py` (or `middleware.py`) is loaded too; with `on_import_error`, a proxy that fails
+    to import is kept as `table.proxy = ProxyError(problem)` for the dev error page instead of raising.
     """
     manifest = load_manifest(root)
     endpoints: list[Endpoint] = []
     problems: list[Problem] = []
     warnings: list[str] = []
+    proxy, proxy_warnings = load_proxy(root)
+    warnings.extend(proxy_warnings)
+    if isinstance(proxy, Problem):
+        if on_import_error is None or proxy.code == "proxy-and-middleware":
+            problems.append(proxy)
+        proxy = ProxyError(proxy)
     for route in manifest.routes:
         loaded = load_route(root, route)
         if isinstance(loaded, Problem):
@@ -170,7 +191,7 @@ def build_table(root: Path, on_import_error: Callable[[Route, Problem], Endpoint
             endpoints.append(make_endpoint(loaded))
     if problems:
         raise RouteTreeError(problems)
-    return table_from(manifest, endpoints, warnings)
+    return table_from(manifest, endpoints, warnings, proxy)
 
 
 class FileRouter(Router):
@@ -190,6 +211,12 @@ class FileRouter(Router):
             await super().app(scope, receive, send)
             return
         table = self.table
+        if table.proxy is not None:
+            await table.proxy(scope, receive, send, partial(self._dispatch, table))
+            return
+        await self._dispatch(table, scope, receive, send)
+
+    async def _dispatch(self, table: RouteTable, scope: Scope, receive: Receive, send: Send) -> None:
         raw: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
         root_path = scope.get("root_path")
         if root_path and raw.startswith(root_path.encode("utf-8")):

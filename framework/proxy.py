@@ -1,0 +1,281 @@
+"""The proxy (Next.js 16's `proxy.ts`, formerly `middleware.ts`): code that runs before routing.
+
+An optional `proxy.py` beside `app/` exports `proxy(request)` (sync or async) and, optionally,
+`config = {"matcher": [...]}`. It runs on the requests its matcher selects (every request without
+one), before the route is looked up, so it also sees requests that end in 404. It returns:
+
+| return value                                   | effect                                                   |
+|------------------------------------------------|----------------------------------------------------------|
+| `None`                                         | go on to the route                                       |
+| a Starlette `Response` (e.g. `RedirectResponse`) | answer with it; the route is not called                |
+| `framework.server.next(request_headers=..., headers=...)` | go on, with request headers replaced/added and headers added to the response |
+
+A root `middleware.py` exporting `middleware` is the older name: accepted with a deprecation warning.
+Both files at once is an error. The proxy is loaded with the route table, so a rebuilt table (the dev
+server's hot reload) has the new proxy too.
+
+Matcher paths use Next.js (path-to-regexp) notation, compiled once to one regex:
+
+| matcher               | matches                                  | does not match         |
+|-----------------------|------------------------------------------|------------------------|
+| `/dashboard/:path*`   | `/dashboard`, `/dashboard/a/b`           | `/dashboards`          |
+| `/api/files/:name`    | `/api/files/a.txt`                       | `/api/files`, `/api/files/a/b` |
+| `/shop/:slug+`        | `/shop/a`, `/shop/a/b`                   | `/shop`                |
+| `/docs/:page?`        | `/docs`, `/docs/intro`                   | `/docs/a/b`            |
+| `/user/:id(\\d+)`     | `/user/42`                               | `/user/ada`            |
+| `/((?!api|static).*)` | `/`, `/dashboard`                        | `/api/x`, `/static/y`  |
+
+Paths are matched against the decoded request path, case-sensitively, with an optional trailing `/`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.types import Message, Receive, Scope, Send
+
+from .errors import Problem
+from .loader import import_file, import_problem
+from .server import Next
+
+log = logging.getLogger("framework")
+
+ASGINext = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+PROXY_FILE = "proxy.py"
+MIDDLEWARE_FILE = "middleware.py"
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+
+
+class MatcherError(ValueError):
+    """A matcher path that cannot be compiled; the message says which part and why."""
+
+
+def _group_end(source: str, start: int) -> int:
+    """Index just past the `)` closing the `(` at `start` (escapes and nesting respected)."""
+    depth, i = 0, start
+    while i < len(source):
+        ch = source[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    raise MatcherError(f"matcher {source!r}: unbalanced `(` at position {start + 1}")
+
+
+def compile_matcher(source: str) -> re.Pattern[str]:
+    """One Next.js matcher path -> a regex for `fullmatch` on the decoded path (see the module table)."""
+    if not isinstance(source, str) or not source.startswith("/"):
+        raise MatcherError(f"matcher {source!r}: a matcher path starts with `/`, like '/dashboard/:path*'")
+    out: list[str] = []
+    i = 0
+    while i < len(source):
+        ch = source[i]
+        if ch in ":(":
+            if ch == ":":
+                name = re.match(_NAME, source[i + 1:])
+                if name is None:
+                    raise MatcherError(f"matcher {source!r}: `:` at position {i + 1} must be followed by a param name")
+                i += 1 + len(name.group())
+                inner = "[^/]+"
+                if i < len(source) and source[i] == "(":
+                    end = _group_end(source, i)
+                    inner = f"(?:{source[i + 1:end - 1]})"
+                    i = end
+            else:
+                end = _group_end(source, i)
+                inner = f"(?:{source[i + 1:end - 1]})"
+                i = end
+            modifier = source[i] if i < len(source) and source[i] in "*+?" else ""
+            i += len(modifier)
+            prefix = "/" if out and out[-1] == "/" else ""
+            if prefix:
+                out.pop()
+            if modifier == "":
+                out.append(prefix + inner)
+            elif modifier == "?":
+                out.append(f"(?:{prefix}{inner})?")
+            else:
+                out.append(f"(?:{prefix}{inner}){modifier}")
+        else:
+            out.append(re.escape(ch))
+            i += 1
+    body = "".join(out)
+    if body.endswith("/") and len(body) > 1:
+        body = body[:-1]
+    try:
+        return re.compile(f"{body}/?" if body != "/" else "/")
+    except re.error as exc:
+        raise MatcherError(f"matcher {source!r}: invalid regular expression ({exc})") from None
+
+
+def compile_matchers(config: object) -> re.Pattern[str] | None:
+    """`config["matcher"]` (a string or a list of strings) -> one combined regex, or None for "every path"."""
+    if config is None:
+        return None
+    if not isinstance(config, dict):
+        raise MatcherError(f"`config` must be a dict like {{'matcher': ['/dashboard/:path*']}}, got {type(config).__name__}")
+    matcher = config.get("matcher")
+    if matcher is None:
+        return None
+    sources: Sequence[object] = [matcher] if isinstance(matcher, str) else matcher
+    if not isinstance(sources, (list, tuple)) or not sources:
+        raise MatcherError("`config['matcher']` must be a path string or a non-empty list of path strings")
+    patterns = []
+    for source in sources:
+        if not isinstance(source, str):
+            raise MatcherError(
+                f"matcher {source!r}: only path strings are supported (not objects with `has`/`missing`); "
+                "test those conditions inside proxy()"
+            )
+        patterns.append(compile_matcher(source).pattern)
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
+
+
+@dataclass(frozen=True, slots=True)
+class Proxy:
+    """The loaded proxy: its function, whether it is async, and its compiled matcher (None: every path)."""
+
+    file: str
+    func: Callable[[Request], object]
+    is_async: bool
+    matcher: re.Pattern[str] | None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send, route: ASGINext) -> None:
+        if self.matcher is not None and self.matcher.fullmatch(scope["path"]) is None:
+            await route(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        try:
+            result = await self.func(request) if self.is_async else await run_in_threadpool(self.func, request)
+        except Exception as exc:
+            exc.add_note(f"raised by {getattr(self.func, '__name__', 'proxy')}() in {self.file}")
+            raise
+        if result is None:
+            await route(scope, receive, send)
+        elif isinstance(result, Response):
+            await result(scope, receive, send)
+        elif isinstance(result, Next):
+            new_scope, new_send = _continue_with(result, scope, send)
+            try:
+                await route(new_scope, receive, new_send)
+            except HTTPException as exc:  # Starlette's 404/405, answered outside the router: keep the headers
+                if not result.headers:
+                    raise
+                raise HTTPException(exc.status_code, exc.detail, {**(exc.headers or {}), **result.headers}) from exc
+        else:
+            raise TypeError(
+                f"{self.file}: proxy() returned {type(result).__name__}; return None (go on), a Response "
+                "(answer now) or framework.server.next(...) (go on with extra headers)"
+            )
+
+
+def _continue_with(step: Next, scope: Scope, send: Send) -> tuple[Scope, Send]:
+    """The scope with `step.request_headers` replacing same-named headers, and a `send` adding `step.headers`."""
+    if step.request_headers:
+        replaced = {k.lower().encode("latin-1") for k in step.request_headers}
+        new_headers = [(k, v) for k, v in scope["headers"] if k.lower() not in replaced]
+        new_headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in step.request_headers.items()]
+        scope = {**scope, "headers": new_headers}
+    if not step.headers:
+        return scope, send
+    extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in step.headers.items()]
+
+    async def send_with_headers(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", ()), *extra]}
+        await send(message)
+
+    return scope, send_with_headers
+
+
+@dataclass(frozen=True, slots=True)
+class ProxyError:
+    """A proxy that failed to import, kept on the table in dev mode so the error page can show `problem`.
+
+    Until the file is fixed every request is answered 500 with the problem (the dev server may replace this).
+    """
+
+    problem: Problem
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send, route: ASGINext) -> None:
+        await PlainTextResponse(f"Proxy error: {self.problem}", status_code=500)(scope, receive, send)
+
+
+def find_proxy(root: Path) -> tuple[str | None, list[Problem], list[str]]:
+    """Which file holds the proxy: (file or None, problems, warnings)."""
+    has_proxy, has_middleware = (root / PROXY_FILE).is_file(), (root / MIDDLEWARE_FILE).is_file()
+    if has_proxy and has_middleware:
+        return None, [Problem(
+            "proxy-and-middleware",
+            "both proxy.py and middleware.py are present; only one proxy can run before routing.",
+            "Keep proxy.py (the current name, Next.js 16) and move anything from middleware.py into it, then delete middleware.py.",
+            (PROXY_FILE, MIDDLEWARE_FILE),
+        )], []
+    if has_middleware:
+        return MIDDLEWARE_FILE, [], [
+            f"{MIDDLEWARE_FILE}: the `middleware` file is deprecated (Next.js 16 calls it proxy); "
+            "rename it to proxy.py and its function to `proxy`."
+        ]
+    return (PROXY_FILE if has_proxy else None), [], []
+
+
+def load_proxy(root: Path) -> tuple[Proxy | Problem | None, tuple[str, ...]]:
+    """Import the root proxy file, if any: (the Proxy, or the Problem stopping it, or None; warnings).
+
+    Raises nothing for user errors: a problem with the file comes back as a `Problem`. Two files at
+    once is returned as a Problem too (the caller always raises it, in dev as in start mode).
+    """
+    file, problems, warnings = find_proxy(root)
+    if problems:
+        return problems[0], ()
+    if file is None:
+        return None, ()
+    name = "proxy" if file == PROXY_FILE else "middleware"
+    try:
+        module = import_file(root, file)
+    except Exception as exc:  # user code at import time: reported with file and line
+        return import_problem(root, file, exc), tuple(warnings)
+    func = getattr(module, name, None)
+    if func is None and name == "middleware":
+        func = getattr(module, "proxy", None)
+    if not callable(func):
+        what = "is missing" if func is None else f"is a {type(func).__name__}, not a function"
+        return Problem(
+            "proxy-no-function",
+            f"`{name}` {what}; the proxy file must export the function that runs before routing.",
+            f"Define `def {name}(request): ...` returning None (go on) or a Response.",
+            (file,),
+        ), tuple(warnings)
+    try:
+        matcher = compile_matchers(getattr(module, "config", None))
+    except MatcherError as exc:
+        return Problem("proxy-bad-matcher", f"{exc}.", "Write matcher paths like '/dashboard/:path*' or '/api/:slug+'.",
+                       (file,), _config_line(root / file)), tuple(warnings)
+    is_async = inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(getattr(func, "__call__", None))
+    return Proxy(file, func, is_async, matcher), tuple(warnings)
+
+
+def _config_line(path: Path) -> int | None:
+    try:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if line.startswith("config"):
+                return number
+    except OSError:
+        pass
+    return None

@@ -1,0 +1,130 @@
+"""Our `next/server`: `safe_redirect()` for user-supplied targets and `next()` for the proxy.
+
+`safe_redirect(request, target, fallback="/dashboard")` follows `target` only when it stays on
+this site; everything else goes to `fallback`. The rules (`safe_target`), in order:
+
+| rule                                                                    | refused examples                       |
+|-------------------------------------------------------------------------|----------------------------------------|
+| a `str` of at most 2048 characters                                      | `None`, `b"/x"`, a 3 kB string          |
+| no control character (C0, DEL, C1), format character (U+200B...), whitespace (any Unicode space) or `\\` | `"/\\tevil"`, `"/ /evil"`, `"/\\\\evil"` |
+| either a path: starts with exactly one `/`                              | `"//evil.com"`, `"evil.com"`, `"./x"`  |
+| or an absolute `http`/`https` URL whose scheme, host and port equal the request's own, without userinfo | `"https://evil.com"`, `"https://self@evil.com"`, `"http://self:81/"`, `"javascript:alert(1)"`, `"https:evil.com"` |
+| the path (before `?`/`#`), percent-decoded repeatedly (at most 4 times), still has no control or format character or `\\` and does not start with `//` (an encoded space is fine) | `"/%2F/evil.com"`, `"/%09/evil"`, `"/%5Cevil"`, `"/%252F%252Fevil"` |
+
+Accepted targets keep their query and fragment. The `Location` header is absolute, built on the
+request's own scheme and host as Next.js's `new URL(target, request.url)` does:
+`/dashboard?tab=1` on `http://127.0.0.1:3000/...` -> `http://127.0.0.1:3000/dashboard?tab=1`.
+The status defaults to 307, Next.js's default for `NextResponse.redirect`.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urlsplit
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse
+
+MAX_TARGET_LENGTH = 2048
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_DECODE_ROUNDS = 4
+
+
+def _has_forbidden_char(text: str, *, spaces: bool = True) -> bool:
+    """Control characters (C0, DEL, C1), format characters (U+200B...), line/paragraph separators,
+    backslashes and, when `spaces`, any whitespace."""
+    for ch in text:
+        if ch == "\\" or (spaces and ch.isspace()) or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
+            return True
+    return False
+
+
+def _path_is_safe(path: str) -> bool:
+    """The path part of a target: once and repeatedly percent-decoded, it stays a plain local path.
+
+    Decoded, an encoded space (`/my%20file`) is fine; an encoded tab, NUL, backslash or `//` is not.
+    """
+    if not path.startswith("/") or path.startswith("//"):
+        return False
+    current = path
+    for _ in range(_DECODE_ROUNDS):
+        decoded = unquote(current, errors="strict") if "%" in current else current
+        if decoded.startswith("//") or _has_forbidden_char(decoded, spaces=False):
+            return False
+        if decoded == current:
+            return True
+        current = decoded
+    return False  # still changing after several rounds: nobody encodes a real path that deeply
+
+
+def _origin(scheme: str, host: str | None, port: int | None) -> tuple[str, str, int | None]:
+    scheme = scheme.lower()
+    return scheme, (host or "").lower().rstrip("."), port if port is not None else _DEFAULT_PORTS.get(scheme)
+
+
+def safe_target(target: object, request_url: str) -> str | None:
+    """The absolute URL `target` resolves to when it stays on `request_url`'s site, else None.
+
+    >>> safe_target("/dashboard?x=1", "http://127.0.0.1:3000/login")
+    'http://127.0.0.1:3000/dashboard?x=1'
+    >>> safe_target("//evil.com", "http://127.0.0.1:3000/login") is None
+    True
+    """
+    if not isinstance(target, str) or not target or len(target) > MAX_TARGET_LENGTH:
+        return None
+    if _has_forbidden_char(target):
+        return None
+    try:
+        base = urlsplit(request_url)
+        if target.startswith("/"):
+            path = target.split("?", 1)[0].split("#", 1)[0]
+            if not _path_is_safe(path):
+                return None
+            return f"{base.scheme}://{base.netloc}{target}"
+        parts = urlsplit(target)
+        if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.netloc or "@" in parts.netloc:
+            return None
+        if _origin(parts.scheme, parts.hostname, parts.port) != _origin(base.scheme, base.hostname, base.port):
+            return None
+        if parts.path and not _path_is_safe(parts.path):
+            return None
+    except (ValueError, UnicodeDecodeError):  # bad port, bad IPv6 literal, undecodable escape
+        return None
+    rest = target[len(parts.scheme) + 3 + len(parts.netloc):]
+    return f"{base.scheme}://{base.netloc}{rest or '/'}"
+
+
+def safe_redirect(request: Request, target: object, *, fallback: str, status: int = 307) -> RedirectResponse:
+    """Redirect to `target` when it stays on this site (see the module's table), else to `fallback`.
+
+    `fallback` is the developer's own path and must itself pass the rules (ValueError otherwise).
+    """
+    url = str(request.url)
+    location = safe_target(target, url)
+    if location is None:
+        location = safe_target(fallback, url)
+        if location is None:
+            raise ValueError(f"safe_redirect: fallback {fallback!r} is not a local path; use one like '/dashboard'")
+    return RedirectResponse(location, status_code=status)
+
+
+@dataclass(frozen=True, slots=True)
+class Next:
+    """What `next()` returns: go on to the route, with these request and response headers added."""
+
+    request_headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def next(*, request_headers: Mapping[str, str] | None = None, headers: Mapping[str, str] | None = None) -> Next:  # noqa: A001
+    """From `proxy()`: continue to the route, as `NextResponse.next()` does.
+
+    `request_headers` replace (or add) headers on the request the route sees; `headers` are added
+    to the response the route sends. Returning `None` from the proxy is `next()` with neither.
+
+        def proxy(request):
+            return next(request_headers={"x-user": "ada"}, headers={"x-frame-options": "DENY"})
+    """
+    return Next(dict(request_headers or {}), dict(headers or {}))

@@ -1,0 +1,83 @@
+"""Settings of the example app, read from the environment at each use (so tests can change them).
+
+| variable                | default                 | meaning                                              |
+|-------------------------|-------------------------|------------------------------------------------------|
+| `AUTH_DB_PATH`          | `.data/auth.sqlite3`    | SQLite file for users and tokens (created on first use) |
+| `ACCESS_TOKEN_SECONDS`  | `300`                   | access-token lifetime (tests use 2-3 s)              |
+| `REFRESH_TOKEN_SECONDS` | `1209600` (14 days)     | refresh-token lifetime, renewed at each rotation     |
+| `COOKIE_SECURE`         | `auto`                  | `1`/`0`; `auto`: Secure except on localhost, 127.0.0.1, ::1 |
+| `FILES_DIR`             | `data/files`            | the folder `/api/files/[name]` serves from            |
+
+Relative paths are taken from the project root (the folder holding `app/` and `lib/`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ACCESS_COOKIE = "access_token"
+REFRESH_COOKIE = "refresh_token"
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]"}
+
+
+class ConfigError(ValueError):
+    """An environment variable with a value the app cannot use; the message names it."""
+
+
+def _path(name: str, default: str) -> Path:
+    path = Path(os.environ.get(name) or default)
+    return path if path.is_absolute() else ROOT / path
+
+
+def _seconds(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigError(f"{name}={raw!r}: expected a whole number of seconds >= 1, e.g. {name}={default}")
+    return value
+
+
+def db_path() -> Path:
+    return _path("AUTH_DB_PATH", ".data/auth.sqlite3")
+
+
+def files_dir() -> Path:
+    return _path("FILES_DIR", "data/files")
+
+
+def access_token_seconds() -> int:
+    return _seconds("ACCESS_TOKEN_SECONDS", 300)
+
+
+def refresh_token_seconds() -> int:
+    return _seconds("REFRESH_TOKEN_SECONDS", 14 * 24 * 3600)
+
+
+def cookie_secure(host: str | None) -> bool:
+    """Whether auth cookies get `Secure`; `host` is the request's Host header (for `auto`)."""
+    raw = (os.environ.get("COOKIE_SECURE") or "auto").strip().lower()
+    if raw in ("1", "true", "yes"):
+        return True
+    if raw in ("0", "false", "no"):
+        return False
+    if raw != "auto":
+        raise ConfigError(f"COOKIE_SECURE={raw!r}: expected 1, 0 or auto")
+    hostname = (host or "").rsplit(":", 1)[0] if not (host or "").startswith("[") else (host or "").split("]")[0] + "]"
+    return hostname.lower() not in LOCAL_HOSTS
+
+
+def check() -> None:
+    """Fail at startup (import time), naming the variable, rather than on the first request."""
+    cookie_secure(None)
+    access_token_seconds()
+    refresh_token_seconds()
+
+
+check()

@@ -1,0 +1,70 @@
+"""Log in, log out, and who is signed in (from the access-token cookie)."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+
+from framework.controllers import ControllerError, Result
+from framework.headers import cookies
+from lib import config, storage
+from lib.controllers import tokens
+from lib.controllers.tokens import Issued
+
+_DUMMY_HASH = storage.hash_password("not a password", salt=b"\0" * 16)
+MAX_FIELD = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    username: str
+    access_expires_at: float
+
+
+def login(username: str, password: str) -> Result[Issued]:
+    """Check the password (scrypt), start a new token family, set both cookies."""
+    if not username or not password or len(username) > MAX_FIELD or len(password) > MAX_FIELD:
+        return Result(error=ControllerError(400, "Enter a user name and a password"))
+    with storage.reader() as conn:
+        user = storage.find_user(conn, username)
+    # Hash even for unknown users, so the answer takes as long either way.
+    valid = storage.check_password(password, user.password_hash if user else _DUMMY_HASH)
+    if user is None or not valid:
+        return Result(error=ControllerError(401, "Wrong user name or password"))
+    now = time.time()
+    with storage.transaction() as conn:
+        family_id = secrets.token_hex(16)
+        storage.new_family(conn, family_id, user.id, now)
+        issued = tokens.issue(conn, family_id, now)
+    return Result(data=issued)
+
+
+def logout() -> Result[None]:
+    """Revoke the current token family (every refresh token of this login) and delete the cookies."""
+    raw = cookies().get(config.REFRESH_COOKIE)
+    if raw:
+        with storage.transaction() as conn:
+            row = storage.find_refresh(conn, raw)
+            if row is not None:
+                storage.revoke_family(conn, row.family_id, time.time(), "logout")
+    tokens.clear()
+    return Result(data=None)
+
+
+def check_access_token(token: str | None) -> Result[Session]:
+    """The session an access token belongs to, if it is known, unexpired and its family not revoked."""
+    if not token:
+        return Result(error=ControllerError(401, "Not signed in"))
+    with storage.reader() as conn:
+        row = storage.find_access(conn, token)
+    if row is None:
+        return Result(error=ControllerError(401, "Not signed in"))
+    if row.expires_at <= time.time():
+        return Result(error=ControllerError(401, "Access token expired"))
+    return Result(data=Session(row.username, row.expires_at))
+
+
+def current_session() -> Result[Session]:
+    """`check_access_token` for the access-token cookie of the current request."""
+    return check_access_token(cookies().get(config.ACCESS_COOKIE))

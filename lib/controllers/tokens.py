@@ -1,0 +1,49 @@
+"""Issuing and clearing the auth cookies, shared by the login and refresh controllers."""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+import time
+from dataclasses import dataclass
+
+from framework.headers import cookies, headers
+from lib import config, storage
+
+
+@dataclass(frozen=True, slots=True)
+class Issued:
+    """A new token pair; the raw tokens only ever travel in cookies."""
+
+    family_id: str
+    access_expires_at: float
+    refresh_expires_at: float
+
+
+def new_token() -> str:
+    """256 random bits, URL-safe (43 characters)."""
+    return secrets.token_urlsafe(32)
+
+
+def issue(conn: sqlite3.Connection, family_id: str, now: float | None = None) -> Issued:
+    """Store a new access and refresh token for `family_id` and queue both cookies."""
+    now = time.time() if now is None else now
+    access, refresh = new_token(), new_token()
+    access_seconds, refresh_seconds = config.access_token_seconds(), config.refresh_token_seconds()
+    issued = Issued(family_id, now + access_seconds, now + refresh_seconds)
+    storage.add_access(conn, access, family_id, issued.access_expires_at)
+    storage.add_refresh(conn, refresh, family_id, now, issued.refresh_expires_at)
+    storage.delete_expired_access(conn, now)
+    secure = config.cookie_secure(headers().get("host"))
+    jar = cookies()
+    jar.set(config.ACCESS_COOKIE, access, max_age=access_seconds, httponly=True, samesite="lax", secure=secure)
+    jar.set(config.REFRESH_COOKIE, refresh, max_age=refresh_seconds, httponly=True, samesite="lax", secure=secure)
+    return issued
+
+
+def clear() -> None:
+    """Queue the deletion of both auth cookies."""
+    secure = config.cookie_secure(headers().get("host"))
+    jar = cookies()
+    for name in (config.ACCESS_COOKIE, config.REFRESH_COOKIE):
+        jar.delete(name, httponly=True, samesite="lax", secure=secure)

@@ -1,0 +1,206 @@
+"""SQLite storage for users and tokens (stdlib `sqlite3`), used only by `lib/controllers`.
+
+One short-lived connection per unit of work; every write runs in `BEGIN IMMEDIATE`, which takes
+the database's write lock before reading, so two refreshes of the same token are serialised: the
+second sees the first one's `used_at` and never issues a second pair. WAL mode lets readers go on
+while one writer works. Tokens are stored only as SHA-256 hashes (they are 256-bit random values,
+so a fast hash is enough); passwords as scrypt hashes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from lib import config
+
+DEMO_USERNAME = "demo"
+DEMO_PASSWORD = "demo-password"
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    id            INTEGER PRIMARY KEY,
+    username      TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS token_families (
+    id             TEXT PRIMARY KEY,
+    user_id        INTEGER NOT NULL REFERENCES users(id),
+    created_at     REAL NOT NULL,
+    revoked_at     REAL,
+    revoked_reason TEXT
+);
+CREATE TABLE IF NOT EXISTS refresh_tokens (
+    token_hash TEXT PRIMARY KEY,
+    family_id  TEXT NOT NULL REFERENCES token_families(id),
+    created_at REAL NOT NULL,
+    expires_at REAL NOT NULL,
+    used_at    REAL
+);
+CREATE TABLE IF NOT EXISTS access_tokens (
+    token_hash TEXT PRIMARY KEY,
+    family_id  TEXT NOT NULL REFERENCES token_families(id),
+    expires_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS refresh_tokens_family ON refresh_tokens(family_id);
+CREATE INDEX IF NOT EXISTS access_tokens_family ON access_tokens(family_id);
+"""
+
+_ready: set[Path] = set()
+_ready_lock = threading.Lock()
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def hash_password(password: str, salt: bytes | None = None) -> str:
+    salt = salt if salt is not None else os.urandom(16)
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, **_SCRYPT)
+    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${salt.hex()}${digest.hex()}"
+
+
+def check_password(password: str, stored: str) -> bool:
+    try:
+        _, n, r, p, salt, digest = stored.split("$")
+        actual = hashlib.scrypt(password.encode("utf-8"), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p))
+    except ValueError:
+        return False
+    return hmac.compare_digest(actual.hex(), digest)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def _prepare(path: Path) -> None:
+    """Create the folder, the schema and the demo user, once per process and path."""
+    with _ready_lock:
+        if path in _ready:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = _connect(path)
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.executescript(SCHEMA)
+            if conn.execute("SELECT 1 FROM users WHERE username = ?", (DEMO_USERNAME,)).fetchone() is None:
+                conn.execute("INSERT OR IGNORE INTO users (username, password_hash) VALUES (?, ?)",
+                             (DEMO_USERNAME, hash_password(DEMO_PASSWORD)))
+        finally:
+            conn.close()
+        _ready.add(path)
+
+
+@contextmanager
+def transaction() -> Iterator[sqlite3.Connection]:
+    """A write transaction holding the database lock from its first statement; commits or rolls back."""
+    path = config.db_path()
+    _prepare(path)
+    conn = _connect(path)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+@contextmanager
+def reader() -> Iterator[sqlite3.Connection]:
+    """A connection for reads only (autocommit): no write lock, sees the last committed state."""
+    path = config.db_path()
+    _prepare(path)
+    conn = _connect(path)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    username: str
+    password_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshRow:
+    family_id: str
+    user_id: int
+    expires_at: float
+    used_at: float | None
+    family_revoked_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class AccessRow:
+    family_id: str
+    username: str
+    expires_at: float
+
+
+def find_user(conn: sqlite3.Connection, username: str) -> User | None:
+    row = conn.execute("SELECT id, username, password_hash FROM users WHERE username = ?", (username,)).fetchone()
+    return User(row["id"], row["username"], row["password_hash"]) if row else None
+
+
+def new_family(conn: sqlite3.Connection, family_id: str, user_id: int, now: float) -> None:
+    conn.execute("INSERT INTO token_families (id, user_id, created_at) VALUES (?, ?, ?)", (family_id, user_id, now))
+
+
+def add_refresh(conn: sqlite3.Connection, token: str, family_id: str, now: float, expires_at: float) -> None:
+    conn.execute("INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                 (hash_token(token), family_id, now, expires_at))
+
+
+def add_access(conn: sqlite3.Connection, token: str, family_id: str, expires_at: float) -> None:
+    conn.execute("INSERT INTO access_tokens (token_hash, family_id, expires_at) VALUES (?, ?, ?)",
+                 (hash_token(token), family_id, expires_at))
+
+
+def find_refresh(conn: sqlite3.Connection, token: str) -> RefreshRow | None:
+    row = conn.execute(
+        "SELECT r.family_id, f.user_id, r.expires_at, r.used_at, f.revoked_at FROM refresh_tokens r "
+        "JOIN token_families f ON f.id = r.family_id WHERE r.token_hash = ?", (hash_token(token),)).fetchone()
+    return RefreshRow(*row) if row else None
+
+
+def mark_used(conn: sqlite3.Connection, token: str, now: float) -> bool:
+    """Mark a refresh token used; False when it already was (the caller holds the write lock anyway)."""
+    cursor = conn.execute("UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL",
+                          (now, hash_token(token)))
+    return cursor.rowcount == 1
+
+
+def revoke_family(conn: sqlite3.Connection, family_id: str, now: float, reason: str) -> None:
+    conn.execute("UPDATE token_families SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND revoked_at IS NULL",
+                 (now, reason, family_id))
+    conn.execute("DELETE FROM access_tokens WHERE family_id = ?", (family_id,))
+
+
+def find_access(conn: sqlite3.Connection, token: str) -> AccessRow | None:
+    row = conn.execute(
+        "SELECT a.family_id, u.username, a.expires_at FROM access_tokens a "
+        "JOIN token_families f ON f.id = a.family_id JOIN users u ON u.id = f.user_id "
+        "WHERE a.token_hash = ? AND f.revoked_at IS NULL", (hash_token(token),)).fetchone()
+    return AccessRow(*row) if row else None
+
+
+def delete_expired_access(conn: sqlite3.Connection, now: float) -> None:
+    conn.execute("DELETE FROM access_tokens WHERE expires_at <= ?", (now,))

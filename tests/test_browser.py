@@ -1,0 +1,90 @@
+"""One real browser (headless Chromium, driven by Playwright) through the example app's whole flow.
+
+Needs the Debian packages `chromium` and `chromium-driver` (/usr/bin/chromium) and the Python
+package `playwright` (the `test` extra). Never `playwright install`: the system Chromium is used.
+Missing either is a failure that says what to install, not a skip.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import REPO, run_framework, wait_for
+
+CHROMIUM = Path("/usr/bin/chromium")
+INSTALL = ("apt-get update && apt-get install -y chromium chromium-driver; "
+           "pip install playwright (or pip install -e '.[test]'); never run `playwright install`")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def launch(playwright):  # type: ignore[no-untyped-def]
+    if not CHROMIUM.exists():
+        pytest.fail(f"headless Chromium is required at {CHROMIUM} for the browser test. Install it: {INSTALL}")
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+
+
+def test_login_expiry_and_refresh_in_a_real_browser(tmp_path: Path) -> None:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail(f"the Python package `playwright` is required for the browser test. Install it: {INSTALL}")
+    files = tmp_path / "files"
+    files.mkdir()
+    (files / "notes.txt").write_text("browser download\n", encoding="utf-8")
+    env = {"AUTH_DB_PATH": str(tmp_path / "auth.sqlite3"), "FILES_DIR": str(files),
+           # 3 s, not 1: the cookie checks right after login must not race the expiry on a loaded machine.
+           "ACCESS_TOKEN_SECONDS": "3"}  # COOKIE_SECURE left at `auto`: no Secure on 127.0.0.1
+    with run_framework(REPO, "start", "--no-access-log", env=env) as server, sync_playwright() as p:
+        base = f"http://127.0.0.1:{server.port}"
+        browser = launch(p)
+        try:
+            context = browser.new_context()
+            page = context.new_page()
+            visited: list[str] = []
+            page.on("request", lambda req: visited.append(req.url) if req.is_navigation_request() else None)
+
+            # Not signed in: the proxy sends the dashboard to the login form, with returnTo.
+            page.goto(f"{base}/dashboard")
+            assert page.url == f"{base}/login?returnTo=%2Fdashboard"
+            page.fill("input[name=username]", "demo")
+            page.fill("input[name=password]", "demo-password")
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{base}/dashboard")
+            jar = {c["name"]: c for c in context.cookies()}
+            for name in ("access_token", "refresh_token"):
+                cookie = jar[name]
+                assert (cookie["httpOnly"], cookie["sameSite"], cookie["secure"], cookie["path"]) == (True, "Lax", False, "/")
+            lifetime = jar["refresh_token"]["expires"] - jar["access_token"]["expires"]
+            assert 14 * 24 * 3600 - 10 < lifetime < 14 * 24 * 3600  # Max-Age 3 s vs 14 days
+            assert page.inner_text("#user") == "demo"
+            assert page.locator("script").count() == 0  # plain HTML, no JavaScript needed
+            assert page.evaluate("document.cookie") == ""  # HttpOnly: invisible to scripts
+            first_refresh = jar["refresh_token"]["value"]
+
+            # The browser drops the access cookie after its 3 s Max-Age; then a reload goes through the refresh.
+            wait_for(lambda: "access_token" not in {c["name"] for c in context.cookies()}, timeout=15,
+                     what="the browser to expire the access-token cookie")
+            visited.clear()
+            page.reload()
+            page.wait_for_url(f"{base}/dashboard")
+            assert page.inner_text("#user") == "demo"
+            assert f"{base}/api/refresh-token?returnTo=%2Fdashboard" in visited, visited
+            jar = {c["name"]: c for c in context.cookies()}
+            assert jar["refresh_token"]["value"] != first_refresh  # rotated
+            assert jar["refresh_token"]["httpOnly"] and jar["refresh_token"]["sameSite"] == "Lax"
+
+            # Sign out: the cookies are gone and the dashboard asks to sign in again.
+            page.click("text=Sign out")
+            page.wait_for_url(f"{base}/login")
+            assert not {c["name"] for c in context.cookies()} & {"access_token", "refresh_token"}
+        finally:
+            browser.close()
+
+
+def test_missing_chromium_is_a_failure_with_install_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(__import__(__name__, fromlist=["CHROMIUM"]), "CHROMIUM", tmp_path / "no-chromium")
+    with pytest.raises(pytest.fail.Exception, match="apt-get install -y chromium chromium-driver"):
+        launch(None)

@@ -1,0 +1,165 @@
+"""The example app's pieces in-process: lib/urls, lib/config, the controllers' rules, the layout conventions."""
+
+from __future__ import annotations
+
+import ast
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from framework.app import create_app
+from framework.manifest import build_manifest
+from framework.scan import scan
+from tests.helpers import REPO
+
+
+@pytest.fixture
+def repo_lib() -> Iterator[None]:
+    """Import the repository's own `lib` (other tests may have cached a temp project's)."""
+    def clear() -> None:
+        for name in [m for m in sys.modules if m == "lib" or m.startswith("lib.")]:
+            del sys.modules[name]
+
+    clear()
+    yield
+    clear()
+
+
+@pytest.fixture
+def client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, repo_lib: None) -> Iterator[TestClient]:
+    monkeypatch.setenv("AUTH_DB_PATH", str(tmp_path / "auth.sqlite3"))
+    monkeypatch.setenv("FILES_DIR", str(tmp_path))
+    monkeypatch.delenv("COOKIE_SECURE", raising=False)
+    monkeypatch.delenv("ACCESS_TOKEN_SECONDS", raising=False)
+    with TestClient(create_app(REPO), base_url="http://127.0.0.1:3000", follow_redirects=False) as c:
+        yield c
+
+
+def test_url_builders(repo_lib: None) -> None:
+    from lib import urls
+
+    assert urls.get_refresh_token_url("http://127.0.0.1:3000/dashboard?a=1") == \
+        "/api/refresh-token?returnTo=http%3A%2F%2F127.0.0.1%3A3000%2Fdashboard%3Fa%3D1"
+    assert urls.get_login_url() == "/login"
+    assert urls.get_login_url("/dashboard") == "/login?returnTo=%2Fdashboard"
+    assert urls.get_file_url("my report.pdf") == "/api/files/my%20report.pdf"
+    assert urls.get_file_url("a/b") == "/api/files/a%2Fb"
+    assert (urls.get_home_url(), urls.get_dashboard_url(), urls.get_logout_url(), urls.get_health_url()) == \
+        ("/", "/dashboard", "/api/logout", "/api/health")
+
+
+def test_every_route_has_one_url_builder_with_a_literal_pattern() -> None:
+    tree = ast.parse((REPO / "lib/urls/__init__.py").read_text(encoding="utf-8"))
+    patterns = [call.args[0].value for call in ast.walk(tree)
+                if isinstance(call, ast.Call) and getattr(call.func, "id", None) == "route_url"
+                and isinstance(call.args[0], ast.Constant)]
+    routes = [r.pattern for r in build_manifest(scan(REPO)).routes]
+    assert sorted(patterns) == sorted(routes)
+
+
+@pytest.mark.parametrize("file", sorted(p.relative_to(REPO).as_posix() for p in (REPO / "app").rglob("route.py")) + ["proxy.py"])
+def test_routes_do_not_touch_storage_or_http_clients(file: str) -> None:
+    tree = ast.parse((REPO / file).read_text(encoding="utf-8"))
+    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    assert not imported & {"sqlite3", "httpx", "requests", "urllib3", "aiohttp", "http"}
+
+
+@pytest.mark.parametrize(("name", "ok"), [
+    ("welcome.txt", True), ("résumé.pdf", True), ("a b.txt", True),
+    ("", False), (".", False), ("..", False), (".hidden", False), ("../x", False), ("a/b", False),
+    ("..\\x", False), ("/etc/passwd", False), ("C:x", False), ("a\x00b", False), ("a\nb", False),
+    ("a\u200bb", False), ("x" * 256, False),
+])
+def test_file_names(repo_lib: None, name: str, ok: bool) -> None:
+    from lib.controllers.files_controller import valid_name
+
+    assert valid_name(name) is ok
+
+
+@pytest.mark.parametrize(("setting", "host", "secure"), [
+    (None, "127.0.0.1:3000", False), (None, "localhost:3000", False), (None, "[::1]:3000", False),
+    (None, "example.com", True), ("auto", "app.example.com:8443", True),
+    ("1", "127.0.0.1:3000", True), ("0", "example.com", False),
+])
+def test_cookie_secure_setting(repo_lib: None, monkeypatch: pytest.MonkeyPatch, setting: str | None,
+                               host: str, secure: bool) -> None:
+    from lib import config
+
+    if setting is None:
+        monkeypatch.delenv("COOKIE_SECURE", raising=False)
+    else:
+        monkeypatch.setenv("COOKIE_SECURE", setting)
+    assert config.cookie_secure(host) is secure
+
+
+@pytest.mark.parametrize(("var", "value"), [("COOKIE_SECURE", "maybe"), ("ACCESS_TOKEN_SECONDS", "0"),
+                                            ("ACCESS_TOKEN_SECONDS", "1.5"), ("REFRESH_TOKEN_SECONDS", "soon")])
+def test_bad_settings_name_the_variable(repo_lib: None, monkeypatch: pytest.MonkeyPatch, var: str, value: str) -> None:
+    from lib import config
+
+    monkeypatch.setenv(var, value)
+    with pytest.raises(config.ConfigError, match=f"^{var}="):
+        config.cookie_secure("x") if var == "COOKIE_SECURE" else (config.access_token_seconds(), config.refresh_token_seconds())
+
+
+def test_passwords_use_scrypt(repo_lib: None) -> None:
+    from lib import storage
+
+    stored = storage.hash_password("s3cret")
+    assert stored.startswith("scrypt$16384$8$1$") and "s3cret" not in stored
+    assert storage.check_password("s3cret", stored) and not storage.check_password("s3creT", stored)
+    assert not storage.check_password("x", "garbage")
+
+
+@pytest.mark.parametrize(("content_type", "body", "status", "text"), [
+    ("application/x-www-form-urlencoded", b"username=demo&password=wrong", 401, "Wrong user name or password"),
+    ("application/x-www-form-urlencoded", b"username=&password=", 400, "Enter a user name and a password"),
+    ("application/x-www-form-urlencoded", b"username=demo&password=" + b"x" * 5000, 413, "Form too large"),
+    ("application/json", b'{"username": "demo"}', 415, "application/x-www-form-urlencoded"),
+    ("application/x-www-form-urlencoded", b"username=%FF", 400, "Malformed form"),
+])
+def test_login_refuses_bad_forms_clearly(client: TestClient, content_type: str, body: bytes, status: int, text: str) -> None:
+    r = client.post("/login", content=body, headers={"content-type": content_type})
+    assert r.status_code == status and text in r.text and not r.headers.get_list("set-cookie")
+
+
+def test_secure_cookies_when_configured(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COOKIE_SECURE", "1")
+    r = client.post("/login", data={"username": "demo", "password": "demo-password"})
+    assert r.status_code == 303
+    assert all("; Secure" in h for h in r.headers.get_list("set-cookie"))
+
+
+def test_expired_refresh_token_is_refused(client: TestClient, repo_lib: None) -> None:
+    from lib import storage
+
+    with storage.transaction() as conn:
+        user = storage.find_user(conn, storage.DEMO_USERNAME)
+        storage.new_family(conn, "fam-expired", user.id, time.time() - 100)
+        storage.add_refresh(conn, "old-token", "fam-expired", time.time() - 100, time.time() - 1)
+    client.cookies.set("refresh_token", "old-token")
+    r = client.get("/api/refresh-token")
+    assert (r.status_code, r.text) == (401, "Refresh token expired")
+
+
+def test_index_links_the_demo(client: TestClient) -> None:
+    r = client.get("/")
+    assert r.status_code == 200 and 'href="/dashboard"' in r.text and "demo-password" in r.text
+
+
+def test_a_bad_setting_stops_framework_start_naming_it(tmp_path: Path) -> None:
+    import subprocess
+
+    from tests.helpers import subprocess_env
+
+    result = subprocess.run([sys.executable, "-m", "framework", "start", "--root", str(REPO), "--port", "1"],
+                            capture_output=True, text=True, timeout=60,
+                            env=subprocess_env(ACCESS_TOKEN_SECONDS="0", AUTH_DB_PATH=str(tmp_path / "db")))
+    assert result.returncode == 1
+    assert "lib/config.py" in result.stderr and "ACCESS_TOKEN_SECONDS='0'" in result.stderr
+    assert "Traceback" not in result.stderr
