@@ -1,0 +1,193 @@
+"""Build the next route table to one side, doing only the work a change needs.
+
+| change                                   | work                                                        |
+|------------------------------------------|-------------------------------------------------------------|
+| a route.py edited                        | re-import that route                                        |
+| a route.py added / deleted, folder renamed | rescan app/ (a directory walk) and diff with the manifest: import the new, drop the gone |
+| lib/db.py edited                         | drop lib.db and the project modules importing it from sys.modules, re-import the routes that use it |
+| root proxy.py / middleware.py edited     | drop them, build the table again (table_from loads them)    |
+| the tree becomes invalid                 | keep the current table, remember the changes for later      |
+
+The caller swaps `app.router.table = outcome.table` (one assignment); requests already running
+keep the table, endpoints and modules they started with.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import Problem, RouteTreeError
+from ..loader import _relative, import_file, import_problem, read_handlers
+from ..manifest import Manifest, Route
+from ..routing import Endpoint, RouteTable, error_endpoint, load_manifest, make_endpoint, table_from
+from ..segments import Kind, Segment
+from .deps import DepGraph
+from .errorpage import ErrorReport, report_app, report_problem, report_tree
+from .plan import Plan
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One route as currently served: its endpoint, and the report when it failed to import."""
+
+    route: Route
+    endpoint: Endpoint
+    warnings: tuple[str, ...] = ()
+    failure: ErrorReport | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one reload did, for the swap and for the terminal."""
+
+    table: RouteTable | None = None  # None: keep serving the current table
+    files: tuple[str, ...] = ()  # the changed files behind this reload
+    imported: tuple[str, ...] = ()  # route files imported
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    failures: tuple[ErrorReport, ...] = ()  # routes that newly fail to import
+    warnings: tuple[str, ...] = ()
+    tree_error: RouteTreeError | None = None
+    restart: str | None = None
+    ms: float = 0.0
+    routes: int = 0
+
+
+def drop_bytecode(root: Path, files: set[str]) -> None:
+    """Remove the cached bytecode of changed files: a .pyc is checked by whole-second mtime and size,
+    so an edit within the same second that keeps the size would otherwise load the old code."""
+    for file in files:
+        try:
+            os.unlink(importlib.util.cache_from_source(str(root / file)))
+        except (OSError, NotImplementedError, ValueError):
+            pass
+
+
+def project_modules(root: Path) -> dict[str, str]:
+    """Module name -> file (relative to the root) for every loaded module that is the project's own."""
+    prefix = str(root) + os.sep
+    found: dict[str, str] = {}
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if isinstance(file, str) and file.startswith(prefix):
+            rel = _relative(root, file)
+            if rel is not None:
+                found[name] = rel
+    return found
+
+
+def forget_modules(names: set[str]) -> None:
+    """Drop modules from sys.modules and from their parent package, so `from lib import db` imports anew."""
+    for name in names:
+        module = sys.modules.pop(name, None)
+        parent_name, _, child = name.rpartition(".")
+        parent = sys.modules.get(parent_name) if parent_name else None
+        if parent is not None and module is not None and getattr(parent, child, None) is module:
+            try:
+                delattr(parent, child)
+            except AttributeError:
+                pass
+
+
+def tree_error_table(error: RouteTreeError) -> RouteTable:
+    """Before any good table exists: every URL answers 500 with the tree's problems."""
+    file = error.problems[0].files[0] if error.problems and error.problems[0].files else "app"
+    route = Route("/[[...path]]", file, (Segment(Kind.OPTIONAL_CATCH_ALL, "path"),))
+    return table_from(Manifest((route,)), [error_endpoint(route, report_app(report_tree(error)))])
+
+
+@dataclass
+class Reloader:
+    root: Path
+    manifest: Manifest | None = None
+    entries: dict[str, Entry] = field(default_factory=dict)
+    tree_error: RouteTreeError | None = None
+    pending: set[str] = field(default_factory=set)  # changes not applied while the tree was invalid
+    graph: DepGraph = field(init=False)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.graph = DepGraph(self.root)
+
+    def start(self) -> Outcome:
+        """The first table: every route imported (a failing one answers with the error page)."""
+        return self.apply(Plan(rescan=True))
+
+    def apply(self, plan: Plan) -> Outcome:
+        with self.lock:
+            started = time.perf_counter()
+            outcome = self._apply(plan)
+            ms = (time.perf_counter() - started) * 1000
+            count = len(self.manifest.routes) if self.manifest else 0
+            return Outcome(**{**{f: getattr(outcome, f) for f in Outcome.__dataclass_fields__}, "ms": ms, "routes": count})
+
+    def _apply(self, plan: Plan) -> Outcome:
+        changed = set(plan.python) | self.pending
+        drop_bytecode(self.root, set(plan.python))
+        self.graph.forget(changed)
+        manifest = self.manifest
+        if plan.rescan or manifest is None or self.tree_error is not None:
+            try:
+                manifest = load_manifest(self.root)
+            except RouteTreeError as exc:
+                self.pending = changed
+                first = self.manifest is None
+                self.tree_error = exc
+                return Outcome(tree_error_table(exc) if first else None, tuple(sorted(plan.python)), tree_error=exc)
+        was_invalid = self.tree_error is not None
+        self.tree_error, self.pending = None, set()
+
+        loaded = project_modules(self.root)
+        stale = self.graph.reaching(set(loaded.values()), changed) | changed if changed else set()
+        forget_modules({name for name, file in loaded.items() if file in stale})
+
+        old = self.entries
+        routes = manifest.routes
+        reach = self.graph.reaching([r.file for r in routes], changed) if changed else set()
+        entries: dict[str, Entry] = {}
+        imported: list[str] = []
+        failures: list[ErrorReport] = []
+        warnings: list[str] = []
+        for route in routes:
+            previous = old.get(route.file)
+            retry = previous is not None and previous.failure is not None and bool(changed)
+            if previous is not None and previous.route == route and not retry and route.file not in reach:
+                entries[route.file] = previous
+                continue
+            entry = self._load(route)
+            entries[route.file] = entry
+            imported.append(route.file)
+            if entry.failure is not None and (previous is None or previous.failure != entry.failure):
+                failures.append(entry.failure)
+            warnings.extend(w for w in entry.warnings if previous is None or w not in previous.warnings)
+        added = tuple(f for f in entries if f not in old)
+        removed = tuple(f for f in old if f not in entries)
+        same = manifest == self.manifest and not imported and not plan.rebuild and not was_invalid
+        self.manifest, self.entries = manifest, entries
+        files = tuple(sorted(changed | set(added) | set(removed)))
+        if same:
+            return Outcome(None, files)
+        table = table_from(manifest, (e.endpoint for e in entries.values()),
+                           [w for e in entries.values() for w in e.warnings])
+        return Outcome(table, files, tuple(imported), added, removed, tuple(failures), tuple(warnings))
+
+    def _load(self, route: Route) -> Entry:
+        try:
+            module = import_file(self.root, route.file)
+        except (Exception, SystemExit) as exc:  # user code: report it, never let it stop the server
+            problem = import_problem(self.root, route.file, exc)
+            return self._failed(route, report_problem(self.root, problem, exc))
+        loaded = read_handlers(route, module)
+        if isinstance(loaded, Problem):
+            return self._failed(route, report_problem(self.root, loaded))
+        return Entry(route, make_endpoint(loaded), loaded.warnings)
+
+    @staticmethod
+    def _failed(route: Route, report: ErrorReport) -> Entry:
+        return Entry(route, error_endpoint(route, report_app(report)), (), report)
