@@ -196,6 +196,38 @@ def test_handler_exception_shows_the_dev_page_but_not_in_start(project: Path) ->
         assert "ValueError" not in reply.text and "route.py" not in reply.text
 
 
+SLOW_ROUTE = """
+import pathlib
+import time
+from starlette.responses import PlainTextResponse
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+def GET(request):
+    (ROOT / "started.flag").write_text("")
+    deadline = time.monotonic() + 20
+    while not (ROOT / "go.flag").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return PlainTextResponse("slow v1")
+"""
+
+
+def test_request_in_flight_finishes_on_the_old_handler(dev: Server, project: Path) -> None:
+    write_tree(project, {"app/slow/route.py": SLOW_ROUTE})
+    wait_for(lambda: "reloaded app/slow/route.py" in dev.log(), what="the slow route loaded")
+    replies: list[object] = []
+    thread = threading.Thread(target=lambda: replies.append(dev.get("/slow", timeout=30)))
+    thread.start()
+    wait_for(lambda: (project / "started.flag").exists(), what="the request in flight")
+    write_tree(project, {"app/slow/route.py": route("slow v2")})
+    # (a GET before the swap would wait on the old handler too, so wait for the reload line first)
+    wait_for(lambda: dev.log().count("reloaded app/slow/route.py") == 2, what="the second reload")
+    assert serves(dev, "/slow", "slow v2")  # new requests: the new handler
+    (project / "go.flag").write_text("")
+    thread.join(timeout=30)
+    assert [(r.status, r.text) for r in replies] == [(200, "slow v1")]  # type: ignore[attr-defined]
+
+
 class Hammer:
     """A client thread requesting one URL in a loop, recording every failure."""
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -14,7 +16,8 @@ from watchfiles import Change
 from framework.dev.deps import DepGraph, imported_names, module_of
 from framework.dev.errorpage import ErrorReport, render_html, render_text, wants_html
 from framework.dev.plan import Plan, plan
-from framework.dev.reloader import tree_error_table
+from framework.dev.reloader import Outcome, tree_error_table
+from framework.dev.terminal import Console
 from framework.dev.watch import DevFilter
 from framework.errors import Problem, RouteTreeError
 from framework.paths import split_path
@@ -26,14 +29,15 @@ FRAMEWORK = Path("/opt/src/framework")
 
 @pytest.mark.parametrize(("paths", "expected"), [
     (["/srv/proj/app/api/x/route.py"], Plan(rescan=True, python=frozenset({"app/api/x/route.py"}))),
-    (["/srv/proj/app/api/new"], Plan(rescan=True)),
+    (["/srv/proj/app/api/new"], Plan(rescan=True, folders=True)),
+    (["/srv/proj/app/api/notes.md"], Plan(rescan=True, folders=True)),
     (["/srv/proj/lib/db.py"], Plan(python=frozenset({"lib/db.py"}))),
     (["/srv/proj/settings.py"], Plan(python=frozenset({"settings.py"}))),
     (["/srv/proj/proxy.py"], Plan(python=frozenset({"proxy.py"}), rebuild=True)),
-    (["/srv/proj/middleware.py", "/srv/proj/app/a"], Plan(rescan=True, python=frozenset({"middleware.py"}), rebuild=True)),
+    (["/srv/proj/middleware.py", "/srv/proj/app/a"], Plan(rescan=True, python=frozenset({"middleware.py"}), rebuild=True, folders=True)),
     (["/srv/proj/lib/proxy.py"], Plan(python=frozenset({"lib/proxy.py"}))),
     (["/srv/proj/pyproject.toml", "/srv/proj/lib/db.py"], Plan(restart="pyproject.toml")),
-    (["/opt/src/framework/routing.py"], Plan(restart="/opt/src/framework/routing.py")),
+    (["/opt/src/framework/routing.py"], Plan(restart="framework/routing.py")),
     (["/srv/proj/README.md"], Plan()),
     (["/elsewhere/x.py"], Plan()),
 ])
@@ -181,7 +185,7 @@ def get(app: object, path: str, **headers: str) -> httpx.Response:
 
 
 @pytest.fixture
-def boom_project(tmp_path: Path) -> Path:
+def boom_project(tmp_path: Path) -> Iterator[Path]:
     yield write_tree(tmp_path / "boomproj", {"app/boom/route.py": "def GET(request):\n    raise KeyError('<k>')\n"})
     for name in [n for n in sys.modules if n.startswith("app/")]:
         sys.modules.pop(name)
@@ -210,3 +214,24 @@ def test_create_app_dev_keeps_the_projects_own_500_handler(boom_project: Path) -
 
     app = create_app(boom_project, dev=True, exception_handlers={500: mine})
     assert get(app, "/boom").text == "mine"
+
+
+class Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(("stream", "no_color", "coloured"), [
+    (Tty, "", True),
+    (Tty, "1", False),
+    (io.StringIO, "", False),
+])
+def test_colour_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch, stream: type[io.StringIO], no_color: str,
+                                   coloured: bool) -> None:
+    monkeypatch.setenv("NO_COLOR", no_color)
+    out = stream()
+    console = Console(out)
+    console.report(Outcome(table=tree_error_table(RouteTreeError([Problem("x", "m.", "f.", ("app/x/route.py",))])),
+                           files=("app/x/route.py",), ms=3.2))
+    assert out.getvalue().endswith("reloaded\x1b[0m app/x/route.py in 3 ms\n" if coloured else "reloaded app/x/route.py in 3 ms\n")
+    assert ("\x1b[" in out.getvalue()) is coloured

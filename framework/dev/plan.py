@@ -4,7 +4,7 @@
 |-------------------------------------------|---------------------------------------------------|
 | `pyproject.toml`                          | restart the process (dependencies may have moved) |
 | a file of the framework itself            | restart the process (cannot reload itself)        |
-| anything under `app/` (a folder included) | rescan the tree and diff it with the manifest     |
+| anything under `app/` (a folder included) | rescan the tree and diff it with the manifest (`rescan`; `folders` when not a .py file) |
 | `app/**/*.py`, `lib/**/*.py`, `x.py`       | re-import that file and whatever imports it       |
 | `proxy.py`, `middleware.py` at the root   | also rebuild the table                            |
 | `README.md`, `data/x.json`                | nothing                                           |
@@ -26,6 +26,7 @@ class Plan:
     rescan: bool = False
     python: frozenset[str] = frozenset()  # changed .py files, relative to the root, `/`-separated
     rebuild: bool = False  # a root proxy.py / middleware.py changed: build the table again
+    folders: bool = False  # something under app/ that is not a .py file: a folder made, renamed, deleted
 
     @property
     def empty(self) -> bool:
@@ -41,11 +42,11 @@ def relative(path: str | Path, base: Path) -> str | None:
 
 def plan(paths: Iterable[str | Path], root: Path, framework_dir: Path | None = None) -> Plan:
     """What to redo for these changed paths (absolute), the project at `root`, the framework at `framework_dir`."""
-    rescan = rebuild = False
+    rescan = rebuild = folders = False
     python: set[str] = set()
     for path in sorted(map(str, paths)):
         if framework_dir is not None and relative(path, framework_dir) is not None:
-            return Plan(restart=path)
+            return Plan(restart=relative(path, framework_dir.parent) or path)
         rel = relative(path, root)
         if rel is None:
             continue
@@ -53,7 +54,8 @@ def plan(paths: Iterable[str | Path], root: Path, framework_dir: Path | None = N
             return Plan(restart=rel)
         if rel == "app" or rel.startswith("app/"):
             rescan = True
+            folders = folders or not rel.endswith(".py")
         if rel.endswith(".py"):
             python.add(rel)
             rebuild = rebuild or rel in TABLE_FILES
-    return Plan(None, rescan, frozenset(python), rebuild)
+    return Plan(None, rescan, frozenset(python), rebuild, folders)

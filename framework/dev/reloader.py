@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import Problem, RouteTreeError
-from ..loader import _relative, import_file, import_problem, read_handlers
+from ..loader import import_file, import_problem, read_handlers
 from ..manifest import Manifest, Route
 from ..routing import Endpoint, RouteTable, error_endpoint, load_manifest, make_endpoint, table_from
+from ..scan import PAGE_FILE, ROUTE_FILE
 from ..segments import Kind, Segment
 from .deps import DepGraph
 from .errorpage import ErrorReport, report_app, report_problem, report_tree
@@ -69,16 +70,27 @@ def drop_bytecode(root: Path, files: set[str]) -> None:
             pass
 
 
+def own_file(prefix: str, file: object) -> str | None:
+    """`/srv/proj/lib/db.py` -> `lib/db.py` when it is the project's own code (not a venv or hidden folder under the root).
+
+    String work only: this runs over every module in sys.modules on each reload."""
+    if not isinstance(file, str) or not file.startswith(prefix):
+        return None
+    rel = file[len(prefix):].replace(os.sep, "/")
+    parts = rel.split("/")
+    if any(p.startswith(".") or p in ("site-packages", "dist-packages") for p in parts[:-1]):
+        return None
+    return rel
+
+
 def project_modules(root: Path) -> dict[str, str]:
     """Module name -> file (relative to the root) for every loaded module that is the project's own."""
     prefix = str(root) + os.sep
     found: dict[str, str] = {}
     for name, module in list(sys.modules.items()):
-        file = getattr(module, "__file__", None)
-        if isinstance(file, str) and file.startswith(prefix):
-            rel = _relative(root, file)
-            if rel is not None:
-                found[name] = rel
+        rel = own_file(prefix, getattr(module, "__file__", None))
+        if rel is not None:
+            found[name] = rel
     return found
 
 
@@ -132,7 +144,7 @@ class Reloader:
         drop_bytecode(self.root, set(plan.python))
         self.graph.forget(changed)
         manifest = self.manifest
-        if plan.rescan or manifest is None or self.tree_error is not None:
+        if manifest is None or self.tree_error is not None or self._needs_walk(plan, manifest):
             try:
                 manifest = load_manifest(self.root)
             except RouteTreeError as exc:
@@ -176,6 +188,29 @@ class Reloader:
         table = table_from(manifest, (e.endpoint for e in entries.values()),
                            [w for e in entries.values() for w in e.warnings])
         return Outcome(table, files, tuple(imported), added, removed, tuple(failures), tuple(warnings))
+
+    def warm(self) -> None:
+        """Parse the imports of every route and project module now (in the background after startup),
+        so the first edit does not pay for it."""
+        with self.lock:
+            files = [r.file for r in self.manifest.routes] if self.manifest else []
+            self.graph.reaching([*files, *project_modules(self.root).values()], set())
+
+    def _needs_walk(self, plan: Plan, manifest: Manifest) -> bool:
+        """Walk app/ again unless the only app/ changes are edits of route files we serve and that still exist.
+
+        A folder event, a new, deleted or unknown file under app/ all walk; an edit of a known
+        route.py cannot change the tree, and skipping the walk keeps edits fast on big trees."""
+        if not plan.rescan:
+            return False
+        if plan.folders:
+            return True
+        known = {r.file for r in manifest.routes}
+        return any(
+            f.startswith("app/") and (f.rsplit("/", 1)[-1] in (ROUTE_FILE, PAGE_FILE) and f not in known
+                                      or not (self.root / f).is_file())
+            for f in plan.python
+        )
 
     def _load(self, route: Route) -> Entry:
         try:

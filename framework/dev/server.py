@@ -37,6 +37,7 @@ from .watch import DEBOUNCE_MS, STEP_MS, DevFilter, framework_source
 
 ENV_FD = "FRAMEWORK_DEV_FD"
 ENV_RESTARTED = "FRAMEWORK_DEV_RESTARTED"  # "<file>:<epoch seconds>" of the change that caused a restart
+ACCEPTED_GRACE_S = 0.1
 FOLLOW_UP_S = 0.25  # a second look at app/ after a folder change, for a file event the OS did not deliver
 
 
@@ -91,6 +92,15 @@ class _Uvicorn(uvicorn.Server):
                 signal.signal(sig, handler)
 
 
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """Stop accepting first, then give connections accepted a moment ago time to send their request:
+        uvicorn closes connections with no request under way, and one just accepted has none yet."""
+        for server in getattr(self, "servers", []):
+            server.close()
+        await asyncio.sleep(ACCEPTED_GRACE_S)
+        await super().shutdown(sockets)
+
+
 def framework_imports() -> str | None:
     """Before a restart: can a fresh interpreter import the framework? The error when it cannot."""
     result = subprocess.run([sys.executable, "-c", "import framework.cli, framework.dev.server"],
@@ -141,6 +151,7 @@ class DevServer:
             await asyncio.sleep(0.005)
         if self.server.started:
             self._banner(first, started, restarted)
+            await asyncio.to_thread(self.reloader.warm)
         try:
             await serving
         finally:
@@ -182,7 +193,7 @@ class DevServer:
         if todo.empty:
             return
         await self._apply(todo)
-        if todo.rescan and (self.follow_up is None or self.follow_up.done()):
+        if todo.folders and (self.follow_up is None or self.follow_up.done()):
             self.follow_up = asyncio.create_task(self._look_again())
 
     async def _apply(self, todo: Plan) -> None:
