@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import shutil
 import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import Server, request, run_framework, wait_for, write_tree
+from tests.helpers import REPO, Server, free_port, request, run_framework, stop, subprocess_env, wait_for, \
+    wait_until_serving, write_tree
 
 ROUTE = """
 from starlette.responses import PlainTextResponse
@@ -293,3 +296,37 @@ def test_ctrl_c_stops_cleanly(dev: Server) -> None:
     assert dev.process.wait(timeout=15) == 0
     log = dev.log()
     assert "framework dev stopped" in log and "Traceback" not in log
+
+
+def test_framework_source_change_restarts_and_a_broken_framework_keeps_the_old_code(project: Path, tmp_path: Path) -> None:
+    """The framework as an editable checkout (a copy here, so the test can edit it)."""
+    source = tmp_path / "checkout"
+    shutil.copytree(REPO / "framework", source / "framework", ignore=shutil.ignore_patterns("__pycache__"))
+    port = free_port()
+    log = tmp_path / "fw.log"
+    with open(log, "w", encoding="utf-8") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "framework", "dev", "--root", str(project), "--port", str(port)],
+            cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT, text=True,
+            env=subprocess_env(PYTHONPATH=str(source)),
+        )
+    server = Server(process, port, log)
+    try:
+        wait_until_serving(server, 30)
+        wait_for(lambda: "ready in" in server.log(), what="the banner")
+        errors = source / "framework/errors.py"
+        original = errors.read_text(encoding="utf-8")
+        errors.write_text(original + "\n# edited\n", encoding="utf-8")
+        wait_for(lambda: server.log().count("ready in") == 2, what="the restart")
+        assert "ready in" in server.log().split("restarting: framework/errors.py changed")[1]
+        assert serves(server, "/stable", "stable")
+
+        errors.write_text(original + "\nthis is not python\n", encoding="utf-8")
+        wait_for(lambda: "cannot restart after framework/errors.py changed" in server.log(), what="the refusal")
+        assert serves(server, "/stable", "stable") and process.poll() is None  # the old code keeps serving
+
+        errors.write_text(original, encoding="utf-8")
+        wait_for(lambda: server.log().count("ready in") == 3, what="the restart after the fix")
+        assert serves(server, "/stable", "stable")
+    finally:
+        stop(process)
