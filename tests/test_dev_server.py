@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -12,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO, Server, free_port, request, run_framework, stop, subprocess_env, wait_for, \
-    wait_until_serving, write_tree
+from tests.helpers import REPO, Server, free_port, request, run_cli, run_framework, stop, subprocess_env, \
+    wait_for, wait_until_serving, write_tree
 
 ROUTE = """
 from starlette.responses import PlainTextResponse
@@ -330,3 +331,12 @@ def test_framework_source_change_restarts_and_a_broken_framework_keeps_the_old_c
         assert serves(server, "/stable", "stable")
     finally:
         stop(process)
+
+
+def test_port_in_use_is_a_usage_error(project: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        result = run_cli("dev", "--root", str(project), "--port", str(port))
+    assert result.returncode == 2
+    assert result.stderr.strip() == (f"framework dev: error: cannot listen on 127.0.0.1:{port}: Address already in use. "
+                                     "Pass another --port, or stop the program using it.")

@@ -54,7 +54,8 @@ def listening_socket(host: str, port: int) -> socket.socket:
         try:
             sock = socket.create_server((host, port), backlog=2048)
         except OSError as exc:
-            raise BindError(exc.errno, f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            raise BindError(exc.errno, f"cannot listen on {host}:{port}: {reason}") from exc
         os.environ[ENV_FD] = str(sock.fileno())
     sock.set_inheritable(True)
     return sock
