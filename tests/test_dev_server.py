@@ -261,19 +261,34 @@ class Hammer:
         self.thread.join(timeout=15)
 
 
-def test_stable_route_never_fails_while_routes_are_rewritten(dev: Server, project: Path) -> None:
+ATTR_ROUTE = """
+import lib.greeting
+from starlette.responses import PlainTextResponse
+
+def GET(request):
+    return PlainTextResponse(lib.greeting.steady())  # reads the module attribute on every request
+"""
+
+
+def greeting(version: int) -> str:
+    return f"def greet():\n    return 'hi {version}'\n\ndef steady():\n    return 'steady'\n"
+
+
+def test_stable_routes_never_fail_while_routes_and_lib_are_rewritten(dev: Server, project: Path) -> None:
     files = {f"app/churn/r{i}/route.py": route(f"churn {i} v0") for i in range(30)}
-    write_tree(project, files)
-    wait_for(lambda: serves(dev, "/churn/r29", "churn 29 v0"), what="the churn routes")
-    with Hammer(dev.port, "/stable", "stable") as hammer:
+    write_tree(project, {**files, "app/api/attr/route.py": ATTR_ROUTE, "lib/greeting.py": greeting(0)})
+    wait_for(lambda: serves(dev, "/churn/r29", "churn 29 v0") and serves(dev, "/api/attr", "steady"),
+             what="the churn routes")
+    with Hammer(dev.port, "/stable", "stable") as hammer, Hammer(dev.port, "/api/attr", "steady") as attr:
         for version in range(1, 6):
             write_tree(project, {f"app/churn/r{i}/route.py": route(f"churn {i} v{version}") for i in range(30)})
-            write_tree(project, {"lib/greeting.py": f"def greet():\n    return 'hi {version}'\n"})
-            wait_for(lambda: serves(dev, "/churn/r29", f"churn 29 v{version}") and serves(dev, "/churn/r0", f"churn 0 v{version}"),
-                     what=f"version {version}")
-        wait_for(lambda: hammer.count > 50, what="enough requests")
-    assert hammer.failures == []
-    assert hammer.count > 50
+            write_tree(project, {"lib/greeting.py": greeting(version)})
+            wait_for(lambda: serves(dev, "/churn/r29", f"churn 29 v{version}")
+                     and serves(dev, "/churn/r0", f"churn 0 v{version}")
+                     and serves(dev, "/api/greet", f"hi {version}"), what=f"version {version}")
+        wait_for(lambda: hammer.count > 50 and attr.count > 50, what="enough requests")
+    assert hammer.failures == [] and attr.failures == []
+    assert hammer.count > 50 and attr.count > 50
 
 
 def test_pyproject_change_restarts_without_refusing_a_connection(dev: Server, project: Path) -> None:

@@ -14,6 +14,8 @@ keep the table, endpoints and modules they started with.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import importlib.util
 import os
 import sys
@@ -94,17 +96,27 @@ def project_modules(root: Path) -> dict[str, str]:
     return found
 
 
-def forget_modules(names: set[str]) -> None:
-    """Drop modules from sys.modules and from their parent package, so `from lib import db` imports anew."""
-    for name in names:
-        module = sys.modules.pop(name, None)
-        parent_name, _, child = name.rpartition(".")
-        parent = sys.modules.get(parent_name) if parent_name else None
-        if parent is not None and module is not None and getattr(parent, child, None) is module:
-            try:
-                delattr(parent, child)
-            except AttributeError:
-                pass
+def refresh_modules(names: set[str]) -> None:
+    """Import these project modules afresh (lib.db after lib/db.py changed), replacing the old ones.
+
+    All are dropped from sys.modules first, so a refreshed module imports the fresh version of
+    the others. The parent package's attribute (`lib.db`) keeps pointing at the old module until
+    the new one has run, so a request still running the old code never finds it missing; and
+    `from lib import db` in a re-imported route gets the new one. A module that now fails to import
+    is dropped from its parent too, so the routes using it fail to import and show the error."""
+    old = {name: sys.modules.pop(name) for name in names if name in sys.modules}
+    for name in sorted(old, key=lambda n: n.count(".")):  # packages before their submodules
+        if name in sys.modules or "/" in name:  # already pulled in by another; route modules load by file
+            continue
+        try:
+            importlib.import_module(name)
+        except (Exception, SystemExit):  # user code: the route that imports it reports the error
+            sys.modules.pop(name, None)
+            parent_name, _, child = name.rpartition(".")
+            parent = sys.modules.get(parent_name) if parent_name else None
+            if parent is not None and getattr(parent, child, None) is old[name]:
+                with contextlib.suppress(AttributeError):
+                    delattr(parent, child)
 
 
 def tree_error_table(error: RouteTreeError) -> RouteTable:
@@ -157,7 +169,7 @@ class Reloader:
 
         loaded = project_modules(self.root)
         stale = self.graph.reaching(set(loaded.values()), changed) | changed if changed else set()
-        forget_modules({name for name, file in loaded.items() if file in stale})
+        refresh_modules({name for name, file in loaded.items() if file in stale})
 
         old = self.entries
         routes = manifest.routes
