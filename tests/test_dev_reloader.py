@@ -137,3 +137,13 @@ def test_root_proxy_and_middleware_rebuild_the_table(root: Path, files: dict[str
     outcome = change(reloader, root, files)
     assert outcome.imported == ()
     assert (outcome.table is not None) is rebuilt
+
+
+def test_unseen_finds_a_route_file_the_manifest_lacks(root: Path) -> None:
+    reloader = Reloader(root)
+    reloader.start()
+    write_tree(root, {"app/late/x/route.py": ROUTE.format("late")})  # no apply: as if its event was lost
+    assert reloader.unseen({"app/late"}) is True
+    assert reloader.unseen({"app/a", "app/gone"}) is False
+    reloader.apply(plan([str(root / "app/late")], root))
+    assert reloader.unseen({"app/late"}) is False

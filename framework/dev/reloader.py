@@ -28,7 +28,7 @@ from ..errors import Problem, RouteTreeError
 from ..loader import import_file, import_problem, read_handlers
 from ..manifest import Manifest, Route
 from ..routing import Endpoint, RouteTable, error_endpoint, load_manifest, make_endpoint, table_from
-from ..scan import PAGE_FILE, ROUTE_FILE
+from ..scan import PAGE_FILE, ROUTE_FILE, scan
 from ..segments import Kind, Segment
 from .deps import DepGraph
 from .errorpage import ErrorReport, report_app, report_problem, report_tree
@@ -207,6 +207,11 @@ class Reloader:
         with self.lock:
             files = [r.file for r in self.manifest.routes] if self.manifest else []
             self.graph.reaching([*files, *project_modules(self.root).values()], set())
+
+    def unseen(self, folders: set[str]) -> bool:
+        """Is there a route file under these folders (relative to the root) that the manifest lacks?"""
+        known = {r.file for r in self.manifest.routes} if self.manifest else set()
+        return any(rf.file not in known for folder in sorted(folders) for rf in scan(self.root, folder))
 
     def _needs_walk(self, plan: Plan, manifest: Manifest) -> bool:
         """Walk app/ again unless the only app/ changes are edits of route files we serve and that still exist.

@@ -30,7 +30,7 @@ from watchfiles import awatch
 
 from ..app import _application, project_root
 from .errorpage import report_exception
-from .plan import Plan, plan
+from .plan import Plan, plan, relative
 from .reloader import Outcome, Reloader
 from .terminal import Console
 from .watch import DEBOUNCE_MS, STEP_MS, DevFilter, framework_source
@@ -123,6 +123,7 @@ class DevServer:
         self.restart_file: str | None = None
         self.stop = asyncio.Event()
         self.follow_up: asyncio.Task[None] | None = None
+        self.look_in: set[str] = set()  # folders (relative) the follow-up looks in
         self.app: Starlette | None = None
         self.server: _Uvicorn | None = None
 
@@ -194,8 +195,11 @@ class DevServer:
         if todo.empty:
             return
         await self._apply(todo)
-        if todo.folders and (self.follow_up is None or self.follow_up.done()):
-            self.follow_up = asyncio.create_task(self._look_again())
+        if todo.folders:
+            self.look_in |= {rel for p in paths if (rel := relative(p, self.root)) and rel.startswith("app/")
+                             and not rel.endswith(".py")}
+            if self.follow_up is None or self.follow_up.done():
+                self.follow_up = asyncio.create_task(self._look_again())
 
     async def _apply(self, todo: Plan) -> None:
         outcome = await asyncio.to_thread(self.reloader.apply, todo)
@@ -204,8 +208,12 @@ class DevServer:
         self.console.report(outcome, serving=True)
 
     async def _look_again(self) -> None:
+        """A moment after folders changed, look inside them (not the whole tree) for a route file
+        whose event the OS never delivered; walk the tree only if one is there."""
         await asyncio.sleep(FOLLOW_UP_S)
-        await self._apply(Plan(rescan=True))
+        folders, self.look_in = self.look_in, set()
+        if await asyncio.to_thread(self.reloader.unseen, folders):
+            await self._apply(Plan(rescan=True, folders=True))
 
     async def _restart(self, file: str) -> None:
         problem = await asyncio.to_thread(framework_imports)
