@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import shutil
 import signal
 import socket
@@ -91,6 +92,19 @@ def test_add_edit_delete_a_route(dev: Server, project: Path) -> None:
     wait_for(lambda: status_of(dev, "/api/new", 404), what="404 after delete")
     assert serves(dev, "/api/hello", "hello v1")
     wait_for(lambda: "reloaded app/api/new/route.py in" in dev.log(), what="the reload line")
+
+
+def test_keep_alive_connection_survives_reloads(dev: Server, project: Path) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", dev.port, timeout=10)
+    try:
+        for version in range(3):
+            write_tree(project, {"app/api/hello/route.py": route(f"hello k{version}")})
+            wait_for(lambda: serves(dev, "/api/hello", f"hello k{version}"), what=f"version {version}")
+            conn.request("GET", "/api/hello")  # the same connection every time
+            reply = conn.getresponse()
+            assert (reply.status, reply.read()) == (200, f"hello k{version}".encode())
+    finally:
+        conn.close()
 
 
 def test_rename_folder_and_add_group(dev: Server, project: Path) -> None:
