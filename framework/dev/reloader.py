@@ -15,6 +15,7 @@ keep the table, endpoints and modules they started with.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib
 import importlib.util
 import os
@@ -149,7 +150,7 @@ class Reloader:
             outcome = self._apply(plan)
             ms = (time.perf_counter() - started) * 1000
             count = len(self.manifest.routes) if self.manifest else 0
-            return Outcome(**{**{f: getattr(outcome, f) for f in Outcome.__dataclass_fields__}, "ms": ms, "routes": count})
+            return dataclasses.replace(outcome, ms=ms, routes=count)
 
     def _apply(self, plan: Plan) -> Outcome:
         changed = set(plan.python) | self.pending

@@ -124,6 +124,7 @@ class DevServer:
         self.stop = asyncio.Event()
         self.follow_up: asyncio.Task[None] | None = None
         self.look_in: set[str] = set()  # folders (relative) the follow-up looks in
+        self.swapping = asyncio.Lock()
         self.app: Starlette | None = None
         self.server: _Uvicorn | None = None
 
@@ -145,7 +146,6 @@ class DevServer:
 
     async def _main(self, sock: socket.socket, first: Outcome, started: float, restarted: str | None) -> None:
         assert self.server is not None
-        self.stop = asyncio.Event()
         watching = asyncio.create_task(self._watch())
         await asyncio.sleep(0)  # awatch installs its inotify watches before its first await: before we accept
         serving = asyncio.create_task(self.server.serve(sockets=[sock.dup()]))
@@ -188,6 +188,14 @@ class DevServer:
                 return
 
     async def handle(self, paths: set[str]) -> None:
+        """One batch of changes. A failure here is the framework's, not the project's: say so and keep watching."""
+        try:
+            await self._handle(paths)
+        except Exception as exc:  # never let one bad batch stop the reloading for the rest of the session
+            self.console.line(f"{self.console.paint('31', 'error')} framework dev could not apply "
+                              f"{', '.join(sorted(paths))[:200]}: {type(exc).__name__}: {exc}")
+
+    async def _handle(self, paths: set[str]) -> None:
         todo = plan(paths, self.root, self.framework_dir)
         if todo.restart:
             await self._restart(todo.restart)
@@ -202,10 +210,11 @@ class DevServer:
                 self.follow_up = asyncio.create_task(self._look_again())
 
     async def _apply(self, todo: Plan) -> None:
-        outcome = await asyncio.to_thread(self.reloader.apply, todo)
-        if outcome.table is not None:
-            self.app.router.table = outcome.table  # type: ignore[union-attr]  # the swap: one assignment
-        self.console.report(outcome, serving=True)
+        async with self.swapping:  # tables are swapped in the order they were built
+            outcome = await asyncio.to_thread(self.reloader.apply, todo)
+            if outcome.table is not None:
+                self.app.router.table = outcome.table  # type: ignore[union-attr]  # the swap: one assignment
+        self.console.report(outcome, serving=self.reloader.manifest is not None)
 
     async def _look_again(self) -> None:
         """A moment after folders changed, look inside them (not the whole tree) for a route file
