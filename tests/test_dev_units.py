@@ -93,8 +93,10 @@ def test_dep_graph_finds_routes_reaching_a_changed_module(tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize(("path", "kept"), [
+    ("app", True),
     ("app/api/new", True),
     ("app/api/x/route.py", True),
+    ("env/settings.py", True),  # a package named env that is not a virtual environment
     ("app/api/x/notes.md", True),  # anything under app/: the rescan decides
     ("lib/db.py", True),
     ("settings.py", True),

@@ -7,7 +7,7 @@
 | `pyproject.toml`                       | yes   | restart                                    |
 | `lib/notes.md`, `data/x.json`          | no    | not Python                                 |
 | `app/x/__pycache__/route.cpython-311.pyc`, `app/.route.py.swp`, `app/x/route.py~` | no | DefaultFilter |
-| `.venv/...`, `venv/...`, `.git/...`, `node_modules/...`, any folder holding `pyvenv.cfg` | no | not the project's code |
+| `.venv/...`, `venv/...`, `.git/...`, `node_modules/...`, a top-level folder holding `pyvenv.cfg` | no | not the project's code |
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ from watchfiles import Change, DefaultFilter
 STEP_MS = 10
 DEBOUNCE_MS = 300
 
-EXTRA_IGNORED_DIRS = ("venv", "env", "site-packages", "dist-packages", "build", "dist", ".nox", ".ruff_cache")
+# DefaultFilter already ignores .git, .venv, __pycache__, node_modules, .tox, .mypy_cache, .pytest_cache;
+# a virtual environment under any other name is found by its pyvenv.cfg (see `venvs`).
+EXTRA_IGNORED_DIRS = ("venv", "site-packages", "dist-packages", ".nox", ".ruff_cache")
 
 
 def framework_source() -> Path | None:
@@ -63,7 +65,7 @@ class DevFilter(DefaultFilter):
             if base is self.framework_dir and base is not self.root:
                 return path.endswith(".py")
             text = rel.as_posix()
-            return text.startswith("app/") or text.endswith(".py") or text == "pyproject.toml"
+            return text == "app" or text.startswith("app/") or text.endswith(".py") or text == "pyproject.toml"
         return False
 
     def paths(self) -> list[str]:
