@@ -174,7 +174,7 @@ class DevServer:
         host = f"[{self.host}]" if ":" in self.host else self.host
         self.console.banner(f"http://{host}:{self.port}", first.routes, ms, str(self.root), why)
         for warning in first.warnings:
-            self.console.line(f"{self.console.paint('33', 'warning')} {warning}")
+            self.console.warning(warning)
         for failure in first.failures:
             self.console.error(failure, " (this route answers 500 until fixed)")
         if first.tree_error is not None:
@@ -192,8 +192,8 @@ class DevServer:
         try:
             await self._handle(paths)
         except Exception as exc:  # never let one bad batch stop the reloading for the rest of the session
-            self.console.line(f"{self.console.paint('31', 'error')} framework dev could not apply "
-                              f"{', '.join(sorted(paths))[:200]}: {type(exc).__name__}: {exc}")
+            self.console.failure(f"framework dev could not apply {', '.join(sorted(paths))[:200]}: "
+                                 f"{type(exc).__name__}: {exc}")
 
     async def _handle(self, paths: set[str]) -> None:
         todo = plan(paths, self.root, self.framework_dir)
@@ -227,8 +227,8 @@ class DevServer:
     async def _restart(self, file: str) -> None:
         problem = await asyncio.to_thread(framework_imports)
         if problem is not None:
-            self.console.line(f"{self.console.paint('31', 'error')} cannot restart after {file} changed: "
-                              f"the framework does not import ({problem}); still serving the old code")
+            self.console.failure(f"cannot restart after {file} changed: the framework does not import "
+                                 f"({problem}); still serving the old code")
             return
         self.console.restart(file)
         self.restart_file = file

@@ -51,6 +51,13 @@ class Console:
             f"({routes} route{'' if routes == 1 else 's'} from {root}/app; Ctrl+C to stop)"
         )
 
+    def warning(self, text: str) -> None:
+        self.line(f"{self.paint(YELLOW, 'warning')} {text}")
+
+    def failure(self, text: str) -> None:
+        """An error that is not a report about the project's code (a refused restart, an internal error)."""
+        self.line(f"{self.paint(RED, 'error')} {text}")
+
     def error(self, report: ErrorReport, note: str = "") -> None:
         self.line(f"{self.paint(RED, 'error')} {report.location} {report.title}{note}")
 
@@ -65,7 +72,7 @@ class Console:
             self.tree_error(outcome.tree_error, serving)
             return
         for warning in outcome.warnings:
-            self.line(f"{self.paint(YELLOW, 'warning')} {warning}")
+            self.warning(warning)
         for failure in outcome.failures:
             self.error(failure, " (this route answers 500 until fixed)")
         if outcome.table is None:
