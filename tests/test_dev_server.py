@@ -162,6 +162,12 @@ def test_break_and_fix_a_lib_module(dev: Server, project: Path) -> None:
 
     write_tree(project, {"lib/greeting.py": "def greet():\n    return 'hi v3'\n"})
     wait_for(lambda: serves(dev, "/api/greet", "hi v3"), what="the fixed lib")
+
+    (project / "lib/greeting.py").rename(project / "lib/welcome.py")  # the module the route imports is gone
+    wait_for(lambda: status_of(dev, "/api/greet", 500), what="500 once lib/greeting.py is gone")
+    assert "No module named 'lib.greeting'" in dev.get("/api/greet").text
+    write_tree(project, {"app/api/greet/route.py": LIB_ROUTE.replace("lib.greeting", "lib.welcome")})
+    wait_for(lambda: serves(dev, "/api/greet", "hi v3"), what="the route importing the renamed module")
     log = dev.log()
     assert "reloaded lib/greeting.py in" in log
     assert "error lib/greeting.py:1" in log

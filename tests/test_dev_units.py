@@ -87,7 +87,9 @@ def test_dep_graph_finds_routes_reaching_a_changed_module(tmp_path: Path) -> Non
     assert graph.reaching(routes, {"app/c/route.py"}) == {"app/c/route.py"}
     write_tree(tmp_path, {"lib/missing.py": ""})  # a module a route waited for appears
     assert graph.reaching(routes, {"lib/missing.py"}) == {"app/d/route.py"}
-    write_tree(tmp_path, {"app/c/route.py": "import lib.urls\n"})
+    (tmp_path / "lib/urls.py").unlink()  # a deleted module still reaches the routes that import it
+    assert graph.reaching(routes, {"lib/urls.py"}) == {"app/b/route.py"}
+    write_tree(tmp_path, {"lib/urls.py": "", "app/c/route.py": "import lib.urls\n"})
     graph.forget({"app/c/route.py"})
     assert graph.reaching(routes, {"lib/urls.py"}) == {"app/b/route.py", "app/c/route.py"}
 

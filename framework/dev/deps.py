@@ -105,7 +105,7 @@ class DepGraph:
             seen.add(file)
             for name in self._imports(file):
                 if name not in resolved:
-                    resolved[name] = self._resolve(name)
+                    resolved[name] = self._resolve(name, targets)
                 dep = resolved[name]
                 if dep is not None:
                     importers.setdefault(dep, set()).add(file)
@@ -120,11 +120,15 @@ class DepGraph:
             todo.extend(importers.get(file, ()))
         return {f for f in starts if f in hit}
 
-    def _resolve(self, name: str) -> str | None:
-        """`lib.db` -> `lib/db.py` or `lib/db/__init__.py` when that file exists under the root."""
+    def _resolve(self, name: str, targets: set[str] = frozenset()) -> str | None:  # type: ignore[assignment]
+        """`lib.db` -> `lib/db.py` or `lib/db/__init__.py` when that file exists under the root,
+        or is among the changed files (a deleted module still ties its importers to the change)."""
         rel = "/".join(name.split("."))
         if not rel or rel.startswith("/"):
             return None
+        for candidate in (f"{rel}.py", f"{rel}/__init__.py"):
+            if candidate in targets:
+                return candidate
         if (self.root / f"{rel}.py").is_file():
             return f"{rel}.py"
         if (self.root / rel / "__init__.py").is_file():
