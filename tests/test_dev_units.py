@@ -28,13 +28,15 @@ FRAMEWORK = Path("/opt/src/framework")
 
 
 @pytest.mark.parametrize(("paths", "expected"), [
-    (["/srv/proj/app/api/x/route.py"], Plan(rescan=True, python=frozenset({"app/api/x/route.py"}))),
-    (["/srv/proj/app/api/new"], Plan(rescan=True, folders=True)),
-    (["/srv/proj/app/api/notes.md"], Plan(rescan=True, folders=True)),
+    (["/srv/proj/app/api/x/route.py"],
+     Plan(rescan=True, python=frozenset({"app/api/x/route.py"}), tree=frozenset({"app/api/x/route.py"}))),
+    (["/srv/proj/app/api/new"], Plan(rescan=True, folders=True, tree=frozenset({"app/api/new"}))),
+    (["/srv/proj/app/api/notes.md"], Plan(rescan=True, folders=True, tree=frozenset({"app/api/notes.md"}))),
     (["/srv/proj/lib/db.py"], Plan(python=frozenset({"lib/db.py"}))),
     (["/srv/proj/settings.py"], Plan(python=frozenset({"settings.py"}))),
     (["/srv/proj/proxy.py"], Plan(python=frozenset({"proxy.py"}), rebuild=True)),
-    (["/srv/proj/middleware.py", "/srv/proj/app/a"], Plan(rescan=True, python=frozenset({"middleware.py"}), rebuild=True, folders=True)),
+    (["/srv/proj/middleware.py", "/srv/proj/app/a"], Plan(rescan=True, python=frozenset({"middleware.py"}), rebuild=True, folders=True,
+                                                            tree=frozenset({"app/a"}))),
     (["/srv/proj/lib/proxy.py"], Plan(python=frozenset({"lib/proxy.py"}))),
     (["/srv/proj/pyproject.toml", "/srv/proj/lib/db.py"], Plan(restart="pyproject.toml")),
     (["/opt/src/framework/routing.py"], Plan(restart="framework/routing.py")),

@@ -27,6 +27,7 @@ class Plan:
     python: frozenset[str] = frozenset()  # changed .py files, relative to the root, `/`-separated
     rebuild: bool = False  # a root proxy.py / middleware.py changed: build the table again
     folders: bool = False  # something under app/ that is not a .py file: a folder made, renamed, deleted
+    tree: frozenset[str] = frozenset()  # every changed path under app/, for the partial re-walk
 
     @property
     def empty(self) -> bool:
@@ -44,6 +45,7 @@ def plan(paths: Iterable[str | Path], root: Path, framework_dir: Path | None = N
     """What to redo for these changed paths (absolute), the project at `root`, the framework at `framework_dir`."""
     rescan = rebuild = folders = False
     python: set[str] = set()
+    tree: set[str] = set()
     for path in sorted(map(str, paths)):
         if framework_dir is not None and relative(path, framework_dir) is not None:
             return Plan(restart=relative(path, framework_dir.parent) or path)
@@ -55,7 +57,8 @@ def plan(paths: Iterable[str | Path], root: Path, framework_dir: Path | None = N
         if rel == "app" or rel.startswith("app/"):
             rescan = True
             folders = folders or not rel.endswith(".py")
+            tree.add(rel)
         if rel.endswith(".py"):
             python.add(rel)
             rebuild = rebuild or rel in TABLE_FILES
-    return Plan(None, rescan, frozenset(python), rebuild, folders)
+    return Plan(None, rescan, frozenset(python), rebuild, folders, frozenset(tree))

@@ -3,7 +3,7 @@
 | change                                   | work                                                        |
 |------------------------------------------|-------------------------------------------------------------|
 | a route.py edited                        | re-import that route                                        |
-| a route.py added / deleted, folder renamed | rescan app/ (a directory walk) and diff with the manifest: import the new, drop the gone |
+| a route.py added / deleted, folder renamed | re-walk the changed folders of app/ (whole, so a file whose event was lost is found), check the tree, diff it with the manifest: import the new, drop the gone |
 | lib/db.py edited                         | drop lib.db and the project modules importing it from sys.modules, re-import the routes that use it |
 | root proxy.py / middleware.py edited     | drop them, build the table again (table_from loads them)    |
 | the tree becomes invalid                 | keep the current table, remember the changes for later      |
@@ -27,13 +27,14 @@ from pathlib import Path
 
 from ..errors import Problem, RouteTreeError
 from ..loader import import_file, import_problem, read_handlers
-from ..manifest import Manifest, Route
-from ..routing import Endpoint, RouteTable, error_endpoint, load_manifest, make_endpoint, table_from
-from ..scan import PAGE_FILE, ROUTE_FILE, scan
+from ..manifest import Manifest, Route, build_manifest
+from ..routing import Endpoint, RouteTable, error_endpoint, make_endpoint, table_from
+from ..scan import PAGE_FILE, ROUTE_FILE, RouteFile, scan
 from ..segments import Kind, Segment
 from .deps import DepGraph
 from .errorpage import ErrorReport, report_app, report_problem, report_tree
 from .plan import Plan
+from .rescan import rescan
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +135,7 @@ class Reloader:
     entries: dict[str, Entry] = field(default_factory=dict)
     tree_error: RouteTreeError | None = None
     pending: set[str] = field(default_factory=set)  # changes not applied while the tree was invalid
+    files: tuple[RouteFile, ...] | None = None  # the last walk of app/
     graph: DepGraph = field(init=False)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -158,8 +160,12 @@ class Reloader:
         self.graph.forget(changed)
         manifest = self.manifest
         if manifest is None or self.tree_error is not None or self._needs_walk(plan, manifest):
+            if self.files is None or self.tree_error is not None:
+                self.files = scan(self.root)
+            else:
+                self.files = rescan(self.root, self.files, plan.tree)
             try:
-                manifest = load_manifest(self.root)
+                manifest = build_manifest(self.files)
             except RouteTreeError as exc:
                 self.pending = changed
                 first = self.manifest is None

@@ -222,7 +222,7 @@ class DevServer:
         await asyncio.sleep(FOLLOW_UP_S)
         folders, self.look_in = self.look_in, set()
         if await asyncio.to_thread(self.reloader.unseen, folders):
-            await self._apply(Plan(rescan=True, folders=True))
+            await self._apply(Plan(rescan=True, folders=True, tree=frozenset(folders)))
 
     async def _restart(self, file: str) -> None:
         problem = await asyncio.to_thread(framework_imports)
