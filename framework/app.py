@@ -38,11 +38,23 @@ def create_app(root: str | os.PathLike[str] = ".", *, dev: bool = False, **starl
 
 
 def _application(root: Path, table: RouteTable, *, dev: bool, **starlette_options: Any) -> Starlette:
+    if dev:
+        starlette_options["exception_handlers"] = with_dev_error_page(starlette_options.get("exception_handlers"))
     app = Starlette(**starlette_options)
     app.router = FileRouter(table, routes=app.router.routes, lifespan=app.router.lifespan_context)
     app.state.framework_root = root
     app.state.framework_dev = dev
     return app
+
+
+def with_dev_error_page(handlers: Any) -> dict[Any, Any]:
+    """The dev error page as the 500 handler, unless the project set its own (500 or Exception)."""
+    from .dev.errorpage import exception_handler
+
+    merged = dict(handlers or {})
+    if 500 not in merged and Exception not in merged:
+        merged[Exception] = exception_handler
+    return merged
 
 
 def app_from_environment() -> Starlette:

@@ -156,7 +156,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:  # type: ignore[type-arg]
     """Commands defined beside their feature (`dev`, `check`, `new`), each adding its own sub-parser."""
-    return []
+    commands: list[Callable[[argparse._SubParsersAction], None]] = []  # type: ignore[type-arg]
+    from .dev.cli import register as register_dev
+
+    commands.append(register_dev)
+    return commands
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,13 @@
+"""`framework dev`: hot reload in the running process.
+
+| module         | does                                                                            |
+|----------------|---------------------------------------------------------------------------------|
+| `watch.py`     | which paths to watch and which changes count (watchfiles' DefaultFilter, tuned) |
+| `plan.py`      | changed paths -> what to redo: restart, rescan `app/`, re-import which files     |
+| `deps.py`      | which project files a route imports (static, from the AST), for lib/ changes     |
+| `rescan.py`    | the walk of app/ after a change, re-walking only the changed folders             |
+| `reloader.py`  | builds the next `RouteTable` to one side; the caller swaps it in one assignment  |
+| `errorpage.py` | the dev error page (HTML for browsers, plain text otherwise)                     |
+| `terminal.py`  | banner, one line per reload or error, colour only on a terminal                  |
+| `server.py`    | uvicorn on a socket that survives a full restart (`os.execv`), the watch loop    |
+"""

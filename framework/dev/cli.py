@@ -1,0 +1,43 @@
+"""`framework dev`: the sub-command, registered through `framework.cli._extra_commands()`."""
+
+from __future__ import annotations
+
+import argparse
+
+EPILOG = """examples:
+  framework dev                         serve ./app on http://127.0.0.1:3000, reloading on every save
+  framework dev --port 8000
+  framework dev --root examples/shop
+
+What reloads in the running process: route.py files (added, edited, deleted, folders renamed), any
+project module they import (lib/...), a root proxy.py or middleware.py. What restarts the process
+(on the same socket, no connection refused): pyproject.toml, the framework's own source.
+"""
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    from ..cli import UsageError, checked_root, setup_logging
+    from .server import BindError, run_dev
+
+    root = checked_root(args.root)
+    setup_logging("warning")
+    try:
+        return run_dev(root, args.host, args.port)
+    except BindError as exc:
+        raise UsageError(f"{exc.strerror}. Pass another --port, or stop the program using it.") from exc
+    except KeyboardInterrupt:
+        return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from ..cli import add_root, add_server_options
+
+    dev = sub.add_parser(
+        "dev", help="serve the project and reload it on every change", epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Serve the project for development: every saved change is served by the next request, "
+                    "without a restart; errors show a page with the file, line and traceback.",
+    )
+    add_root(dev)
+    add_server_options(dev)
+    dev.set_defaults(func=cmd_dev)

@@ -1,0 +1,252 @@
+"""Build the next route table to one side, doing only the work a change needs.
+
+| change                                   | work                                                        |
+|------------------------------------------|-------------------------------------------------------------|
+| a route.py edited                        | re-import that route                                        |
+| a route.py added / deleted, folder renamed | re-walk the changed folders of app/ (whole, so a file whose event was lost is found), check the tree, diff it with the manifest: import the new, drop the gone |
+| lib/db.py edited                         | drop lib.db and the project modules importing it from sys.modules, re-import the routes that use it |
+| root proxy.py / middleware.py edited     | drop them, build the table again (table_from loads them)    |
+| the tree becomes invalid                 | keep the current table, remember the changes for later      |
+
+The caller swaps `app.router.table = outcome.table` (one assignment); requests already running
+keep the table, endpoints and modules they started with.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import importlib
+import importlib.util
+import os
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import Problem, RouteTreeError
+from ..loader import import_file, import_problem, read_handlers
+from ..manifest import Manifest, Route, build_manifest
+from ..routing import Endpoint, RouteTable, error_endpoint, make_endpoint, table_from
+from ..scan import PAGE_FILE, ROUTE_FILE, RouteFile, scan
+from ..segments import Kind, Segment
+from .deps import DepGraph
+from .errorpage import ErrorReport, report_app, report_problem, report_tree
+from .plan import Plan
+from .rescan import rescan
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One route as currently served: its endpoint, and the report when it failed to import."""
+
+    route: Route
+    endpoint: Endpoint
+    warnings: tuple[str, ...] = ()
+    failure: ErrorReport | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one reload did, for the swap and for the terminal."""
+
+    table: RouteTable | None = None  # None: keep serving the current table
+    files: tuple[str, ...] = ()  # the changed files behind this reload
+    imported: tuple[str, ...] = ()  # route files imported
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    failures: tuple[ErrorReport, ...] = ()  # routes that newly fail to import
+    warnings: tuple[str, ...] = ()
+    tree_error: RouteTreeError | None = None
+    restart: str | None = None
+    ms: float = 0.0
+    routes: int = 0
+
+
+def drop_bytecode(root: Path, files: set[str]) -> None:
+    """Remove the cached bytecode of changed files: a .pyc is checked by whole-second mtime and size,
+    so an edit within the same second that keeps the size would otherwise load the old code."""
+    for file in files:
+        try:
+            os.unlink(importlib.util.cache_from_source(str(root / file)))
+        except (OSError, NotImplementedError, ValueError):
+            pass
+
+
+def own_file(prefix: str, file: object) -> str | None:
+    """`/srv/proj/lib/db.py` -> `lib/db.py` when it is the project's own code (not a venv or hidden folder under the root).
+
+    String work only: this runs over every module in sys.modules on each reload."""
+    if not isinstance(file, str) or not file.startswith(prefix):
+        return None
+    rel = file[len(prefix):].replace(os.sep, "/")
+    parts = rel.split("/")
+    if any(p.startswith(".") or p in ("site-packages", "dist-packages") for p in parts[:-1]):
+        return None
+    return rel
+
+
+def project_modules(root: Path) -> dict[str, str]:
+    """Module name -> file (relative to the root) for every loaded module that is the project's own."""
+    prefix = str(root) + os.sep
+    found: dict[str, str] = {}
+    for name, module in list(sys.modules.items()):
+        rel = own_file(prefix, getattr(module, "__file__", None))
+        if rel is not None:
+            found[name] = rel
+    return found
+
+
+def refresh_modules(names: set[str]) -> None:
+    """Import these project modules afresh (lib.db after lib/db.py changed), replacing the old ones.
+
+    All are dropped from sys.modules first, so a refreshed module imports the fresh version of
+    the others. The parent package's attribute (`lib.db`) keeps pointing at the old module until
+    the new one has run, so a request still running the old code never finds it missing; and
+    `from lib import db` in a re-imported route gets the new one. A module that now fails to import
+    is dropped from its parent too, so the routes using it fail to import and show the error."""
+    old = {name: sys.modules.pop(name) for name in names if name in sys.modules}
+    for name in sorted(old, key=lambda n: n.count(".")):  # packages before their submodules
+        if name in sys.modules or "/" in name:  # already pulled in by another; route modules load by file
+            continue
+        try:
+            importlib.import_module(name)
+        except (Exception, SystemExit):  # user code: the route that imports it reports the error
+            sys.modules.pop(name, None)
+            parent_name, _, child = name.rpartition(".")
+            parent = sys.modules.get(parent_name) if parent_name else None
+            if parent is not None and getattr(parent, child, None) is old[name]:
+                with contextlib.suppress(AttributeError):
+                    delattr(parent, child)
+
+
+def tree_error_table(error: RouteTreeError) -> RouteTable:
+    """Before any good table exists: every URL answers 500 with the tree's problems."""
+    file = error.problems[0].files[0] if error.problems and error.problems[0].files else "app"
+    route = Route("/[[...path]]", file, (Segment(Kind.OPTIONAL_CATCH_ALL, "path"),))
+    return table_from(Manifest((route,)), [error_endpoint(route, report_app(report_tree(error)))])
+
+
+@dataclass
+class Reloader:
+    root: Path
+    manifest: Manifest | None = None
+    entries: dict[str, Entry] = field(default_factory=dict)
+    tree_error: RouteTreeError | None = None
+    pending: set[str] = field(default_factory=set)  # changes not applied while the tree was invalid
+    files: tuple[RouteFile, ...] | None = None  # the last walk of app/
+    graph: DepGraph = field(init=False)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.graph = DepGraph(self.root)
+
+    def start(self) -> Outcome:
+        """The first table: every route imported (a failing one answers with the error page)."""
+        return self.apply(Plan(rescan=True))
+
+    def apply(self, plan: Plan) -> Outcome:
+        with self.lock:
+            started = time.perf_counter()
+            outcome = self._apply(plan)
+            ms = (time.perf_counter() - started) * 1000
+            count = len(self.manifest.routes) if self.manifest else 0
+            return dataclasses.replace(outcome, ms=ms, routes=count)
+
+    def _apply(self, plan: Plan) -> Outcome:
+        changed = set(plan.python) | self.pending
+        drop_bytecode(self.root, set(plan.python))
+        self.graph.forget(changed)
+        manifest = self.manifest
+        if manifest is None or self.tree_error is not None or self._needs_walk(plan, manifest):
+            if self.files is None or self.tree_error is not None:
+                self.files = scan(self.root)
+            else:
+                self.files = rescan(self.root, self.files, plan.tree)
+            try:
+                manifest = build_manifest(self.files)
+            except RouteTreeError as exc:
+                self.pending = changed
+                first = self.manifest is None
+                self.tree_error = exc
+                return Outcome(tree_error_table(exc) if first else None, tuple(sorted(plan.python)), tree_error=exc)
+        was_invalid = self.tree_error is not None
+        self.tree_error, self.pending = None, set()
+
+        loaded = project_modules(self.root)
+        stale = self.graph.reaching(set(loaded.values()), changed) | changed if changed else set()
+        refresh_modules({name for name, file in loaded.items() if file in stale})
+
+        old = self.entries
+        routes = manifest.routes
+        reach = self.graph.reaching([r.file for r in routes], changed) if changed else set()
+        entries: dict[str, Entry] = {}
+        imported: list[str] = []
+        failures: list[ErrorReport] = []
+        warnings: list[str] = []
+        for route in routes:
+            previous = old.get(route.file)
+            retry = previous is not None and previous.failure is not None and bool(changed)
+            if previous is not None and previous.route == route and not retry and route.file not in reach:
+                entries[route.file] = previous
+                continue
+            entry = self._load(route)
+            entries[route.file] = entry
+            imported.append(route.file)
+            if entry.failure is not None and (previous is None or previous.failure != entry.failure):
+                failures.append(entry.failure)
+            warnings.extend(w for w in entry.warnings if previous is None or w not in previous.warnings)
+        added = tuple(f for f in entries if f not in old)
+        removed = tuple(f for f in old if f not in entries)
+        same = manifest == self.manifest and not imported and not plan.rebuild and not was_invalid
+        self.manifest, self.entries = manifest, entries
+        files = tuple(sorted(changed | set(added) | set(removed)))
+        if same:
+            return Outcome(None, files)
+        table = table_from(manifest, (e.endpoint for e in entries.values()),
+                           [w for e in entries.values() for w in e.warnings])
+        return Outcome(table, files, tuple(imported), added, removed, tuple(failures), tuple(warnings))
+
+    def warm(self) -> None:
+        """Parse the imports of every route and project module now (in the background after startup),
+        so the first edit does not pay for it."""
+        with self.lock:
+            files = [r.file for r in self.manifest.routes] if self.manifest else []
+            self.graph.reaching([*files, *project_modules(self.root).values()], set())
+
+    def unseen(self, folders: set[str]) -> bool:
+        """Is there a route file under these folders (relative to the root) that the manifest lacks?"""
+        known = {r.file for r in self.manifest.routes} if self.manifest else set()
+        return any(rf.file not in known for folder in sorted(folders) for rf in scan(self.root, folder))
+
+    def _needs_walk(self, plan: Plan, manifest: Manifest) -> bool:
+        """Walk app/ again unless the only app/ changes are edits of route files we serve and that still exist.
+
+        A folder event, a new, deleted or unknown file under app/ all walk; an edit of a known
+        route.py cannot change the tree, and skipping the walk keeps edits fast on big trees."""
+        if not plan.rescan:
+            return False
+        if plan.folders:
+            return True
+        known = {r.file for r in manifest.routes}
+        return any(
+            f.startswith("app/") and (f.rsplit("/", 1)[-1] in (ROUTE_FILE, PAGE_FILE) and f not in known
+                                      or not (self.root / f).is_file())
+            for f in plan.python
+        )
+
+    def _load(self, route: Route) -> Entry:
+        try:
+            module = import_file(self.root, route.file)
+        except (Exception, SystemExit) as exc:  # user code: report it, never let it stop the server
+            problem = import_problem(self.root, route.file, exc)
+            return self._failed(route, report_problem(self.root, problem, exc))
+        loaded = read_handlers(route, module)
+        if isinstance(loaded, Problem):
+            return self._failed(route, report_problem(self.root, loaded))
+        return Entry(route, make_endpoint(loaded), loaded.warnings)
+
+    @staticmethod
+    def _failed(route: Route, report: ErrorReport) -> Entry:
+        return Entry(route, error_endpoint(route, report_app(report)), (), report)

@@ -1,0 +1,247 @@
+"""Run `framework dev`: uvicorn plus the watch loop in one process, on a socket that outlives the process.
+
+Reloads happen in the process: the next table is built in a worker thread while the current one
+keeps serving, then swapped in with one assignment. Only a change that cannot be applied in
+process (pyproject.toml, the framework's own source) restarts: the process stops serving
+gracefully and replaces itself with `os.execv`, keeping the listening socket open across the exec
+(it is inheritable and its number travels in FRAMEWORK_DEV_FD). Connections arriving meanwhile
+wait in the kernel's accept queue, so none is refused. One process and one pid throughout, so
+Ctrl+C and SIGTERM need no forwarding and nothing is left orphaned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Generator
+from pathlib import Path
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.types import ASGIApp, Receive, Scope, Send
+from watchfiles import awatch
+
+from ..app import _application, project_root
+from .errorpage import report_exception
+from .plan import Plan, plan, relative
+from .reloader import Outcome, Reloader
+from .terminal import Console
+from .watch import DEBOUNCE_MS, STEP_MS, DevFilter, framework_source
+
+ENV_FD = "FRAMEWORK_DEV_FD"
+ENV_RESTARTED = "FRAMEWORK_DEV_RESTARTED"  # "<file>:<epoch seconds>" of the change that caused a restart
+ACCEPTED_GRACE_S = 0.1
+FOLLOW_UP_S = 0.25  # a second look at app/ after a folder change, for a file event the OS did not deliver
+
+
+class BindError(OSError):
+    pass
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The socket inherited across a restart, or a new one bound to host:port (inheritable, for the next exec)."""
+    inherited = os.environ.get(ENV_FD)
+    if inherited:
+        sock = socket.socket(fileno=int(inherited))
+    else:
+        try:
+            sock = socket.create_server((host, port), backlog=2048)
+        except OSError as exc:
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            raise BindError(exc.errno, f"cannot listen on {host}:{port}: {reason}") from exc
+        os.environ[ENV_FD] = str(sock.fileno())
+    sock.set_inheritable(True)
+    return sock
+
+
+def one_line_errors(app: ASGIApp, root: Path, console: Console) -> ASGIApp:
+    """Print one line per handler exception (the page was already sent by Starlette's 500 handler)
+    instead of uvicorn's full traceback in the terminal."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await app(scope, receive, send)
+        except Exception as exc:
+            if scope["type"] != "http":
+                raise
+            console.error(report_exception(root, exc), f" ({scope.get('method')} {scope.get('path')})")
+
+    return wrapped
+
+
+class _Uvicorn(uvicorn.Server):
+    """uvicorn's server without its habit of re-raising SIGINT/SIGTERM after a graceful stop:
+    we decide after `serve()` returns whether to exit or exec."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        originals = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in originals.items():
+                signal.signal(sig, handler)
+
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """Stop accepting first, then give connections accepted a moment ago time to send their request:
+        uvicorn closes connections with no request under way, and one just accepted has none yet."""
+        for server in getattr(self, "servers", []):
+            server.close()
+        await asyncio.sleep(ACCEPTED_GRACE_S)
+        await super().shutdown(sockets)
+
+
+def framework_imports() -> str | None:
+    """Before a restart: can a fresh interpreter import the framework? The error when it cannot."""
+    result = subprocess.run([sys.executable, "-c", "import framework.cli, framework.dev.server"],
+                            capture_output=True, text=True, timeout=60)
+    if result.returncode == 0:
+        return None
+    lines = result.stderr.strip().splitlines()
+    return lines[-1] if lines else f"exit code {result.returncode}"
+
+
+class DevServer:
+    def __init__(self, root: Path, host: str, port: int, console: Console) -> None:
+        self.root = root
+        self.host, self.port = host, port
+        self.console = console
+        self.framework_dir = framework_source()
+        self.filter = DevFilter(root, self.framework_dir)
+        self.reloader = Reloader(root)
+        self.restart_file: str | None = None
+        self.stop = asyncio.Event()
+        self.follow_up: asyncio.Task[None] | None = None
+        self.look_in: set[str] = set()  # folders (relative) the follow-up looks in
+        self.swapping = asyncio.Lock()
+        self.app: Starlette | None = None
+        self.server: _Uvicorn | None = None
+
+    def run(self) -> int:
+        started = time.perf_counter()
+        restarted = os.environ.pop(ENV_RESTARTED, None)
+        sock = listening_socket(self.host, self.port)
+        first = self.reloader.start()
+        self.app = _application(self.root, first.table, dev=True)  # type: ignore[arg-type]
+        config = uvicorn.Config(one_line_errors(self.app, self.root, self.console), log_level="warning",
+                                access_log=False, server_header=False, lifespan="auto")
+        self.server = _Uvicorn(config)
+        with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+            runner.run(self._main(sock, first, started, restarted))
+        if self.restart_file is not None:
+            self._exec()
+        self.console.line("framework dev stopped")
+        return 0
+
+    async def _main(self, sock: socket.socket, first: Outcome, started: float, restarted: str | None) -> None:
+        assert self.server is not None
+        watching = asyncio.create_task(self._watch())
+        await asyncio.sleep(0)  # awatch installs its inotify watches before its first await: before we accept
+        serving = asyncio.create_task(self.server.serve(sockets=[sock.dup()]))
+        while not self.server.started and not serving.done():
+            await asyncio.sleep(0.005)
+        if self.server.started:
+            self._banner(first, started, restarted)
+            await asyncio.to_thread(self.reloader.warm)
+        try:
+            await serving
+        finally:
+            self.stop.set()
+            if self.follow_up is not None:
+                self.follow_up.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watching
+
+    def _banner(self, first: Outcome, started: float, restarted: str | None) -> None:
+        ms = (time.perf_counter() - started) * 1000
+        why = None
+        if restarted:
+            file, _, at = restarted.rpartition(":")
+            with contextlib.suppress(ValueError):
+                ms = (time.time() - float(at)) * 1000
+            why = file
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        self.console.banner(f"http://{host}:{self.port}", first.routes, ms, str(self.root), why)
+        for warning in first.warnings:
+            self.console.warning(warning)
+        for failure in first.failures:
+            self.console.error(failure, " (this route answers 500 until fixed)")
+        if first.tree_error is not None:
+            self.console.tree_error(first.tree_error, serving=False)
+
+    async def _watch(self) -> None:
+        async for changes in awatch(*self.filter.paths(), watch_filter=self.filter, debounce=DEBOUNCE_MS,
+                                    step=STEP_MS, stop_event=self.stop):
+            await self.handle({path for _, path in changes})
+            if self.restart_file is not None:
+                return
+
+    async def handle(self, paths: set[str]) -> None:
+        """One batch of changes. A failure here is the framework's, not the project's: say so and keep watching."""
+        try:
+            await self._handle(paths)
+        except Exception as exc:  # never let one bad batch stop the reloading for the rest of the session
+            self.console.failure(f"framework dev could not apply {', '.join(sorted(paths))[:200]}: "
+                                 f"{type(exc).__name__}: {exc}")
+
+    async def _handle(self, paths: set[str]) -> None:
+        todo = plan(paths, self.root, self.framework_dir)
+        if todo.restart:
+            await self._restart(todo.restart)
+            return
+        if todo.empty:
+            return
+        await self._apply(todo)
+        if todo.folders:
+            self.look_in |= {rel for p in paths if (rel := relative(p, self.root)) and rel.startswith("app/")
+                             and not rel.endswith(".py")}
+            if self.follow_up is None or self.follow_up.done():
+                self.follow_up = asyncio.create_task(self._look_again())
+
+    async def _apply(self, todo: Plan) -> None:
+        async with self.swapping:  # tables are swapped in the order they were built
+            outcome = await asyncio.to_thread(self.reloader.apply, todo)
+            if outcome.table is not None:
+                self.app.router.table = outcome.table  # type: ignore[union-attr]  # the swap: one assignment
+        self.console.report(outcome, serving=self.reloader.manifest is not None)
+
+    async def _look_again(self) -> None:
+        """A moment after folders changed, look inside them (not the whole tree) for a route file
+        whose event the OS never delivered; walk the tree only if one is there."""
+        await asyncio.sleep(FOLLOW_UP_S)
+        folders, self.look_in = self.look_in, set()
+        if await asyncio.to_thread(self.reloader.unseen, folders):
+            await self._apply(Plan(rescan=True, folders=True, tree=frozenset(folders)))
+
+    async def _restart(self, file: str) -> None:
+        problem = await asyncio.to_thread(framework_imports)
+        if problem is not None:
+            self.console.failure(f"cannot restart after {file} changed: the framework does not import "
+                                 f"({problem}); still serving the old code")
+            return
+        self.console.restart(file)
+        self.restart_file = file
+        assert self.server is not None
+        self.server.should_exit = True
+
+    def _exec(self) -> None:
+        os.environ[ENV_RESTARTED] = f"{self.restart_file}:{time.time()}"
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
+
+
+def run_dev(root: Path, host: str, port: int) -> int:
+    root = project_root(root)
+    return DevServer(root, host, port, Console()).run()

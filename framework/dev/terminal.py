@@ -1,0 +1,86 @@
+"""What `framework dev` prints: a banner, one line per reload, one line per error. Colour only on a terminal.
+
+    framework dev ready in 212 ms: http://127.0.0.1:3000 (4 routes from /srv/shop/app)
+    reloaded app/api/x/route.py in 14 ms
+    error app/api/x/route.py:3 SyntaxError: invalid syntax (this route answers 500 until fixed)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from ..errors import RouteTreeError
+from .errorpage import ErrorReport
+from .reloader import Outcome
+
+RED, GREEN, YELLOW, CYAN, DIM, BOLD, RESET = "31", "32", "33", "36", "2", "1", "0"
+
+
+def use_colour(stream: TextIO) -> bool:
+    """A terminal, and no NO_COLOR (https://no-color.org)."""
+    return stream.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _names(files: tuple[str, ...], limit: int = 3) -> str:
+    shown = ", ".join(files[:limit])
+    return shown + (f" and {len(files) - limit} more" if len(files) > limit else "")
+
+
+@dataclass
+class Console:
+    stream: TextIO = field(default_factory=lambda: sys.stdout)
+    colour: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.colour is None:
+            self.colour = use_colour(self.stream)
+
+    def paint(self, code: str, text: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if self.colour else text
+
+    def line(self, text: str) -> None:
+        print(text, file=self.stream, flush=True)
+
+    def banner(self, url: str, routes: int, ms: float, root: str, restarted: str | None = None) -> None:
+        why = f" after {restarted} changed" if restarted else ""
+        self.line(
+            f"{self.paint(BOLD, 'framework dev')} ready in {ms:.0f} ms{why}: {self.paint(CYAN, url)} "
+            f"({routes} route{'' if routes == 1 else 's'} from {root}/app; Ctrl+C to stop)"
+        )
+
+    def warning(self, text: str) -> None:
+        self.line(f"{self.paint(YELLOW, 'warning')} {text}")
+
+    def failure(self, text: str) -> None:
+        """An error that is not a report about the project's code (a refused restart, an internal error)."""
+        self.line(f"{self.paint(RED, 'error')} {text}")
+
+    def error(self, report: ErrorReport, note: str = "") -> None:
+        self.line(f"{self.paint(RED, 'error')} {report.location} {report.title}{note}")
+
+    def tree_error(self, error: RouteTreeError, serving: bool) -> None:
+        still = "still serving the last good routes" if serving else "every URL shows this error until it is fixed"
+        self.line(f"{self.paint(RED, 'error')} the route tree is invalid ({still}):")
+        for problem in error.problems:
+            self.line(f"  {problem}")
+
+    def report(self, outcome: Outcome, serving: bool = True) -> None:
+        if outcome.tree_error is not None:
+            self.tree_error(outcome.tree_error, serving)
+            return
+        for warning in outcome.warnings:
+            self.warning(warning)
+        for failure in outcome.failures:
+            self.error(failure, " (this route answers 500 until fixed)")
+        if outcome.table is None:
+            return
+        count = ""
+        if outcome.added or outcome.removed:
+            count = f" ({outcome.routes} route{'' if outcome.routes == 1 else 's'})"
+        self.line(f"{self.paint(GREEN, 'reloaded')} {_names(outcome.files) or 'app/'} in {outcome.ms:.0f} ms{count}")
+
+    def restart(self, file: str) -> None:
+        self.line(f"{self.paint(YELLOW, 'restarting')}: {file} changed (the server keeps its socket)")
