@@ -156,7 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:  # type: ignore[type-arg]
     """Commands defined beside their feature (`dev`, `check`, `new`), each adding its own sub-parser."""
-    return []
+    from .check_commands import register_check, register_new
+
+    return [register_check, register_new]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
