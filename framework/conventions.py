@@ -897,16 +897,18 @@ def check_project(root: Path, config: Config | None = None, *, imports: bool = T
     return Report(tuple(findings), len(project.sources), len(project.routes), strict or project.config.strict)
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'s' * (n != 1)}"
+
+
 def format_text(report: Report) -> str:
     """One paragraph per finding (`file:line: severity[rule] message` + `fix:`), then a summary line."""
-    parts = [str(f) for f in report.findings]
-    if report.findings:
-        counts = f"{report.errors} error{'s' * (report.errors != 1)}, {report.warnings} warning{'s' * (report.warnings != 1)}"
-        verdict = "failed" if report.failed else "passed (warnings do not fail without --strict)"
-        parts.append(f"{counts} in {report.files} files ({report.routes} routes): {verdict}.")
-    else:
-        parts.append(f"no problems in {report.files} files ({report.routes} routes).")
-    return "\n\n".join(parts[:-1] + [parts[-1]]) if len(parts) > 1 else parts[0]
+    scope = f"{_count(report.files, 'file')} ({_count(report.routes, 'route')})"
+    if not report.findings:
+        return f"no problems in {scope}."
+    verdict = "failed" if report.failed else "passed (warnings do not fail without --strict)"
+    summary = f"{_count(report.errors, 'error')}, {_count(report.warnings, 'warning')} in {scope}: {verdict}."
+    return "\n\n".join([*(str(f) for f in report.findings), summary])
 
 
 JSON_VERSION = 1

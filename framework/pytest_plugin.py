@@ -89,8 +89,14 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     try:
         disabled = load_config(config.rootpath).disabled
     except ConfigError:
-        items.append(RuleItem.from_parent(session, name="framework-check[config]", rule=None, path=app))
+        items.append(RuleItem.from_parent(session, name=_name("config"), nodeid=_name("config"), rule=None, path=app))
         return
     for rule in RULES:
         if rule.id not in disabled:
-            items.append(RuleItem.from_parent(session, name=f"framework-check[{rule.id}]", rule=rule, path=app))
+            name = _name(rule.id)
+            items.append(RuleItem.from_parent(session, name=name, nodeid=name, rule=rule, path=app))
+
+
+def _name(rule: str) -> str:
+    """The item's name and node id, for `-k` and `--deselect`: `framework-check[forbidden-import]`."""
+    return f"framework-check[{rule}]"
