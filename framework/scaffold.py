@@ -3,9 +3,9 @@
 | `framework new route api/users/[id] --methods GET,POST` writes | what                                    |
 |-----------------------------------------------------------------|-----------------------------------------|
 | `app/api/users/[id]/route.py`                                   | `GET`, `POST` calling the controller    |
-| `lib/controllers/users_controller.py` (created or appended)     | `get_users(id)`, `post_users(id)` -> `Result` |
-| `lib/urls/__init__.py` (created or appended)                    | `get_users_url(id)` calling `route_url` |
-| `tests/test_users_id_route.py`                                  | builder, controller and handler tests   |
+| `lib/controllers/users_controller.py` (created or appended)     | `get_users_by_id(id)`, `post_users_by_id(id)` |
+| `lib/urls/__init__.py` (created or appended)                    | `get_users_by_id_url(id)` -> `route_url(...)` |
+| `tests/test_users_by_id_route.py`                               | builder, controller and handler tests   |
 
 Nothing is overwritten: an existing route or test file, or a function name already taken, stops
 the command before it writes anything.
@@ -45,22 +45,32 @@ def python_name(name: str) -> str:
     return ident + "_" if keyword.iskeyword(ident) else ident
 
 
+def _word(name: str) -> str:
+    """A name as part of a longer identifier: `refresh-token` -> `refresh_token`."""
+    return re.sub(r"\W", "_", name).lower()
+
+
 def stem(segments: Sequence[Segment]) -> str:
     """The name a route's functions share: its literal segments without a leading `api` (`home` for `/`)."""
     names = [s.name for s in segments if s.kind is Kind.STATIC]
     if names[:1] == ["api"] and len(names) > 1:
         names = names[1:]
-    return "_".join(python_name(n) for n in names) or "home"
+    return "_".join(_word(n) for n in names) or "home"
 
 
 def params(segments: Sequence[Segment]) -> list[Segment]:
     return [s for s in segments if s.is_param]
 
 
-def builder_name(segments: Sequence[Segment], qualified: bool = False) -> str:
-    """`/api/refresh-token` -> `get_refresh_token_url`; `qualified` adds the params: `get_users_by_id_url`."""
-    extra = "_by_" + "_".join(python_name(p.name) for p in params(segments)) if qualified and params(segments) else ""
-    return f"get_{stem(segments)}{extra}_url"
+def qualified_stem(segments: Sequence[Segment]) -> str:
+    """`stem` plus the params, so `/api/users` and `/api/users/[id]` never share a name: `users_by_id`."""
+    names = [_word(p.name) for p in params(segments)]
+    return stem(segments) + ("_by_" + "_".join(names) if names else "")
+
+
+def builder_name(segments: Sequence[Segment]) -> str:
+    """`/api/refresh-token` -> `get_refresh_token_url`; `/api/users/[id]` -> `get_users_by_id_url`."""
+    return f"get_{qualified_stem(segments)}_url"
 
 
 def _signature(segments: Sequence[Segment]) -> str:
@@ -98,6 +108,12 @@ def builder_source(name: str, segments: Sequence[Segment], file: str) -> str:
     return (f"def {name}({_signature(segments)}) -> str:\n"
             f'    """The URL of `{pattern}` ({file})."""\n'
             f"    return {_call(pattern, segments)}\n")
+
+
+PACKAGES = {
+    "lib/__init__.py": "Project code outside app/: controllers (lib/controllers) and URL builders (lib/urls).",
+    "lib/controllers/__init__.py": "Controllers: the work behind routes, returning `Result`, never HTTP responses.",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,15 +202,13 @@ def plan_route(root: Path, url_path: str, methods: Sequence[str]) -> list[Change
         if ours:
             raise ScaffoldRefused(f"{route_file} would not fit the route tree: {ours[0]}") from None
     name = stem(segments)
-    args = [python_name(p.name) for p in params(segments)]
-    controller_module = f"lib/controllers/{name}_controller.py"
-    functions = [f"{m.lower()}_{name}" for m in methods]
+    controller_module = f"lib/controllers/{python_name(name)}_controller.py"
+    functions = [f"{m.lower()}_{qualified_stem(segments)}" for m in methods]
     changes: list[Change] = []
 
-    for package in ("lib/__init__.py", "lib/controllers/__init__.py"):
+    for package, doc in PACKAGES.items():
         if not (root / package).exists():
-            changes.append(Change(package, f'"""{package.rsplit("/", 2)[-2]}: see docs/conventions.md."""\n',
-                                  "created", "package"))
+            changes.append(Change(package, f'"""{doc}"""\n', "created", "package"))
 
     controller_body = "\n\n".join(_controller_function(f, m, segments) for f, m in zip(functions, methods))
     path = root / controller_module
@@ -217,8 +231,6 @@ def plan_route(root: Path, url_path: str, methods: Sequence[str]) -> list[Change
         taken_urls |= _defined_names(existing_file.read_text(encoding="utf-8"))
     builder = builder_name(segments)
     if builder in taken_urls:
-        builder = builder_name(segments, qualified=True)
-    if builder in taken_urls:
         raise ScaffoldRefused(f"lib/urls/ already defines {builder}; nothing was written. Rename it, or pick another path.")
     path = root / urls_file
     body = builder_source(builder, segments, route_file)
@@ -230,7 +242,7 @@ def plan_route(root: Path, url_path: str, methods: Sequence[str]) -> list[Change
                   "from framework.urls import route_url\n\n\n")
         changes.append(Change(urls_file, header + body, "created", builder))
 
-    test_file = f"tests/test_{name}{'_' + '_'.join(args) if args else ''}_route.py"
+    test_file = f"tests/test_{qualified_stem(segments)}_route.py"
     if (root / test_file).exists():
         raise ScaffoldRefused(f"{test_file} exists already; nothing was written. Move it, or pick another path.")
     changes.append(Change(route_file, _route_source(pattern, methods, functions, segments, controller_module),
@@ -315,9 +327,10 @@ def _test_source(pattern: str, route_file: str, methods: Sequence[str], function
     out = [
         f'"""Tests for {pattern} ({route_file}), written by `framework new route`."""',
         "",
+        "import asyncio",
         "from pathlib import Path",
         "",
-        "from starlette.testclient import TestClient",
+        "import httpx",
         "",
         "from framework import create_app",
         "from framework.app import project_root",
@@ -326,6 +339,16 @@ def _test_source(pattern: str, route_file: str, methods: Sequence[str], function
         "",
         f"from {module} import {', '.join(functions)}  # noqa: E402",
         f"from lib.urls import {builder}  # noqa: E402",
+        "",
+        "",
+        "def request(method: str, url: str) -> httpx.Response:",
+        '    """One request to the app in this process, through its ASGI interface."""',
+        "    async def send() -> httpx.Response:",
+        "        transport = httpx.ASGITransport(app=create_app(ROOT))",
+        '        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:',
+        "            return await client.request(method, url)",
+        "",
+        "    return asyncio.run(send())",
         "",
         "",
         f"def test_{builder}() -> None:",
@@ -340,9 +363,8 @@ def _test_source(pattern: str, route_file: str, methods: Sequence[str], function
             f"    assert {func}({call_args}).data == {expected!r}",
             "",
             "",
-            f"def test_{method.lower()}_{stem(segments)}_route() -> None:",
-            "    with TestClient(create_app(ROOT)) as client:",
-            f"        response = client.request({method!r}, {builder}({call_args}))",
+            f"def test_{method.lower()}_{qualified_stem(segments)}_route() -> None:",
+            f"    response = request({method!r}, {builder}({call_args}))",
             "    assert response.status_code == 200",
         ]
         if method != "HEAD":
