@@ -268,7 +268,7 @@ def test_messages_name_the_fix(tmp_path: Path) -> None:
     assert CONVENTION_QUOTE in by_rule["api-returns-json"].message
     assert by_rule["api-returns-json"].severity == "warning"
     assert by_rule["url-builder-missing"].fix.startswith(
-        'Add `def get_users_url(id: str) -> str: return route_url("/api/users/[id]", {"id": id})`')
+        'Add `def get_users_by_id_url(id: str) -> str: return route_url("/api/users/[id]", {"id": id})`')
     assert by_rule["hard-coded-url"].fix == "Call `lib.urls.get_ping_url()` instead."
     assert "`starlette.responses`" in by_rule["controller-framework-free"].message
 
