@@ -559,10 +559,15 @@ def _argument(call: ast.Call, index: int, name: str) -> ast.AST | None:
     return next((k.value for k in call.keywords if k.arg == name), None)
 
 
+def is_urls_module(file: str) -> bool:
+    """Builders live in the `lib.urls` package (`lib/urls/**.py`) or module (`lib/urls.py`)."""
+    return file == "lib/urls.py" or file.startswith("lib/urls/")
+
+
 def route_url_calls(project: Project) -> list[RouteUrlCall]:
     calls = []
     for src in project.sources.values():
-        if not src.file.startswith("lib/urls/") or src.tree is None:
+        if not is_urls_module(src.file) or src.tree is None:
             continue
         functions = [n for n in ast.walk(src.tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
         for node in ast.walk(src.tree):

@@ -225,10 +225,12 @@ def plan_route(root: Path, url_path: str, methods: Sequence[str]) -> list[Change
                   "from framework.controllers import Result\n\n\n")
         changes.append(Change(controller_module, header + controller_body, "created", ", ".join(functions)))
 
-    urls_file = "lib/urls/__init__.py"
-    taken_urls = set()
-    for existing_file in sorted((root / "lib" / "urls").rglob("*.py")) if (root / "lib" / "urls").is_dir() else []:
-        taken_urls |= _defined_names(existing_file.read_text(encoding="utf-8"))
+    urls_file = "lib/urls.py" if (root / "lib/urls.py").is_file() else "lib/urls/__init__.py"
+    taken_urls: set[str] = set()
+    url_modules = sorted((root / "lib/urls").rglob("*.py")) if (root / "lib/urls").is_dir() else []
+    for existing_file in [*url_modules, root / "lib/urls.py"]:
+        if existing_file.is_file():
+            taken_urls |= _defined_names(existing_file.read_text(encoding="utf-8"))
     builder = builder_name(segments)
     if builder in taken_urls:
         raise ScaffoldRefused(f"lib/urls/ already defines {builder}; nothing was written. Rename it, or pick another path.")

@@ -126,3 +126,11 @@ def test_refuses_a_taken_function_name(tmp_path: Path) -> None:
 def test_help_has_examples() -> None:
     result = run_cli("new", "route", "--help")
     assert result.returncode == 0 and "framework new route api/users/[id] --methods GET,POST" in result.stdout
+
+
+def test_a_single_lib_urls_module_is_used_and_checked(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"app/.keep": "", "lib/urls.py": '"""Builders."""\n'})
+    assert run_cli("new", "route", "api/ping", "--root", str(tmp_path)).returncode == 0
+    assert not (tmp_path / "lib/urls").exists()
+    assert 'return route_url("/api/ping")' in (tmp_path / "lib/urls.py").read_text(encoding="utf-8")
+    assert check_project(tmp_path).findings == ()
