@@ -253,6 +253,7 @@ class Source:
     text: str
     tree: ast.Module | None
     error: SyntaxError | None = None
+    nodes: tuple[ast.AST, ...] = ()  # every node of `tree`, walked once and shared by the rules
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,7 +283,8 @@ def read_sources(root: Path, folders: Iterable[str] = ("app", "lib")) -> dict[st
 
 def parse_source(file: str, text: str) -> Source:
     try:
-        return Source(file, text, ast.parse(text, filename=file))
+        tree = ast.parse(text, filename=file)
+        return Source(file, text, tree, None, tuple(ast.walk(tree)))
     except SyntaxError as exc:
         return Source(file, text, None, exc)
 
@@ -358,9 +360,9 @@ def dotted(node: ast.AST) -> str | None:
     return None
 
 
-def imported_modules(tree: ast.Module) -> Iterator[tuple[str, int]]:
+def imported_modules(nodes: Iterable[ast.AST]) -> Iterator[tuple[str, int]]:
     """Every module an import statement names: `from urllib import request` gives `urllib` and `urllib.request`."""
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 yield alias.name, node.lineno
@@ -491,7 +493,7 @@ def check_forbidden_imports(project: Project) -> Iterator[Finding]:
         if not src.file.startswith("app/") or src.tree is None:
             continue
         seen: set[tuple[str, int]] = set()
-        for module, line in imported_modules(src.tree):
+        for module, line in imported_modules(src.nodes):
             for package, kind in forbidden.items():
                 if _within(module, package) and (package, line) not in seen:
                     seen.add((package, line))
@@ -511,13 +513,13 @@ def check_controllers(project: Project) -> Iterator[Finding]:
         fix = ("Return `Result(data=...)` or `Result(error=ControllerError(status, text))` "
                "(from framework.controllers) and build the response in the route.py that calls it.")
         lines: set[int] = set()
-        for module, line in imported_modules(src.tree):
+        for module, line in imported_modules(src.nodes):
             hit = next((m for m in RESPONSE_MODULES if _within(module, m)), None)
             if hit and line not in lines:
                 lines.add(line)
                 yield _finding("controller-framework-free", src.file, line,
                                f"a controller imports `{module}`: controllers return `Result`, not HTTP responses.", fix)
-        for node in ast.walk(src.tree):
+        for node in src.nodes:
             name = dotted(node) if isinstance(node, ast.Attribute) else None
             if name and any(name.startswith(m + ".") for m in RESPONSE_MODULES[:2]) and node.lineno not in lines:
                 lines.add(node.lineno)
@@ -564,21 +566,34 @@ def is_urls_module(file: str) -> bool:
     return file == "lib/urls.py" or file.startswith("lib/urls/")
 
 
+def _call_owners(tree: ast.Module) -> dict[int, str]:
+    """`id(route_url call)` -> the name of the innermost function it is in."""
+    owners: dict[int, str] = {}
+
+    def visit(node: ast.AST, owner: str | None) -> None:
+        for child in ast.iter_child_nodes(node):
+            if _is_route_url(child) and owner:
+                owners[id(child)] = owner
+            visit(child, child.name if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)) else owner)
+
+    visit(tree, None)
+    return owners
+
+
 def route_url_calls(project: Project) -> list[RouteUrlCall]:
     calls = []
     for src in project.sources.values():
         if not is_urls_module(src.file) or src.tree is None:
             continue
-        functions = [n for n in ast.walk(src.tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
-        for node in ast.walk(src.tree):
+        owners = _call_owners(src.tree)
+        for node in src.nodes:
             if not _is_route_url(node):
                 continue
             assert isinstance(node, ast.Call)
             first = _argument(node, 0, "pattern")
             pattern = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else None
-            owner = next((f.name for f in functions if f.lineno <= node.lineno <= (f.end_lineno or f.lineno)
-                          and node in ast.walk(f)), None)
-            calls.append(RouteUrlCall(src.file, node.lineno, pattern, _params_of(_argument(node, 1, "params")), owner))
+            calls.append(RouteUrlCall(src.file, node.lineno, pattern, _params_of(_argument(node, 1, "params")),
+                                      owners.get(id(node))))
     return calls
 
 
@@ -700,10 +715,10 @@ def _check_call(call: RouteUrlCall, by_pattern: Mapping[str, Route],
                        (f"Remove it: the route takes {example}." if names else "Remove it: the route takes no params."))
 
 
-def _string_nodes(tree: ast.Module) -> Iterator[tuple[str, int]]:
+def _string_nodes(nodes: tuple[ast.AST, ...]) -> Iterator[tuple[str, int]]:
     """String literals and f-strings (their `{...}` parts as a placeholder), minus docstrings and route_url patterns."""
     skip: set[int] = set()
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.body:
             first = node.body[0]
             if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
@@ -715,7 +730,7 @@ def _string_nodes(tree: ast.Module) -> Iterator[tuple[str, int]]:
                 skip.add(id(arg))
         elif isinstance(node, ast.JoinedStr):
             skip.update(id(n) for n in ast.walk(node) if n is not node)
-    for node in ast.walk(tree):
+    for node in nodes:
         if id(node) in skip:
             continue
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -758,7 +773,7 @@ def check_hard_coded_urls(project: Project) -> Iterator[Finding]:
     for src in project.sources.values():
         if src.tree is None:
             continue
-        for text, line in _string_nodes(src.tree):
+        for text, line in _string_nodes(src.nodes):
             route = url_route(text, matcher)
             if route is None:
                 continue

@@ -139,3 +139,10 @@ def test_entry_point_is_declared() -> None:
     data = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     assert data["project"]["entry-points"]["pytest11"] == {"framework": "framework.pytest_plugin"}
     assert os.path.isfile(REPO / "framework" / "pytest_plugin.py")
+
+
+def test_rule_items_can_be_selected_and_deselected(project: pytest.Pytester) -> None:
+    (project.path / "app/api/ping/route.py").write_text("import sqlite3\n" + PING_ROUTE, encoding="utf-8")
+    result = project.runpytest_subprocess(*PLUGIN, "-k", "framework-check",
+                                          "--deselect", "framework-check[forbidden-import]")
+    result.assert_outcomes(passed=len(RULES) - 1, deselected=2)
