@@ -1,4 +1,5 @@
-"""The pytest plugin, run by pytest's own `pytester` in a subprocess (each project has its own `lib`)."""
+"""The pytest plugin, run by pytest's own `pytester`: in process (the check sets each project's `lib` aside
+and back), and in a subprocess where the plugin must be found through its entry point."""
 
 from __future__ import annotations
 
@@ -38,14 +39,14 @@ def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytes
 
 
 def test_clean_project_collects_one_passing_item_per_rule(project: pytest.Pytester) -> None:
-    result = project.runpytest_subprocess(*PLUGIN, "-v")
+    result = project.runpytest(*PLUGIN, "-v")
     result.assert_outcomes(passed=len(RULES) + 1)
     result.stdout.fnmatch_lines(RULE_ITEMS)
 
 
 def test_violation_fails_with_the_check_message_and_no_traceback(project: pytest.Pytester) -> None:
     (project.path / "app/api/ping/route.py").write_text("import sqlite3\n" + PING_ROUTE, encoding="utf-8")
-    result = project.runpytest_subprocess(*PLUGIN)
+    result = project.runpytest(*PLUGIN)
     result.assert_outcomes(passed=len(RULES), failed=1)
     result.stdout.fnmatch_lines([
         esc("*_ framework-check[forbidden-import] _*"),
@@ -62,7 +63,7 @@ def test_violation_fails_with_the_check_message_and_no_traceback(project: pytest
 def test_warnings_pass_and_show_in_the_summary(project: pytest.Pytester) -> None:
     route = PING_ROUTE + "\n\ndef POST(request):\n    return {'a': 1}\n"
     (project.path / "app/api/ping/route.py").write_text(route, encoding="utf-8")
-    result = project.runpytest_subprocess(*PLUGIN)
+    result = project.runpytest(*PLUGIN)
     result.assert_outcomes(passed=len(RULES) + 1, warnings=1)
     result.stdout.fnmatch_lines([esc("*ConventionWarning: app/api/ping/route.py:10: warning[api-returns-json]*")])
 
@@ -71,7 +72,7 @@ def test_strict_config_makes_warnings_fail(project: pytest.Pytester) -> None:
     route = PING_ROUTE + "\n\ndef POST(request):\n    return {'a': 1}\n"
     (project.path / "app/api/ping/route.py").write_text(route, encoding="utf-8")
     project.makefile(".toml", pyproject="[tool.framework.check]\nstrict = true\n")
-    result = project.runpytest_subprocess(*PLUGIN)
+    result = project.runpytest(*PLUGIN)
     result.assert_outcomes(passed=len(RULES), failed=1)
 
 
@@ -99,20 +100,20 @@ def test_entry_point_loads_the_plugin_and_p_no_framework_turns_it_off(
 def test_off_with_the_ini_option(project: pytest.Pytester) -> None:
     (project.path / "app/api/ping/route.py").write_text("import sqlite3\n" + PING_ROUTE, encoding="utf-8")
     project.makefile(".toml", pyproject="[tool.pytest.ini_options]\nframework_check = false\n")
-    result = project.runpytest_subprocess(*PLUGIN)
+    result = project.runpytest(*PLUGIN)
     result.assert_outcomes(passed=1)
 
 
 def test_disabled_rules_are_not_collected(project: pytest.Pytester) -> None:
     project.makefile(".toml", pyproject='[tool.framework.check]\ndisable = ["hard-coded-url"]\n')
-    result = project.runpytest_subprocess(*PLUGIN, "--collect-only", "-q")
+    result = project.runpytest(*PLUGIN, "--collect-only", "-q")
     assert "framework-check[hard-coded-url]" not in result.stdout.str()
     assert "framework-check[forbidden-import]" in result.stdout.str()
 
 
 def test_bad_config_fails_one_item_with_the_message(project: pytest.Pytester) -> None:
     project.makefile(".toml", pyproject='[tool.framework.check]\ndisable = ["nope"]\n')
-    result = project.runpytest_subprocess(*PLUGIN)
+    result = project.runpytest(*PLUGIN)
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines([esc("framework check: pyproject.toml [tool.framework.check] disable: unknown rule 'nope'*")])
 
@@ -120,7 +121,7 @@ def test_bad_config_fails_one_item_with_the_message(project: pytest.Pytester) ->
 def test_no_app_folder_no_items(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTHONPATH", subprocess_env()["PYTHONPATH"])
     pytester.makepyfile(test_unit="def test_unit():\n    assert True\n")
-    result = pytester.runpytest_subprocess(*PLUGIN)
+    result = pytester.runpytest(*PLUGIN)
     result.assert_outcomes(passed=1)
 
 
@@ -128,7 +129,7 @@ def test_the_repository_app_passes_the_plugin(pytester: pytest.Pytester, monkeyp
     monkeypatch.setenv("PYTHONPATH", subprocess_env()["PYTHONPATH"])
     monkeypatch.chdir(REPO)
     # Only the rule items: pointing pytest at app/ collects no test files from it.
-    result = pytester.runpytest_subprocess(*PLUGIN, "--rootdir", str(REPO), str(REPO / "app"), "-v")
+    result = pytester.runpytest(*PLUGIN, "--rootdir", str(REPO), str(REPO / "app"), "-v")
     result.assert_outcomes(passed=len(RULES))
     result.stdout.fnmatch_lines(RULE_ITEMS)
 
@@ -143,6 +144,6 @@ def test_entry_point_is_declared() -> None:
 
 def test_rule_items_can_be_selected_and_deselected(project: pytest.Pytester) -> None:
     (project.path / "app/api/ping/route.py").write_text("import sqlite3\n" + PING_ROUTE, encoding="utf-8")
-    result = project.runpytest_subprocess(*PLUGIN, "-k", "framework-check",
+    result = project.runpytest(*PLUGIN, "-k", "framework-check",
                                           "--deselect", "framework-check[forbidden-import]")
     result.assert_outcomes(passed=len(RULES) - 1, deselected=2)

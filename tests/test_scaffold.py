@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from framework.cli import main
 from framework.conventions import check_project
 from framework.scaffold import builder_name, parse_url_path, python_name
 from tests.helpers import run_cli, run_framework, subprocess_env, write_tree
@@ -16,6 +17,11 @@ from tests.helpers import run_cli, run_framework, subprocess_env, write_tree
 def tree(root: Path) -> dict[str, str]:
     return {p.relative_to(root).as_posix(): p.read_text(encoding="utf-8")
             for p in sorted(root.rglob("*")) if p.is_file() and "__pycache__" not in p.parts}
+
+
+def new_route(root: Path, *args: str) -> int:
+    """`framework new route ARGS --root ROOT` in this process (the CLI tests above run it as a command)."""
+    return main(["new", "route", *args, "--root", str(root)])
 
 
 def run_pytest(root: Path) -> subprocess.CompletedProcess[str]:
@@ -70,8 +76,7 @@ def test_every_kind_of_segment_in_one_project(tmp_path: Path) -> None:
     for path, methods in [("api/files/[...path]", "GET"), ("api/docs/[[...slug]]", "get,head"),
                           ("(shop)/cart/[item-id]", "DELETE"), ("", "GET"), ("api/users", "PUT"),
                           ("api/users/[id]", "PATCH"), ("api/2fa/[class]", "POST")]:
-        result = run_cli("new", "route", path, "--methods", methods, "--root", str(tmp_path))
-        assert result.returncode == 0, result.stdout + result.stderr
+        assert new_route(tmp_path, path, "--methods", methods) == 0
     assert check_project(tmp_path).findings == ()
     tested = run_pytest(tmp_path)
     assert tested.returncode == 0, tested.stdout + tested.stderr
@@ -88,7 +93,7 @@ def test_the_scaffolded_route_answers_on_a_real_server(tmp_path: Path) -> None:
 def test_appends_to_existing_modules_keeping_their_content(tmp_path: Path) -> None:
     urls = '"""Our builders."""\n\n\ndef get_elsewhere() -> str:\n    return "https://example.com"\n'
     write_tree(tmp_path, {"app/api/ping/route.py": "def GET(request): ...\n", "lib/urls/__init__.py": urls})
-    assert run_cli("new", "route", "api/pong", "--root", str(tmp_path)).returncode == 0
+    assert new_route(tmp_path, "api/pong") == 0
     text = (tmp_path / "lib/urls/__init__.py").read_text(encoding="utf-8")
     assert text.startswith('"""Our builders."""\n\nfrom framework.urls import route_url\n\n\ndef get_elsewhere()')
     assert text.endswith('    return route_url("/api/pong")\n')
@@ -104,13 +109,15 @@ def test_appends_to_existing_modules_keeping_their_content(tmp_path: Path) -> No
     (("api/[...a]/b",), 2, "the catch-all `[...a]` in `/api/[...a]/b` is not the last segment"),
     (("api/[id]/x/[id]",), 2, "the parameter `id` appears more than once"),
 ])
-def test_refuses_and_writes_nothing(tmp_path: Path, args: tuple[str, ...], code: int, message: str) -> None:
+def test_refuses_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...],
+                                    code: int, message: str) -> None:
     (tmp_path / "app").mkdir()
-    assert run_cli("new", "route", "api/users/[id]", "--root", str(tmp_path)).returncode == 0
+    assert new_route(tmp_path, "api/users/[id]") == 0
     before = tree(tmp_path)
-    result = run_cli("new", "route", *args, "--root", str(tmp_path))
-    assert result.returncode == code
-    assert message in result.stdout + result.stderr
+    capsys.readouterr()
+    assert new_route(tmp_path, *args) == code
+    out = capsys.readouterr()
+    assert message in out.out + out.err
     assert tree(tmp_path) == before
 
 
@@ -130,7 +137,7 @@ def test_help_has_examples() -> None:
 
 def test_a_single_lib_urls_module_is_used_and_checked(tmp_path: Path) -> None:
     write_tree(tmp_path, {"app/.keep": "", "lib/urls.py": '"""Builders."""\n'})
-    assert run_cli("new", "route", "api/ping", "--root", str(tmp_path)).returncode == 0
+    assert new_route(tmp_path, "api/ping") == 0
     assert not (tmp_path / "lib/urls").exists()
     assert 'return route_url("/api/ping")' in (tmp_path / "lib/urls.py").read_text(encoding="utf-8")
     assert check_project(tmp_path).findings == ()
