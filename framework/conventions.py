@@ -29,7 +29,7 @@ import re
 import sys
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -446,7 +446,8 @@ def check_router(project: Project, *, imports: bool = True) -> Iterator[Finding]
             yield _from_problem("router-error", problem)
     if not imports or not project.routes:
         return
-    with isolated_imports(project.root):
+    # A route printing at import time must not end up inside `--format json` output.
+    with isolated_imports(project.root), redirect_stdout(sys.stderr):
         loaded = [load_route(project.root, route) for route in project.routes]
     for result in loaded:
         if isinstance(result, Problem):

@@ -91,3 +91,10 @@ def test_list_rules_and_help() -> None:
     assert [line.split()[0] for line in listed.stdout.splitlines()] == [r.id for r in RULES]
     helped = run_cli("check", "--help")
     assert helped.returncode == 0 and "examples:" in helped.stdout and "exit codes:" in helped.stdout
+
+
+def test_json_stays_parseable_when_a_route_prints_at_import(tmp_path: Path) -> None:
+    root = write_tree(tmp_path, {**BASE, "app/api/ping/route.py": "print('hello from import')\n" + PING_ROUTE})
+    result = run_cli("check", "--root", str(root), "--format", "json")
+    assert (result.returncode, json.loads(result.stdout)["findings"]) == (0, [])
+    assert "hello from import" in result.stderr
