@@ -32,6 +32,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import TypeGuard
 
 from .errors import Problem, RouteTreeError
 from .loader import METHODS, NO_HANDLER_TEXT, load_route, method_suggestion, misspelled_text, not_callable_problem
@@ -550,7 +551,7 @@ def _params_of(node: ast.AST | None) -> frozenset[str] | None:
     return None
 
 
-def _is_route_url(node: ast.AST) -> bool:
+def _is_route_url(node: ast.AST) -> TypeGuard[ast.Call]:
     return isinstance(node, ast.Call) and (
         (isinstance(node.func, ast.Name) and node.func.id == "route_url")
         or (isinstance(node.func, ast.Attribute) and node.func.attr == "route_url"))
@@ -590,7 +591,6 @@ def route_url_calls(project: Project) -> list[RouteUrlCall]:
         for node in src.nodes:
             if not _is_route_url(node):
                 continue
-            assert isinstance(node, ast.Call)
             first = _argument(node, 0, "pattern")
             pattern = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else None
             calls.append(RouteUrlCall(src.file, node.lineno, pattern, _params_of(_argument(node, 1, "params")),
@@ -725,7 +725,6 @@ def _string_nodes(nodes: tuple[ast.AST, ...]) -> Iterator[tuple[str, int]]:
             if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
                 skip.add(id(first.value))
         elif _is_route_url(node):
-            assert isinstance(node, ast.Call)
             arg = _argument(node, 0, "pattern")
             if arg is not None:
                 skip.add(id(arg))
@@ -907,7 +906,7 @@ class Report:
 def check_project(root: Path, config: Config | None = None, *, imports: bool = True,
                   strict: bool = False) -> Report:
     """Every enabled rule over the project at `root`. Raises `ConfigError` for unusable configuration."""
-    project = load_project(root, config)
+    project = load_project(Path(root).resolve(), config)
     check_exemptions(project)
     found: list[Finding] = []
     if "router-error" not in project.config.disabled or "route-exports" not in project.config.disabled:
