@@ -156,11 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:  # type: ignore[type-arg]
     """Commands defined beside their feature (`dev`, `check`, `new`), each adding its own sub-parser."""
-    commands: list[Callable[[argparse._SubParsersAction], None]] = []  # type: ignore[type-arg]
+    from .check_commands import register_check, register_new
     from .dev.cli import register as register_dev
 
-    commands.append(register_dev)
-    return commands
+    return [register_dev, register_check, register_new]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -74,35 +74,53 @@ def read_handlers(route: Route, module: ModuleType) -> LoadedRoute | Problem:
     for name, value in vars(module).items():
         if name in METHODS:
             if not callable(value):
-                return Problem(
-                    "handler-not-callable",
-                    f"`{name}` is a {type(value).__name__}, not a function, so it cannot handle {name} requests.",
-                    f"Define `def {name}(request): ...` or rename the variable.",
-                    (route.file,),
-                    _line_of(module, name),
-                )
+                return not_callable_problem(route.file, name, type(value).__name__, _line_of(module, name))
             handlers[name] = Handler(name, value, _takes_context(value))
         elif suggestion := misspelled_method(name, value, module.__name__):
-            warnings.append(
-                f"{route.file}:{_line_of(module, name) or 1}: `{name}` is not a handler: "
-                f"only uppercase method names count. Did you mean `{suggestion}`?"
-            )
+            warnings.append(f"{route.file}:{_line_of(module, name) or 1}: {misspelled_text(name, suggestion)}")
     if not handlers:
-        warnings.append(
-            f"{route.file}: exports no handler, so every method answers 405. "
-            f"Define one of {', '.join(METHODS)}, e.g. `def GET(request): ...`."
-        )
+        warnings.append(f"{route.file}: {NO_HANDLER_TEXT}")
     return LoadedRoute(route, handlers, tuple(warnings))
 
 
 def misspelled_method(name: str, value: object, module: str) -> str | None:
     """`get`, `Post`, `DELTE` defined in the route module -> the method it was meant to be."""
-    if name.startswith("_") or not callable(value) or getattr(value, "__module__", None) != module:
+    if not callable(value) or getattr(value, "__module__", None) != module:
+        return None
+    return method_suggestion(name)
+
+
+def method_suggestion(name: str) -> str | None:
+    """The method a non-handler name was meant to be, by name alone: `get` -> `GET`, `DELTE` -> `DELETE`.
+
+    Shared by the loader (a runtime warning) and `framework check` (read from the source with `ast`).
+    """
+    if name.startswith("_") or name in METHODS:
         return None
     if name.upper() in METHODS:
         return name.upper()
     close = difflib.get_close_matches(name.upper(), METHODS, n=1, cutoff=0.8)
     return close[0] if close else None
+
+
+NO_HANDLER_TEXT = (
+    f"exports no handler, so every method answers 405. Define one of {', '.join(METHODS)}, e.g. `def GET(request): ...`."
+)
+
+
+def misspelled_text(name: str, suggestion: str) -> str:
+    return f"`{name}` is not a handler: only uppercase method names count. Did you mean `{suggestion}`?"
+
+
+def not_callable_problem(file: str, name: str, type_name: str, line: int | None) -> Problem:
+    """`GET = "ok"`: reported the same way by the loader (at import) and by `framework check` (from the source)."""
+    return Problem(
+        "handler-not-callable",
+        f"`{name}` is a {type_name}, not a function, so it cannot handle {name} requests.",
+        f"Define `def {name}(request): ...` or rename the variable.",
+        (file,),
+        line,
+    )
 
 
 def _takes_context(func: Callable[..., object]) -> bool:

@@ -1,0 +1,103 @@
+"""The convention checks as pytest items: one per rule, in any project whose rootdir has an `app/` folder.
+
+Registered through the `pytest11` entry point `framework`. Turn it off with `-p no:framework`, or
+with `framework_check = false` in the ini file (`[tool.pytest.ini_options]`). A failing rule shows
+the same text as `framework check`, with no traceback; warnings pass (unless `strict`) and are
+shown in pytest's warnings summary.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conventions import ERROR, RULES, ConfigError, Finding, Report, Rule, check_project, load_config
+
+INI = "framework_check"
+_REPORT = pytest.StashKey["Report | ConfigError"]()
+
+
+class ConventionWarning(UserWarning):
+    """A convention finding with severity `warning`."""
+
+
+class ConventionFailure(Exception):
+    """Raised by a rule's item; `repr_failure` prints `text` as it is."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(INI, type="bool", default=True,
+                  help="collect the `framework check` rules as test items when rootdir has app/ (default: true)")
+
+
+def _report(config: pytest.Config) -> Report | ConfigError:
+    """One check per session, shared by every rule's item."""
+    if _REPORT not in config.stash:
+        try:
+            config.stash[_REPORT] = check_project(config.rootpath)
+        except ConfigError as exc:
+            config.stash[_REPORT] = exc
+    return config.stash[_REPORT]
+
+
+class RuleItem(pytest.Item):
+    """`framework-check[<rule id>]`: passes when the project has no failing finding of that rule."""
+
+    def __init__(self, *, rule: Rule | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.rule = rule
+
+    def runtest(self) -> None:
+        report = _report(self.config)
+        if isinstance(report, ConfigError):
+            raise ConventionFailure(f"framework check: {report}")
+        if self.rule is None:  # the config item: the configuration loaded after all
+            return
+        mine = [f for f in report.findings if f.rule == self.rule.id]
+        failing = [f for f in mine if f.severity == ERROR or report.strict]
+        for finding in mine:
+            if finding not in failing:
+                warnings.warn(ConventionWarning(_one_line(finding)), stacklevel=1)
+        if failing:
+            head = f"{len(failing)} finding{'s' * (len(failing) != 1)} for rule `{self.rule.id}` ({self.rule.checks}):"
+            raise ConventionFailure(head + "\n\n" + "\n\n".join(str(f) for f in failing))
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, ConventionFailure):
+            return excinfo.value.text
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, None, self.name
+
+
+def _one_line(finding: Finding) -> str:
+    return f"{finding.location}: {finding.severity}[{finding.rule}] {finding.message} Fix: {finding.fix}"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getini(INI) or not (config.rootpath / "app").is_dir():
+        return
+    app = config.rootpath / "app"
+    try:
+        disabled = load_config(config.rootpath).disabled
+    except ConfigError:
+        items.append(RuleItem.from_parent(session, name=_name("config"), nodeid=_name("config"), rule=None, path=app))
+        return
+    for rule in RULES:
+        if rule.id not in disabled:
+            name = _name(rule.id)
+            items.append(RuleItem.from_parent(session, name=name, nodeid=name, rule=rule, path=app))
+
+
+def _name(rule: str) -> str:
+    """The item's name and node id, for `-k` and `--deselect`: `framework-check[forbidden-import]`."""
+    return f"framework-check[{rule}]"

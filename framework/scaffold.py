@@ -1,0 +1,375 @@
+"""`framework new route <url-path>`: a route that passes every convention check, with its test.
+
+| `framework new route api/users/[id] --methods GET,POST` writes | what                                    |
+|-----------------------------------------------------------------|-----------------------------------------|
+| `app/api/users/[id]/route.py`                                   | `GET`, `POST` calling the controller    |
+| `lib/controllers/users_controller.py` (created or appended)     | `get_users_by_id(id)`, `post_users_by_id(id)` |
+| `lib/urls/__init__.py` (created or appended)                    | `get_users_by_id_url(id)` -> `route_url(...)` |
+| `tests/test_users_by_id_route.py`                               | builder, controller and handler tests   |
+
+Nothing is overwritten: an existing route or test file, or a function name already taken, stops
+the command before it writes anything.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import keyword
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import RouteTreeError
+from .loader import METHODS
+from .manifest import build_manifest, pattern_of
+from .scan import RouteFile, scan
+from .segments import Kind, Segment, SegmentError, parse_segment
+from .urls import route_url
+
+
+class ScaffoldInputError(ValueError):
+    """The URL path or the methods given cannot make a route (a usage error)."""
+
+
+class ScaffoldRefused(Exception):
+    """Writing the route would overwrite or clash with something that exists (the project's state)."""
+
+
+def python_name(name: str) -> str:
+    """A URL param or folder name as a Python identifier: `user-id` -> `user_id`, `class` -> `class_`."""
+    ident = re.sub(r"\W", "_", name).lower() or "_"
+    if ident[0].isdigit():
+        ident = "_" + ident
+    return ident + "_" if keyword.iskeyword(ident) else ident
+
+
+def _word(name: str) -> str:
+    """A name as part of a longer identifier: `refresh-token` -> `refresh_token`."""
+    return re.sub(r"\W", "_", name).lower()
+
+
+def stem(segments: Sequence[Segment]) -> str:
+    """The name a route's functions share: its literal segments without a leading `api` (`home` for `/`)."""
+    names = [s.name for s in segments if s.kind is Kind.STATIC]
+    if names[:1] == ["api"] and len(names) > 1:
+        names = names[1:]
+    return "_".join(_word(n) for n in names) or "home"
+
+
+def params(segments: Sequence[Segment]) -> list[Segment]:
+    return [s for s in segments if s.is_param]
+
+
+def qualified_stem(segments: Sequence[Segment]) -> str:
+    """`stem` plus the params, so `/api/users` and `/api/users/[id]` never share a name: `users_by_id`."""
+    names = [_word(p.name) for p in params(segments)]
+    return stem(segments) + ("_by_" + "_".join(names) if names else "")
+
+
+def builder_name(segments: Sequence[Segment]) -> str:
+    """`/api/refresh-token` -> `get_refresh_token_url`; `/api/users/[id]` -> `get_users_by_id_url`."""
+    return f"get_{qualified_stem(segments)}_url"
+
+
+def _signature(segments: Sequence[Segment]) -> str:
+    args = []
+    for p in params(segments):
+        if p.kind is Kind.DYNAMIC:
+            args.append(f"{python_name(p.name)}: str")
+        elif p.kind is Kind.CATCH_ALL:
+            args.append(f"{python_name(p.name)}: list[str]")
+        else:
+            args.append(f"{python_name(p.name)}: list[str] | None = None")
+    return ", ".join(args)
+
+
+def _params_dict(segments: Sequence[Segment]) -> str:
+    items = []
+    for p in params(segments):
+        arg = python_name(p.name)
+        items.append(f'"{p.name}": {arg} or []' if p.kind is Kind.OPTIONAL_CATCH_ALL else f'"{p.name}": {arg}')
+    return "{" + ", ".join(items) + "}"
+
+
+def _call(pattern: str, segments: Sequence[Segment]) -> str:
+    return f'route_url("{pattern}", {_params_dict(segments)})' if params(segments) else f'route_url("{pattern}")'
+
+
+def builder_hint(segments: Sequence[Segment], name: str | None = None) -> str:
+    """The one-line builder `framework check` suggests for a route without one."""
+    pattern = pattern_of(segments)
+    return f"def {name or builder_name(segments)}({_signature(segments)}) -> str: return {_call(pattern, segments)}"
+
+
+def builder_source(name: str, segments: Sequence[Segment], file: str) -> str:
+    pattern = pattern_of(segments)
+    return (f"def {name}({_signature(segments)}) -> str:\n"
+            f'    """The URL of `{pattern}` ({file})."""\n'
+            f"    return {_call(pattern, segments)}\n")
+
+
+PACKAGES = {
+    "lib/__init__.py": "Project code outside app/: controllers (lib/controllers) and URL builders (lib/urls).",
+    "lib/controllers/__init__.py": "Controllers: the work behind routes, returning `Result`, never HTTP responses.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One file to write: `created` or `updated` (appended to), and what it adds."""
+
+    path: str
+    text: str
+    action: str
+    detail: str
+
+
+def parse_methods(text: str) -> tuple[str, ...]:
+    """`get,post` -> `("GET", "POST")`; unknown names are refused with the closest method."""
+    methods: list[str] = []
+    for raw in filter(None, (m.strip() for m in text.split(","))):
+        method = raw.upper()
+        if method not in METHODS:
+            close = difflib.get_close_matches(method, METHODS, n=1)
+            hint = f" Did you mean {close[0]}?" if close else ""
+            raise ScaffoldInputError(f"--methods: {raw!r} is not an HTTP method; use {', '.join(METHODS)}.{hint}")
+        if method not in methods:
+            methods.append(method)
+    if not methods:
+        raise ScaffoldInputError("--methods: give at least one method, like --methods GET,POST.")
+    return tuple(methods)
+
+
+def parse_url_path(path: str) -> tuple[tuple[str, ...], tuple[Segment, ...]]:
+    """`api/users/[id]` -> folders `("api", "users", "[id]")` and the URL segments (route groups dropped)."""
+    folders = tuple(filter(None, path.strip().strip("/").split("/")))
+    segments = []
+    for folder in folders:
+        try:
+            seg = parse_segment(folder)
+        except SegmentError as exc:
+            raise ScaffoldInputError(f"{path!r}: {exc}.") from None
+        if seg.kind is Kind.PRIVATE:
+            raise ScaffoldInputError(f"{path!r}: `{folder}` is a private folder, never routed; "
+                                     f"drop the leading underscore or write `%5F{folder[1:]}` for a literal `_`.")
+        if seg.kind is not Kind.GROUP:
+            segments.append(seg)
+    try:
+        build_manifest([RouteFile("/".join(("app", *folders, "route.py")), folders)])
+    except RouteTreeError as exc:
+        raise ScaffoldInputError(f"{path!r}: {exc.problems[0].message} {exc.problems[0].fix}") from None
+    return folders, tuple(segments)
+
+
+def _defined_names(text: str) -> set[str]:
+    tree = ast.parse(text)
+    return {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))} | {
+        a.asname or a.name for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
+
+
+def _append(existing: str, imports: Sequence[str], body: str) -> str:
+    """Add missing `imports` after the module's last top-level import (or docstring), and `body` at the end."""
+    lines = existing.splitlines()
+    tree = ast.parse(existing)
+    missing = [line for line in imports if line not in lines]
+    if missing:
+        heads = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+        if heads:
+            at = max(n.end_lineno or n.lineno for n in heads)
+        elif tree.body and isinstance(tree.body[0], ast.Expr) and isinstance(tree.body[0].value, ast.Constant):
+            at = tree.body[0].end_lineno or 1
+            missing = ["", *missing]
+        else:
+            at = 0
+        lines[at:at] = missing
+    text = "\n".join(lines).rstrip("\n")
+    return (text + "\n\n\n" if text else "") + body
+
+
+def plan_route(root: Path, url_path: str, methods: Sequence[str]) -> list[Change]:
+    """Every file `framework new route` writes, or `ScaffoldRefused` before anything is written."""
+    folders, segments = parse_url_path(url_path)
+    pattern = pattern_of(segments)
+    route_file = "/".join(("app", *folders, "route.py"))
+    if (root / route_file).exists():
+        raise ScaffoldRefused(f"{route_file} exists already; nothing was written. Edit it, or pick another path.")
+    try:
+        build_manifest([*scan(root), RouteFile(route_file, folders)])
+    except RouteTreeError as exc:
+        ours = [p for p in exc.problems if route_file in p.files]
+        if ours:
+            raise ScaffoldRefused(f"{route_file} would not fit the route tree: {ours[0]}") from None
+    name = stem(segments)
+    controller_module = f"lib/controllers/{python_name(name)}_controller.py"
+    functions = [f"{m.lower()}_{qualified_stem(segments)}" for m in methods]
+    changes: list[Change] = []
+
+    for package, doc in PACKAGES.items():
+        if not (root / package).exists():
+            changes.append(Change(package, f'"""{doc}"""\n', "created", "package"))
+
+    controller_body = "\n\n".join(_controller_function(f, m, segments) for f, m in zip(functions, methods))
+    path = root / controller_module
+    if path.exists():
+        existing = path.read_text(encoding="utf-8")
+        taken = sorted(set(functions) & _defined_names(existing))
+        if taken:
+            raise ScaffoldRefused(f"{controller_module} already defines {', '.join(taken)}; nothing was written. "
+                                  "Remove or rename it first, or pick another path.")
+        text = _append(existing, ["from framework.controllers import Result"], controller_body)
+        changes.append(Change(controller_module, text, "updated", f"added {', '.join(functions)}"))
+    else:
+        header = (f'"""The work behind {pattern}: functions that return `Result`, never HTTP responses."""\n\n'
+                  "from framework.controllers import Result\n\n\n")
+        changes.append(Change(controller_module, header + controller_body, "created", ", ".join(functions)))
+
+    urls_file = "lib/urls.py" if (root / "lib/urls.py").is_file() else "lib/urls/__init__.py"
+    taken_urls: set[str] = set()
+    url_modules = sorted((root / "lib/urls").rglob("*.py")) if (root / "lib/urls").is_dir() else []
+    for existing_file in [*url_modules, root / "lib/urls.py"]:
+        if existing_file.is_file():
+            taken_urls |= _defined_names(existing_file.read_text(encoding="utf-8"))
+    builder = builder_name(segments)
+    if builder in taken_urls:
+        raise ScaffoldRefused(f"lib/urls/ already defines {builder}; nothing was written. Rename it, or pick another path.")
+    path = root / urls_file
+    body = builder_source(builder, segments, route_file)
+    if path.exists():
+        text = _append(path.read_text(encoding="utf-8"), ["from framework.urls import route_url"], body)
+        changes.append(Change(urls_file, text, "updated", f"added {builder}"))
+    else:
+        header = ('"""URL builders: one per route, so every use of a URL can be found and checked."""\n\n'
+                  "from framework.urls import route_url\n\n\n")
+        changes.append(Change(urls_file, header + body, "created", builder))
+
+    test_file = f"tests/test_{qualified_stem(segments)}_route.py"
+    if (root / test_file).exists():
+        raise ScaffoldRefused(f"{test_file} exists already; nothing was written. Move it, or pick another path.")
+    changes.append(Change(route_file, _route_source(pattern, methods, functions, segments, controller_module),
+                          "created", ", ".join(methods)))
+    changes.append(Change(test_file, _test_source(pattern, route_file, methods, functions, segments, builder,
+                                                  controller_module), "created", "tests"))
+    return changes
+
+
+def write_changes(root: Path, changes: Sequence[Change]) -> None:
+    for change in changes:
+        path = root / change.path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(change.text, encoding="utf-8")
+
+
+def _data_expr(method: str, segments: Sequence[Segment]) -> str:
+    parts = [f"{method} {stem(segments)}"]
+    for p in params(segments):
+        arg = python_name(p.name)
+        parts.append(f" {p.name}={{{arg}}}" if p.kind is Kind.DYNAMIC else f" {p.name}={{'/'.join({arg} or [])}}")
+    return "f" + repr("".join(parts)) if params(segments) else repr(parts[0])
+
+
+def _sample(segments: Sequence[Segment]) -> dict[str, str | list[str]]:
+    return {p.name: ("42" if p.kind is Kind.DYNAMIC else ["a", "b"]) for p in params(segments)}
+
+
+def _expected_text(method: str, segments: Sequence[Segment]) -> str:
+    sample = _sample(segments)
+    text = f"{method} {stem(segments)}"
+    for p in params(segments):
+        value = sample[p.name]
+        text += f" {p.name}={value if isinstance(value, str) else '/'.join(value)}"
+    return text
+
+
+def _controller_function(name: str, method: str, segments: Sequence[Segment]) -> str:
+    return (f"def {name}({_signature(segments)}) -> Result[str]:\n"
+            f'    """{method} {pattern_of(segments)}: do the work here. On failure return\n'
+            f'    `Result(error=ControllerError(404, "Not found"))` (from framework.controllers);\n'
+            f'    the route turns it into the response."""\n'
+            f"    return Result(data={_data_expr(method, segments)})\n")
+
+
+def _route_source(pattern: str, methods: Sequence[str], functions: Sequence[str], segments: Sequence[Segment],
+                  controller_module: str) -> str:
+    module = controller_module.removesuffix(".py").replace("/", ".")
+    has_params = bool(params(segments))
+    lines = [
+        f'"""{", ".join(methods)} {pattern}: an action (a redirect, a file), its work done by {controller_module}."""',
+        "",
+        "from starlette.requests import Request",
+        "from starlette.responses import PlainTextResponse, Response",
+        "",
+    ]
+    if has_params:
+        lines += ["from framework import RouteContext"]
+    lines += [f"from {module} import {', '.join(functions)}", ""]
+    for method, func in zip(methods, functions):
+        args = ", ".join(f'context.params["{p.name}"]' if p.kind is Kind.DYNAMIC else f'context.params.get("{p.name}", [])'
+                         for p in params(segments))
+        sig = "request: Request, context: RouteContext" if has_params else "request: Request"
+        lines += [
+            "",
+            f"def {method}({sig}) -> Response:",
+            f"    result = {func}({args})",
+            "    if result.error:",
+            "        return PlainTextResponse(result.error.status_text, status_code=result.error.status)",
+            '    return PlainTextResponse(result.data or "")',
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def _test_source(pattern: str, route_file: str, methods: Sequence[str], functions: Sequence[str],
+                 segments: Sequence[Segment], builder: str, controller_module: str) -> str:
+    module = controller_module.removesuffix(".py").replace("/", ".")
+    sample = _sample(segments)
+    call_args = ", ".join(repr(sample[p.name]) for p in params(segments))
+    url = route_url(pattern, sample)
+    out = [
+        f'"""Tests for {pattern} ({route_file}), written by `framework new route`."""',
+        "",
+        "import asyncio",
+        "from pathlib import Path",
+        "",
+        "import httpx",
+        "",
+        "from framework import create_app",
+        "from framework.app import project_root",
+        "",
+        "ROOT = project_root(Path(__file__).resolve().parent.parent)  # puts the project on sys.path for `lib`",
+        "",
+        f"from {module} import {', '.join(functions)}  # noqa: E402",
+        f"from lib.urls import {builder}  # noqa: E402",
+        "",
+        "",
+        "def request(method: str, url: str) -> httpx.Response:",
+        '    """One request to the app in this process, through its ASGI interface."""',
+        "    async def send() -> httpx.Response:",
+        "        transport = httpx.ASGITransport(app=create_app(ROOT))",
+        '        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:',
+        "            return await client.request(method, url)",
+        "",
+        "    return asyncio.run(send())",
+        "",
+        "",
+        f"def test_{builder}() -> None:",
+        f"    assert {builder}({call_args}) == {url!r}",
+        "",
+    ]
+    for method, func in zip(methods, functions):
+        expected = _expected_text(method, segments)
+        out += [
+            "",
+            f"def test_{func}() -> None:",
+            f"    assert {func}({call_args}).data == {expected!r}",
+            "",
+            "",
+            f"def test_{method.lower()}_{qualified_stem(segments)}_route() -> None:",
+            f"    response = request({method!r}, {builder}({call_args}))",
+            "    assert response.status_code == 200",
+        ]
+        if method != "HEAD":
+            out += [f"    assert response.text == {expected!r}"]
+        out += [""]
+    return "\n".join(out)
