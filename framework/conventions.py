@@ -428,7 +428,15 @@ def isolated_imports(root: Path) -> Iterator[None]:
         if not _under(module, root):
             del sys.modules[name]
     saved_path = list(sys.path)
-    sys.path.insert(0, str(root))
+
+    def shadows(entry: str) -> bool:
+        """Another folder on sys.path holding its own `lib` (a regular package beats our namespace one)."""
+        base = Path(entry or ".").resolve()
+        if base == root or any(base.is_relative_to(Path(pre).resolve()) for pre in {sys.prefix, sys.base_prefix}):
+            return False  # installed packages and the standard library stay importable
+        return any((base / n).is_dir() or (base / f"{n}.py").is_file() for n in local)
+
+    sys.path[:] = [str(root), *(p for p in saved_path if not shadows(p))]
     try:
         yield
     finally:
