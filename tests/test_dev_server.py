@@ -375,3 +375,43 @@ def test_port_in_use_is_a_usage_error(project: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip() == (f"framework dev: error: cannot listen on 127.0.0.1:{port}: Address already in use. "
                                      "Pass another --port, or stop the program using it.")
+
+
+PROXY = """
+from framework.server import next
+from lib.greeting import greet
+
+def proxy(request):
+    return next(headers={{"x-proxy": greet() + " {tag}"}})
+"""
+
+
+def test_proxy_hot_reloads_and_a_broken_proxy_shows_the_dev_page(dev: Server, project: Path) -> None:
+    write_tree(project, {"proxy.py": PROXY.format(tag="v1")})
+    wait_for(lambda: dev.get("/stable").header("x-proxy") == "hi v1 v1", what="the new proxy")
+    write_tree(project, {"proxy.py": PROXY.format(tag="v2")})
+    wait_for(lambda: dev.get("/stable").header("x-proxy") == "hi v1 v2", what="the edited proxy")
+    write_tree(project, {"lib/greeting.py": "def greet():\n    return 'hi v2'\n"})
+    wait_for(lambda: dev.get("/stable").header("x-proxy") == "hi v2 v2", what="the proxy seeing the edited lib")
+
+    write_tree(project, {"proxy.py": "def proxy(request:\n    pass\n"})
+    page = wait_for(lambda: (r := dev.get("/stable", headers={"accept": "text/html"})).status == 500 and r,
+                    what="the dev error page for the broken proxy")
+    assert "proxy.py" in page.text and "SyntaxError" in page.text and "<html" in page.text.lower()
+    assert dev.process.poll() is None
+    wait_for(lambda: "proxy.py:1" in dev.log(), what="the terminal line naming the proxy")
+
+    (project / "proxy.py").unlink()
+    wait_for(lambda: serves(dev, "/stable", "stable") and dev.get("/stable").header("x-proxy") is None,
+             what="routes served without a proxy")
+
+
+def test_proxy_and_middleware_together_keep_the_last_good_table(dev: Server, project: Path) -> None:
+    write_tree(project, {"proxy.py": "def proxy(request):\n    return None\n",
+                         "middleware.py": "def middleware(request):\n    return None\n"})
+    wait_for(lambda: "proxy-and-middleware" in dev.log() or "both proxy.py and middleware.py" in dev.log(),
+             what="the error naming both files")
+    assert serves(dev, "/stable", "stable")
+    (project / "middleware.py").unlink()
+    write_tree(project, {"app/api/after/route.py": route("after")})
+    wait_for(lambda: serves(dev, "/api/after", "after"), what="recovery after removing middleware.py")

@@ -5,7 +5,7 @@
 | a route.py edited                        | re-import that route                                        |
 | a route.py added / deleted, folder renamed | re-walk the changed folders of app/ (whole, so a file whose event was lost is found), check the tree, diff it with the manifest: import the new, drop the gone |
 | lib/db.py edited                         | drop lib.db and the project modules importing it from sys.modules, re-import the routes that use it |
-| root proxy.py / middleware.py edited     | drop them, build the table again (table_from loads them)    |
+| root proxy.py / middleware.py, or any module outside app/, edited | import the proxy again, build the table again |
 | the tree becomes invalid                 | keep the current table, remember the changes for later      |
 
 The caller swaps `app.router.table = outcome.table` (one assignment); requests already running
@@ -28,6 +28,7 @@ from pathlib import Path
 from ..errors import Problem, RouteTreeError
 from ..loader import import_file, import_problem, read_handlers
 from ..manifest import Manifest, Route, build_manifest
+from ..proxy import Proxy, load_proxy
 from ..routing import Endpoint, RouteTable, error_endpoint, make_endpoint, table_from
 from ..scan import PAGE_FILE, ROUTE_FILE, RouteFile, scan
 from ..segments import Kind, Segment
@@ -128,6 +129,16 @@ def tree_error_table(error: RouteTreeError) -> RouteTable:
     return table_from(Manifest((route,)), [error_endpoint(route, report_app(report_tree(error)))])
 
 
+@dataclass(frozen=True, slots=True)
+class BrokenProxy:
+    """A proxy that failed to load: every request gets the dev error page until the file is fixed."""
+
+    report: ErrorReport
+
+    async def __call__(self, scope, receive, send, route) -> None:  # type: ignore[no-untyped-def]
+        await report_app(self.report)(scope, receive, send)
+
+
 @dataclass
 class Reloader:
     root: Path
@@ -138,6 +149,9 @@ class Reloader:
     files: tuple[RouteFile, ...] | None = None  # the last walk of app/
     graph: DepGraph = field(init=False)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    proxy: Proxy | BrokenProxy | None = None
+    proxy_loaded: bool = False
+    proxy_warnings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         self.graph = DepGraph(self.root)
@@ -177,6 +191,20 @@ class Reloader:
         loaded = project_modules(self.root)
         stale = self.graph.reaching(set(loaded.values()), changed) | changed if changed else set()
         refresh_modules({name for name, file in loaded.items() if file in stale})
+        proxy_failure: ErrorReport | None = None
+        proxy_reloaded = False
+        if not self.proxy_loaded or plan.rebuild or any(not f.startswith("app/") for f in changed):
+            proxy, proxy_warnings = load_proxy(self.root)
+            if isinstance(proxy, Problem):
+                if proxy.code == "proxy-and-middleware":  # no proxy can be chosen: an invalid tree
+                    exc = RouteTreeError([proxy])
+                    self.pending, self.tree_error = changed, exc
+                    first = self.manifest is None
+                    return Outcome(tree_error_table(exc) if first else None, tuple(sorted(plan.python)), tree_error=exc)
+                proxy_failure = report_problem(self.root, proxy)
+                proxy = BrokenProxy(proxy_failure)
+            self.proxy, self.proxy_loaded, proxy_reloaded = proxy, True, True
+            self.proxy_warnings = tuple(proxy_warnings)
 
         old = self.entries
         routes = manifest.routes
@@ -199,13 +227,16 @@ class Reloader:
             warnings.extend(w for w in entry.warnings if previous is None or w not in previous.warnings)
         added = tuple(f for f in entries if f not in old)
         removed = tuple(f for f in old if f not in entries)
-        same = manifest == self.manifest and not imported and not plan.rebuild and not was_invalid
+        same = (manifest == self.manifest and not imported and not plan.rebuild and not was_invalid
+                and not proxy_reloaded)
         self.manifest, self.entries = manifest, entries
         files = tuple(sorted(changed | set(added) | set(removed)))
         if same:
             return Outcome(None, files)
+        if proxy_failure is not None:
+            failures.append(proxy_failure)
         table = table_from(manifest, (e.endpoint for e in entries.values()),
-                           [w for e in entries.values() for w in e.warnings])
+                           [*self.proxy_warnings, *(w for e in entries.values() for w in e.warnings)], self.proxy)
         return Outcome(table, files, tuple(imported), added, removed, tuple(failures), tuple(warnings))
 
     def warm(self) -> None:
