@@ -5,7 +5,7 @@
 | a route.py edited                        | re-import that route                                        |
 | a route.py added / deleted, folder renamed | re-walk the changed folders of app/ (whole, so a file whose event was lost is found), check the tree, diff it with the manifest: import the new, drop the gone |
 | lib/db.py edited                         | drop lib.db and the project modules importing it from sys.modules, re-import the routes that use it |
-| root proxy.py / middleware.py, or any module outside app/, edited | import the proxy again, build the table again |
+| root proxy.py / middleware.py, or a module the proxy imports, edited | import the proxy again, build the table again |
 | the tree becomes invalid                 | keep the current table, remember the changes for later      |
 
 The caller swaps `app.router.table = outcome.table` (one assignment); requests already running
@@ -193,7 +193,7 @@ class Reloader:
         refresh_modules({name for name, file in loaded.items() if file in stale})
         proxy_failure: ErrorReport | None = None
         proxy_reloaded = False
-        if not self.proxy_loaded or plan.rebuild or any(not f.startswith("app/") for f in changed):
+        if not self.proxy_loaded or plan.rebuild or self._proxy_reaches(changed):
             proxy, proxy_warnings = load_proxy(self.root)
             if isinstance(proxy, Problem):
                 if proxy.code == "proxy-and-middleware":  # no proxy can be chosen: an invalid tree
@@ -238,6 +238,11 @@ class Reloader:
         table = table_from(manifest, (e.endpoint for e in entries.values()),
                            [*self.proxy_warnings, *(w for e in entries.values() for w in e.warnings)], self.proxy)
         return Outcome(table, files, tuple(imported), added, removed, tuple(failures), tuple(warnings))
+
+    def _proxy_reaches(self, changed: set[str]) -> bool:
+        """Does the root proxy import (directly or not) one of the changed project modules?"""
+        files = [f for f in ("proxy.py", "middleware.py") if (self.root / f).is_file()]
+        return bool(changed and files and self.graph.reaching(files, changed))
 
     def warm(self) -> None:
         """Parse the imports of every route and project module now (in the background after startup),
