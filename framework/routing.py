@@ -73,19 +73,20 @@ def _is_async(func: object) -> bool:
 def handler_endpoint(handler: Handler, file: str) -> Callable[[Request], Any]:
     """Wrap a user handler: thread pool for sync ones, `context` when it takes one, a checked result."""
     func, method = handler.func, handler.method
+    # `call` returns the awaitable without being a coroutine itself: one coroutine frame less per request.
+    call: Callable[[Request], Any]
     if _is_async(func):
         if handler.takes_context:
-            async def call(request: Request) -> object:
-                return await func(request, RouteContext(request.path_params))  # type: ignore[misc]
+            def call(request: Request) -> Any:
+                return func(request, RouteContext(request.path_params))
         else:
-            async def call(request: Request) -> object:
-                return await func(request)  # type: ignore[misc]
+            call = func
     elif handler.takes_context:
-        async def call(request: Request) -> object:
-            return await run_in_threadpool(func, request, RouteContext(request.path_params))
+        def call(request: Request) -> Any:
+            return run_in_threadpool(func, request, RouteContext(request.path_params))
     else:
-        async def call(request: Request) -> object:
-            return await run_in_threadpool(func, request)
+        def call(request: Request) -> Any:
+            return run_in_threadpool(func, request)
 
     name = getattr(func, "__name__", method)
 
