@@ -1,0 +1,359 @@
+"""`python -m bench`: every measurement in one run, side by side, written to bench/results/.
+
+Parts (pick with --only): throughput, scaling, startup, profile, reload, nextjs (needs --with-nextjs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.util
+import json
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from . import gen, harness
+from .harness import BenchError, WrkResult
+
+HERE = Path(__file__).resolve().parent
+PARTS = ("throughput", "scaling", "startup", "profile", "reload", "nextjs")
+
+EPILOG = """examples:
+  python -m bench                         everything except Next.js (about 5 minutes)
+  python -m bench --quick                 a short smoke run (about 1 minute)
+  python -m bench --with-nextjs           also install, build and load Next.js (needs npm + network)
+  python -m bench --only throughput,scaling --rounds 3 --duration 2
+  python -m bench --only scaling --sizes 1,1000
+"""
+
+TARGETS = {
+    "throughput": "framework/starlette >= 1.0 on both routes",
+    "scaling": "framework at 10,000 routes >= 0.9 of its 1-route throughput",
+    "startup": "1,000 routes under 1 s; 10,000: reported and profiled",
+    "reload": "median under 100 ms and >= 5x faster than uvicorn --reload",
+}
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__, epilog=EPILOG,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="2 rounds of 1 s, sizes 1,100,1000, 1 startup trial")
+    p.add_argument("--rounds", type=int, help="A,B rounds per measurement (default 5; quick 2)")
+    p.add_argument("--duration", type=float, help="seconds per wrk run (default 3; quick 1)")
+    p.add_argument("--connections", type=int, default=64, help="wrk connections (default 64)")
+    p.add_argument("--sizes", help="route counts for scaling (default 1,100,1000,10000; quick 1,100,1000)")
+    p.add_argument("--startup-sizes", help="route counts for startup (default 1,1000,10000; quick 1,1000)")
+    p.add_argument("--startup-trials", type=int, help="starts per size (default 3; quick 1)")
+    p.add_argument("--reload-trials", type=int, help="reload trials per scenario (default 10; quick 3)")
+    p.add_argument("--with-nextjs", action="store_true", help="also benchmark Next.js `next start` (npm install)")
+    p.add_argument("--nextjs-dir", help="reuse this folder for the Next.js project (default: a temp folder)")
+    p.add_argument("--only", help=f"comma-separated parts: {','.join(PARTS)}")
+    p.add_argument("--out", default=str(HERE / "results"), help="results folder (default bench/results)")
+    args = p.parse_args(argv)
+    q = args.quick
+    args.rounds = args.rounds or (2 if q else 5)
+    args.duration = args.duration or (1.0 if q else 3.0)
+    args.sizes = _ints(args.sizes or ("1,100,1000" if q else "1,100,1000,10000"))
+    args.startup_sizes = _ints(args.startup_sizes or ("1,1000" if q else "1,1000,10000"))
+    args.startup_trials = args.startup_trials or (1 if q else 3)
+    args.reload_trials = args.reload_trials or (3 if q else 10)
+    parts = set(PARTS) - {"nextjs"} if not args.only else set(args.only.split(","))
+    if unknown := parts - set(PARTS):
+        p.error(f"--only: unknown part(s) {', '.join(sorted(unknown))}; choose from {', '.join(PARTS)}")
+    if args.with_nextjs:
+        parts.add("nextjs")
+    if "nextjs" in parts and not args.with_nextjs:
+        p.error("--only nextjs needs --with-nextjs (it installs Next.js from npm)")
+    args.parts = parts
+    return args
+
+
+def _ints(text: str) -> list[int]:
+    try:
+        return [int(x) for x in text.split(",") if x]
+    except ValueError:
+        raise SystemExit(f"python -m bench: expected comma-separated integers, got {text!r}") from None
+
+
+def stats(values: Sequence[float]) -> dict[str, float]:
+    return {"median": round(statistics.median(values), 2), "min": round(min(values), 2), "max": round(max(values), 2)}
+
+
+def machine() -> dict[str, Any]:
+    model = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
+    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
+    import starlette
+    import uvicorn
+
+    return {"cpu": model, "nproc": nproc, "python": platform.python_version(), "platform": platform.platform(),
+            "starlette": starlette.__version__, "uvicorn": uvicorn.__version__,
+            "wrk": (wrk.stdout or wrk.stderr).split("\n")[0].strip(),
+            "loadavg_at_start": Path("/proc/loadavg").read_text().split()[:3]}
+
+
+# --- load runs ---------------------------------------------------------------------------------
+
+def alternate(servers: dict[str, harness.Running], path: str, args: argparse.Namespace) -> dict[str, list[WrkResult]]:
+    """One warm-up run per server, then rounds of A, B(, C) in the same order each round."""
+    for s in servers.values():
+        harness.wrk(s.port, path, 1, args.connections)
+    samples: dict[str, list[WrkResult]] = {name: [] for name in servers}
+    for _ in range(args.rounds):
+        for name, s in servers.items():
+            samples[name].append(harness.wrk(s.port, path, args.duration, args.connections))
+    return samples
+
+
+def load_rows(label: str, samples: dict[str, list[WrkResult]], base: str = "starlette") -> list[dict[str, Any]]:
+    rows = []
+    for name, results in samples.items():
+        row: dict[str, Any] = {
+            "route": label, "server": name,
+            "rps": stats([r.requests_per_s for r in results]),
+            "p50_ms": stats([r.p50_ms for r in results]),
+            "p99_ms": stats([r.p99_ms for r in results]),
+            "errors": sum(r.errors for r in results),
+            "samples_rps": [r.requests_per_s for r in results],
+        }
+        if name != base and base in samples:
+            pairs = [a.requests_per_s / b.requests_per_s for a, b in zip(results, samples[base])]
+            row[f"ratio_vs_{base}_per_pair"] = [round(x, 3) for x in pairs]
+            row[f"ratio_vs_{base}"] = stats(pairs)
+        rows.append(row)
+    return rows
+
+
+# --- parts -------------------------------------------------------------------------------------
+
+def part_throughput(work: Path, args: argparse.Namespace, nextjs: Any) -> list[dict[str, Any]]:
+    root = gen.write_project(work / "two-endpoints", gen.two_endpoints())
+    rows: list[dict[str, Any]] = []
+    with ExitStack() as stack:
+        servers = {kind: stack.enter_context(harness.python_server(kind, root, work, gen.HEALTH_URL))
+                   for kind in ("framework", "starlette")}
+        if nextjs is not None:
+            servers["nextjs"] = stack.enter_context(nextjs.serve(work))
+        for label, path in (("static GET /api/health", gen.HEALTH_URL), ("param GET /api/users/[id]", gen.TARGET_URL)):
+            samples = alternate(servers, path, args)
+            rows += load_rows(label, samples)
+            if nextjs is not None:
+                for name in ("framework", "starlette"):
+                    pairs = [a.requests_per_s / b.requests_per_s for a, b in zip(samples[name], samples["nextjs"])]
+                    next(r for r in rows if r["route"] == label and r["server"] == name)["ratio_vs_nextjs"] = stats(pairs)
+    return rows
+
+
+def part_scaling(work: Path, args: argparse.Namespace) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for size in args.sizes:
+        root = gen.write_project(work / f"scaling-{size}", gen.scaling_routes(size))
+        with ExitStack() as stack:
+            servers = {kind: stack.enter_context(harness.python_server(kind, root, work, gen.TARGET_URL, timeout=300))
+                       for kind in ("framework", "starlette")}
+            for row in load_rows(f"{size} routes", alternate(servers, gen.TARGET_URL, args)):
+                rows.append({"size": size, **row})
+        print(f"  scaling {size}: " + ", ".join(f"{r['server']} {r['rps']['median']:.0f} req/s"
+                                                 for r in rows if r["size"] == size), flush=True)
+    for row in rows:
+        one = next((r for r in rows if r["size"] == min(args.sizes) and r["server"] == row["server"]), None)
+        if one:
+            row["ratio_vs_smallest"] = round(row["rps"]["median"] / one["rps"]["median"], 3)
+    return rows
+
+
+def part_startup(work: Path, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Process start to first 200 on the measured route; the first start after writing the files is cold
+    (Python compiles every route.py to bytecode), the others warm. Peak RSS is VmHWM after the first 200."""
+    rows: list[dict[str, Any]] = []
+    for size in args.startup_sizes:
+        root = gen.write_project(work / f"startup-{size}", gen.scaling_routes(size))
+        for kind in ("framework", "starlette"):
+            times, rss = [], []
+            for _ in range(args.startup_trials + 1):
+                with harness.python_server(kind, root, work, gen.TARGET_URL, timeout=300) as s:
+                    times.append(s.startup_s)
+                    rss.append(s.peak_rss_mb())
+            rows.append({"size": size, "server": kind, "cold_s": round(times[0], 3),
+                         "warm_s": stats(times[1:]), "peak_rss_mb": stats(rss)})
+            print(f"  startup {size} {kind}: cold {times[0]:.2f}s, warm {statistics.median(times[1:]):.2f}s, "
+                  f"peak RSS {max(rss):.0f} MB", flush=True)
+    return rows
+
+
+def _profile(mode: str, root: Path, *extra: str) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, "-m", "bench.profile", mode, str(root), *extra], capture_output=True,
+                          text=True, env=harness.env(), timeout=600)
+    if done.returncode != 0:
+        raise BenchError(f"bench.profile {mode} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout)
+
+
+def part_profile(work: Path, args: argparse.Namespace) -> dict[str, Any]:
+    big = max(args.startup_sizes + args.sizes)
+    root = work / f"startup-{big}"
+    if not root.exists():
+        gen.write_project(root, gen.scaling_routes(big))
+    two = work / "two-endpoints"
+    if not two.exists():
+        gen.write_project(two, gen.two_endpoints())
+    return {"startup": _profile("startup", root),
+            "request": _profile("request", two, "0.5" if args.quick else "2")}
+
+
+def part_reload(args: argparse.Namespace) -> list[dict[str, Any]] | None:
+    """`bench/reload.py` (the dev-server benchmark) when it is there; imported only then."""
+    if not (HERE / "reload.py").exists():
+        return None
+    from . import reload  # type: ignore[attr-defined]
+
+    return list(reload.run(trials=args.reload_trials))
+
+
+# --- report ------------------------------------------------------------------------------------
+
+def _mm(s: dict[str, float], fmt: str = "{:.0f}") -> str:
+    return f"{fmt.format(s['median'])} ({fmt.format(s['min'])}-{fmt.format(s['max'])})"
+
+
+def _table(head: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
+    out = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return out + [""]
+
+
+def markdown(result: dict[str, Any]) -> str:
+    m = result["machine"]
+    lines = [f"# Benchmark {result['started']}", "",
+             f"- machine: {m['cpu']}, {m['nproc']} cores; Python {m['python']}; starlette {m['starlette']}, "
+             f"uvicorn {m['uvicorn']}; {m['wrk']}; load average at start {' '.join(m['loadavg_at_start'])}",
+             f"- command: `{result['command']}`",
+             f"- settings: {result['settings']}", ""]
+    if rows := result.get("throughput"):
+        lines += ["## Throughput and latency (median (min-max) over rounds)", ""]
+        lines += _table(["route", "server", "req/s", "p50 ms", "p99 ms", "ratio vs starlette", "ratio vs nextjs", "errors"],
+                        [[r["route"], r["server"], _mm(r["rps"]), _mm(r["p50_ms"], "{:.2f}"), _mm(r["p99_ms"], "{:.2f}"),
+                          _mm(r["ratio_vs_starlette"], "{:.2f}") if "ratio_vs_starlette" in r else "",
+                          _mm(r["ratio_vs_nextjs"], "{:.2f}") if "ratio_vs_nextjs" in r else "", r["errors"]]
+                         for r in rows])
+    if rows := result.get("scaling"):
+        lines += ["## Route-count scaling: GET /api/users/42, registered last", ""]
+        lines += _table(["routes", "server", "req/s", "p50 ms", "p99 ms", "vs own smallest size", "vs starlette", "errors"],
+                        [[r["size"], r["server"], _mm(r["rps"]), _mm(r["p50_ms"], "{:.2f}"), _mm(r["p99_ms"], "{:.2f}"),
+                          r.get("ratio_vs_smallest", ""),
+                          _mm(r["ratio_vs_starlette"], "{:.2f}") if "ratio_vs_starlette" in r else "", r["errors"]]
+                         for r in rows])
+    if rows := result.get("startup"):
+        lines += ["## Startup: process start to first 200", ""]
+        lines += _table(["routes", "server", "cold s (first start)", "warm s", "peak RSS MB"],
+                        [[r["size"], r["server"], f"{r['cold_s']:.2f}", _mm(r["warm_s"], "{:.2f}"),
+                          _mm(r["peak_rss_mb"])] for r in rows])
+    if prof := result.get("profile"):
+        st = prof["startup"]
+        lines += [f"## Startup profile: create_app at {st['routes']} routes (total {st['total_s']:.2f} s)", ""]
+        lines += _table(["stage", "seconds"], [[k, f"{v:.3f}"] for k, v in st["stages_s"].items()])
+        lines += _table(["function (cProfile, own time)", "calls", "own s", "cumulative s"],
+                        [[f["function"], f["calls"], f["own_s"], f["cumulative_s"]] for f in st["top_functions"][:10]])
+        lines += ["## Per-request cost in-process (microseconds per request, fastest of 9 batches, framework and starlette interleaved)", ""]
+        layers = prof["request"]["layers_us"]
+        names = list(dict.fromkeys(r["layer"] for r in layers))
+        keys = list(dict.fromkeys((r["url"], r["server"]) for r in layers))
+        lines += _table(["url", "server", *names],
+                        [[u, s, *[next(r["us_per_request"] for r in layers if (r["url"], r["server"], r["layer"]) == (u, s, n))
+                                  for n in names]] for u, s in keys])
+    if rows := result.get("reload"):
+        lines += ["## Reload latency (file write to first response reflecting it)", ""]
+        lines += _table(["scenario", "server", "median ms", "p95 ms", "trials"],
+                        [[r["scenario"], r["server"], f"{r['median_ms']:.0f}", f"{r['p95_ms']:.0f}",
+                          len(r.get("samples_ms", []))] for r in rows])
+    elif "reload" in result:
+        lines += ["## Reload latency", "", str(result.get("reload_note", "not run")), ""]
+    if nx := result.get("nextjs"):
+        lines += ["## Next.js", "", f"- {nx}", ""]
+    if result.get("errors"):
+        lines += ["## Failed parts", ""] + [f"- {k}: {v}" for k, v in result["errors"].items()] + [""]
+    lines += [f"Total time: {result['elapsed_s']:.0f} s", ""]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        harness.require("wrk", harness.WRK_INSTALL) if args.parts & {"throughput", "scaling"} else None
+        harness.require("taskset", "sudo apt-get install -y util-linux")
+        harness.cores()
+    except BenchError as exc:
+        print(f"python -m bench: {exc}", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    result: dict[str, Any] = {
+        "started": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "command": shlex.join(["python", "-m", "bench", *(sys.argv[1:] if argv is None else argv)]),
+        "machine": machine(),
+        "settings": {"rounds": args.rounds, "duration_s": args.duration, "connections": args.connections,
+                     "wrk_threads": 1, "server_core": harness.cores()[0], "wrk_core": harness.cores()[1],
+                     "uvicorn": "http=httptools loop=uvloop workers=1 access_log=False"},
+        "targets": TARGETS,
+        "errors": {},
+    }
+    nextjs = None
+
+    def step(name: str, func: Callable[[], Any]) -> None:
+        if name not in args.parts:
+            return
+        print(f"== {name}", flush=True)
+        t = time.perf_counter()
+        try:
+            result[name] = func()
+        except BenchError as exc:
+            result["errors"][name] = str(exc)
+            print(f"  {name} failed: {exc}", file=sys.stderr, flush=True)
+        print(f"  ({time.perf_counter() - t:.0f} s)", flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        work = Path(tmp)
+        if "nextjs" in args.parts:
+            from . import nextjs as nextjs_module
+
+            def prepare() -> str:
+                nonlocal nextjs
+                nextjs = nextjs_module.NextApp.prepare(Path(args.nextjs_dir) if args.nextjs_dir else work / "nextjs")
+                return nextjs.describe()
+
+            step("nextjs", prepare)
+        step("throughput", lambda: part_throughput(work, args, nextjs))
+        step("scaling", lambda: part_scaling(work, args))
+        step("startup", lambda: part_startup(work, args))
+        step("profile", lambda: part_profile(work, args))
+        if "reload" in args.parts:
+            step("reload", lambda: part_reload(args))
+            if result.get("reload") is None and "reload" not in result["errors"]:
+                result["reload_note"] = "bench/reload.py is not in this checkout (it comes with the dev server)."
+    result["elapsed_s"] = round(time.perf_counter() - started, 1)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = result["started"].replace(":", "").replace("-", "")
+    (out / f"{stamp}.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    report = markdown(result)
+    (out / f"{stamp}.md").write_text(report, encoding="utf-8")
+    print()
+    print(report)
+    print(f"results: {out / stamp}.json and .md")
+    return 1 if result["errors"] else 0
+
+
+if importlib.util.find_spec("uvloop") is None:  # pragma: no cover - uvicorn[standard] brings it
+    raise SystemExit("python -m bench needs uvloop and httptools: pip install 'uvicorn[standard]'")
