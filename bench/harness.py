@@ -81,6 +81,36 @@ class Running:
         return int(match.group(1)) / 1024 if match else float("nan")
 
 
+def group_cpu_ticks(group: int) -> int:
+    """User + system CPU ticks of every process in process group `group` (a server and its children)."""
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) ": state, ppid, pgrp, ...
+        if int(fields[2]) == group:
+            total += int(fields[11]) + int(fields[12])
+    return total
+
+
+def wait_idle(group: int, timeout: float = 15.0, interval: float = 0.1) -> float:
+    """Wait until the server's process group has used at most one tick (10 ms) in two intervals in a row:
+    a server still answering the backlog of the last load run must not steal the core from the next one.
+    Returns the seconds waited (bounded by `timeout`)."""
+    start = time.perf_counter()
+    last, quiet = group_cpu_ticks(group), 0
+    while quiet < 2 and time.perf_counter() - start < timeout:
+        time.sleep(interval)
+        now = group_cpu_ticks(group)
+        quiet = quiet + 1 if now - last <= 1 else 0
+        last = now
+    return time.perf_counter() - start
+
+
 def stop(process: subprocess.Popen[bytes]) -> None:
     """Stop one server by its PID, with any children it started (its own process group, see `server`):
     SIGTERM, then SIGKILL after 10 s."""

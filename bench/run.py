@@ -108,13 +108,20 @@ def machine() -> dict[str, Any]:
 # --- load runs ---------------------------------------------------------------------------------
 
 def alternate(servers: dict[str, harness.Running], path: str, args: argparse.Namespace) -> dict[str, list[WrkResult]]:
-    """One warm-up run per server, then rounds of A, B(, C) in the same order each round."""
+    """One warm-up run per server, then rounds of A, B(, C) in the same order each round; after each run,
+    wait until that server is idle again (Next.js and a 10,000-route Starlette are still answering
+    queued requests when wrk stops, on the core the next server needs)."""
+    def load(s: harness.Running, seconds: float) -> WrkResult:
+        result = harness.wrk(s.port, path, seconds, args.connections)
+        harness.wait_idle(s.process.pid)  # the backlog is served before the other server's turn
+        return result
+
     for s in servers.values():
-        harness.wrk(s.port, path, 1, args.connections)
+        load(s, 1)
     samples: dict[str, list[WrkResult]] = {name: [] for name in servers}
     for _ in range(args.rounds):
         for name, s in servers.items():
-            samples[name].append(harness.wrk(s.port, path, args.duration, args.connections))
+            samples[name].append(load(s, args.duration))
     return samples
 
 

@@ -156,3 +156,22 @@ def test_server_env_writes_bytecode_and_finds_the_repo(monkeypatch: pytest.Monke
     env = harness.env()
     assert "PYTHONDONTWRITEBYTECODE" not in env
     assert str(harness.REPO) in env["PYTHONPATH"].split(os.pathsep)
+
+
+def test_wait_idle_sees_a_busy_process_group_then_an_idle_one() -> None:
+    """CPU ticks are read per process group from /proc: a spinning server counts, a sleeping one is idle."""
+    import subprocess
+
+    from tests.helpers import wait_for
+
+    spin = subprocess.Popen([sys.executable, "-c", "import time\nend = time.time() + 30\nwhile time.time() < end: pass"],
+                            start_new_session=True)
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"], start_new_session=True)
+    try:
+        first = harness.group_cpu_ticks(spin.pid)
+        wait_for(lambda: harness.group_cpu_ticks(spin.pid) > first + 5, timeout=20, what="spinning group's CPU ticks")
+        assert harness.wait_idle(sleeper.pid, timeout=10) < 10
+    finally:
+        harness.stop(spin)  # type: ignore[arg-type]
+        harness.stop(sleeper)  # type: ignore[arg-type]
+    assert spin.poll() is not None and sleeper.poll() is not None
