@@ -175,3 +175,28 @@ def test_wait_idle_sees_a_busy_process_group_then_an_idle_one() -> None:
         harness.stop(spin)  # type: ignore[arg-type]
         harness.stop(sleeper)  # type: ignore[arg-type]
     assert spin.poll() is not None and sleeper.poll() is not None
+
+
+def test_reload_rows_from_a_reload_module_appear_in_the_report(tmp_path: Path) -> None:
+    """`bench/reload.py` arrives with the dev server; any module with `run(trials)` is called and reported."""
+    stand_in = tmp_path / "reload.py"
+    stand_in.write_text(
+        "def run(trials=10):\n"
+        "    return [{'scenario': 'new route', 'server': 'framework dev', 'samples_ms': [float(t) for t in range(trials)],\n"
+        "             'median_ms': 41.0, 'p95_ms': 77.0}]\n")
+    args = run.parse_args(["--reload-trials", "4"])
+    rows = run.part_reload(args, stand_in)
+    assert rows == [{"scenario": "new route", "server": "framework dev", "samples_ms": [0.0, 1.0, 2.0, 3.0],
+                     "median_ms": 41.0, "p95_ms": 77.0}]
+    report = run.markdown({"started": "t", "command": "c", "settings": {}, "elapsed_s": 1.0, "reload": rows,
+                           "machine": {"cpu": "x", "nproc": "2", "python": "3", "starlette": "s", "uvicorn": "u",
+                                       "wrk": "w", "loadavg_at_start": ["0", "0", "0"]}})
+    assert "| new route | framework dev | 41 | 77 | 4 |" in report
+    assert run.part_reload(args, tmp_path / "absent.py") is None
+
+
+def test_reload_module_with_wrong_rows_is_reported(tmp_path: Path) -> None:
+    stand_in = tmp_path / "reload.py"
+    stand_in.write_text("def run(trials=10):\n    return [{'scenario': 'x', 'server': 'y'}]\n")
+    with pytest.raises(harness.BenchError, match="lack.*median_ms"):
+        run.part_reload(run.parse_args([]), stand_in)
