@@ -12,6 +12,7 @@ import importlib.util
 import json
 import platform
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -219,7 +220,53 @@ def part_profile(work: Path, args: argparse.Namespace) -> dict[str, Any]:
     if not two.exists():
         gen.write_project(two, gen.two_endpoints())
     return {"startup": _profile("startup", root),
-            "request": _profile("request", two, "0.5" if args.quick else "2")}
+            "request": _profile("request", two, "0.5" if args.quick else "2"),
+            "under_load": under_load(work, two, args)}
+
+
+def spy_summary(raw: str) -> dict[str, Any]:
+    """py-spy's raw (collapsed) stacks -> share of samples per function: own (leaf) and inclusive."""
+    own: dict[str, int] = {}
+    incl: dict[str, int] = {}
+    total = 0
+    for line in raw.splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        n = int(count)
+        total += n
+        frames = [f.split(" (")[0] for f in stack.split(";")]
+        own[frames[-1]] = own.get(frames[-1], 0) + n
+        for name in set(frames):
+            incl[name] = incl.get(name, 0) + n
+
+    def top(counts: dict[str, int], limit: int) -> list[list[Any]]:
+        return [[name, round(100 * n / total, 1)] for name, n in sorted(counts.items(), key=lambda kv: -kv[1])[:limit]]
+
+    return {"samples": total, "own_pct": top(own, 12), "inclusive_pct": top(incl, 40)}
+
+
+def under_load(work: Path, two: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """py-spy (optional: `pip install py-spy`) sampling each server while wrk loads the param route."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(spy).exists():
+        return {"note": "py-spy is not installed (pip install py-spy); skipped"}
+    out: dict[str, Any] = {}
+    seconds = 2 if args.quick else 5
+    for kind in ("framework", "starlette"):
+        with harness.python_server(kind, two, work, gen.HEALTH_URL) as server:
+            harness.wrk(server.port, gen.TARGET_URL, 1, args.connections)
+            harness.wait_idle(server.process.pid)
+            raw = work / f"spy-{kind}.txt"
+            record = subprocess.Popen([spy, "record", "-r", "250", "-d", str(seconds - 1), "--nonblocking", "-f", "raw",
+                                       "-o", str(raw), "-p", str(server.process.pid)],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            load = harness.wrk(server.port, gen.TARGET_URL, seconds, args.connections)
+            _, err = record.communicate(timeout=60)
+            if record.returncode != 0 or not raw.exists():
+                return {"note": f"py-spy failed ({record.returncode}): {err.strip()[-500:]}"}
+            out[kind] = {"rps": load.requests_per_s, **spy_summary(raw.read_text())}
+    return out
 
 
 def part_reload(args: argparse.Namespace, path: Path = HERE / "reload.py") -> list[dict[str, Any]] | None:
@@ -255,6 +302,9 @@ def _table(head: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
     return out + [""]
 
 
+_LAYER_NAMES = ("Router", "Route.", "request_response", "split_path", "match", "endpoint", "Middleware", "send")
+
+
 def markdown(result: dict[str, Any]) -> str:
     m = result["machine"]
     lines = [f"# Benchmark {result['started']}", "",
@@ -281,7 +331,8 @@ def markdown(result: dict[str, Any]) -> str:
         lines += _table(["routes", "server", "cold s (first start)", "warm s", "peak RSS MB"],
                         [[r["size"], r["server"], f"{r['cold_s']:.2f}", _mm(r["warm_s"], "{:.2f}"),
                           _mm(r["peak_rss_mb"])] for r in rows])
-    if prof := result.get("profile"):
+    prof = result.get("profile")
+    if prof:
         st = prof["startup"]
         lines += [f"## Startup profile: create_app at {st['routes']} routes (total {st['total_s']:.2f} s)", ""]
         lines += _table(["stage", "seconds"], [[k, f"{v:.3f}"] for k, v in st["stages_s"].items()])
@@ -294,6 +345,17 @@ def markdown(result: dict[str, Any]) -> str:
         lines += _table(["url", "server", *names],
                         [[u, s, *[next(r["us_per_request"] for r in layers if (r["url"], r["server"], r["layer"]) == (u, s, n))
                                   for n in names]] for u, s in keys])
+    if prof and (spy := prof.get("under_load")):
+        lines += ["## Under load: py-spy on the server while wrk loads GET /api/users/42 (% of samples)", ""]
+        if "note" in spy:
+            lines += [spy["note"], ""]
+        for kind, data in spy.items():
+            if kind == "note":
+                continue
+            lines += [f"{kind}: {data['rps']:.0f} req/s, {data['samples']} samples", ""]
+            lines += _table(["function (own, leaf)", "%"], data["own_pct"][:8])
+            lines += _table(["routing and app layers (inclusive)", "%"],
+                            [row for row in data["inclusive_pct"] if any(k in row[0] for k in _LAYER_NAMES)])
     if rows := result.get("reload"):
         lines += ["## Reload latency (file write to first response reflecting it)", ""]
         lines += _table(["scenario", "server", "median ms", "p95 ms", "trials"],

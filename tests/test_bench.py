@@ -200,3 +200,13 @@ def test_reload_module_with_wrong_rows_is_reported(tmp_path: Path) -> None:
     stand_in.write_text("def run(trials=10):\n    return [{'scenario': 'x', 'server': 'y'}]\n")
     with pytest.raises(harness.BenchError, match="lack.*median_ms"):
         run.part_reload(run.parse_args([]), stand_in)
+
+
+def test_spy_summary_own_and_inclusive_shares() -> None:
+    raw = ("<module> (a.py:1);run (a.py:5);app (routing.py:221) 6\n"
+           "<module> (a.py:1);run (a.py:5) 3\n"
+           "<module> (a.py:1);other (b.py:2);app (routing.py:221) 1\n")
+    summary = run.spy_summary(raw)
+    assert summary["samples"] == 10
+    assert summary["own_pct"] == [["app", 70.0], ["run", 30.0]]
+    assert dict((k, v) for k, v in summary["inclusive_pct"]) == {"<module>": 100.0, "run": 90.0, "app": 70.0, "other": 10.0}
