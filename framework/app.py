@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
@@ -34,6 +35,11 @@ def create_app(root: str | os.PathLike[str] = ".", *, dev: bool = False, **starl
     table = build_table(path)
     for warning in table.warnings:
         log.warning(warning)
+    if not dev:
+        # The route modules, handlers and table live as long as the process: move them out of the
+        # garbage collector's reach, or every collection walks them again (at 10,000 routes that was
+        # 17 % of the server's time under load). Not in dev, where reloads replace them.
+        gc.freeze()
     return _application(path, table, dev=dev, **starlette_options)
 
 

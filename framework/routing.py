@@ -81,19 +81,20 @@ def handler_endpoint(handler: Handler, file: str) -> Callable[[Request], Any]:
     reset); cookie changes queued during the call are written onto the returned Response.
     """
     func, method = handler.func, handler.method
+    # `call` returns the awaitable without being a coroutine itself: one coroutine frame less per request.
+    call: Callable[[Request], Any]
     if _is_async(func):
         if handler.takes_context:
-            async def call(request: Request) -> object:
-                return await func(request, RouteContext(request.path_params))  # type: ignore[misc]
+            def call(request: Request) -> Any:
+                return func(request, RouteContext(request.path_params))
         else:
-            async def call(request: Request) -> object:
-                return await func(request)  # type: ignore[misc]
+            call = func
     elif handler.takes_context:
-        async def call(request: Request) -> object:
-            return await run_in_threadpool(func, request, RouteContext(request.path_params))
+        def call(request: Request) -> Any:
+            return run_in_threadpool(func, request, RouteContext(request.path_params))
     else:
-        async def call(request: Request) -> object:
-            return await run_in_threadpool(func, request)
+        def call(request: Request) -> Any:
+            return run_in_threadpool(func, request)
 
     name = getattr(func, "__name__", method)
 

@@ -1,0 +1,217 @@
+"""Servers pinned to one core, wrk pinned to the other, and wrk's output read into numbers."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+WRK_INSTALL = "sudo apt-get update && sudo apt-get install -y wrk"
+
+
+class BenchError(Exception):
+    """Something the benchmark cannot work around: the message says what to do."""
+
+
+def cores() -> tuple[str, str]:
+    """(server core, load core): the first two CPUs this process may use."""
+    allowed = sorted(os.sched_getaffinity(0))
+    if len(allowed) < 2:
+        raise BenchError(f"need 2 CPU cores to pin server and wrk apart; this process may use {allowed}")
+    return str(allowed[0]), str(allowed[1])
+
+
+def require(tool: str, install: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        raise BenchError(f"`{tool}` is not installed; install it with: {install}")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def env() -> dict[str, str]:
+    """The environment for servers: the repo importable, and bytecode written like a default Python
+    (a PYTHONDONTWRITEBYTECODE inherited from a test or CI shell would make every start a cold one)."""
+    out = dict(os.environ)
+    out.pop("PYTHONDONTWRITEBYTECODE", None)
+    out["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), out.get("PYTHONPATH", "")]))
+    return out
+
+
+def get(port: int, path: str, timeout: float = 5.0) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+@dataclass
+class Running:
+    """A started server: its process (PID is the server itself: taskset execs), port and start-to-200 time."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    port: int
+    startup_s: float
+    log: Path
+
+    def peak_rss_mb(self) -> float:
+        """VmHWM: the peak resident set size of the server process so far."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.M)
+        return int(match.group(1)) / 1024 if match else float("nan")
+
+
+def group_cpu_ticks(group: int) -> int:
+    """User + system CPU ticks of every process in process group `group` (a server and its children)."""
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) ": state, ppid, pgrp, ...
+        if int(fields[2]) == group:
+            total += int(fields[11]) + int(fields[12])
+    return total
+
+
+def wait_idle(group: int, timeout: float = 15.0, interval: float = 0.1) -> float:
+    """Wait until the server's process group has used at most one tick (10 ms) in two intervals in a row:
+    a server still answering the backlog of the last load run must not steal the core from the next one.
+    Returns the seconds waited (bounded by `timeout`)."""
+    start = time.perf_counter()
+    last, quiet = group_cpu_ticks(group), 0
+    while quiet < 2 and time.perf_counter() - start < timeout:
+        time.sleep(interval)
+        now = group_cpu_ticks(group)
+        quiet = quiet + 1 if now - last <= 1 else 0
+        last = now
+    return time.perf_counter() - start
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop one server by its PID, with any children it started (its own process group, see `server`):
+    SIGTERM, then SIGKILL after 10 s."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            process.wait(timeout=10)
+            try:
+                os.killpg(process.pid, signal.SIGKILL)  # children left behind by a parent that exited
+            except ProcessLookupError:
+                pass
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    process.wait(timeout=10)
+
+
+@contextmanager
+def server(name: str, command: Sequence[str], port: int, probe: str, logdir: Path,
+           timeout: float = 120.0, cwd: Path | None = None) -> Iterator[Running]:
+    """Start `command` pinned to the server core; yield once `probe` answers 200; always stop it."""
+    core = cores()[0]
+    log = logdir / f"{name}-{port}.log"
+    with open(log, "wb") as out:
+        start = time.perf_counter()
+        process = subprocess.Popen(["taskset", "-c", core, *command], stdout=out, stderr=subprocess.STDOUT,
+                                   env=env(), cwd=cwd, start_new_session=True)
+    try:
+        deadline = start + timeout
+        while True:
+            if process.poll() is not None:
+                raise BenchError(f"{name} exited with {process.returncode} before serving; log {log}:\n"
+                                 + log.read_text(errors="replace")[-2000:])
+            try:
+                status, body = get(port, probe, timeout=timeout)
+                if status == 200:
+                    break
+                raise BenchError(f"{name}: GET {probe} answered {status}: {body[:200]!r}")
+            except OSError:
+                if time.perf_counter() > deadline:
+                    raise BenchError(f"{name} did not answer GET {probe} within {timeout:.0f}s; log {log}")
+                time.sleep(0.005)
+        yield Running(name, process, port, time.perf_counter() - start, log)
+    finally:
+        stop(process)
+
+
+def python_server(kind: str, root: Path, logdir: Path, probe: str, timeout: float = 120.0):  # type: ignore[no-untyped-def]
+    """`bench.serve` for `kind` (framework or starlette) on a free port."""
+    port = free_port()
+    return server(kind, [sys.executable, "-m", "bench.serve", kind, str(root), str(port)], port, probe, logdir,
+                  timeout=timeout)
+
+
+# --- wrk ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class WrkResult:
+    requests_per_s: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int  # socket errors (connect, read, write, timeout) plus non-2xx/3xx responses
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def _ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if not match:
+        raise ValueError(f"not a wrk duration: {text!r}")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def parse_wrk(output: str) -> WrkResult:
+    """Read `wrk --latency` output: Requests/sec, the 50% and 99% latency lines, errors, request count."""
+    rps = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.M)
+    p50 = re.search(r"^\s+50%\s+(\S+)", output, re.M)
+    p99 = re.search(r"^\s+99%\s+(\S+)", output, re.M)
+    total = re.search(r"^\s+(\d+) requests in", output, re.M)
+    if not (rps and p50 and p99 and total):
+        raise ValueError(f"unexpected wrk output (was --latency given?):\n{output}")
+    errors = 0
+    if sock := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output):
+        errors += sum(int(g) for g in sock.groups())
+    if non2xx := re.search(r"Non-2xx or 3xx responses: (\d+)", output):
+        errors += int(non2xx.group(1))
+    return WrkResult(float(rps.group(1)), _ms(p50.group(1)), _ms(p99.group(1)), int(total.group(1)), errors)
+
+
+def wrk(port: int, path: str, duration: float, connections: int = 64) -> WrkResult:
+    """One bounded wrk run (1 thread, `connections` connections) on the load core."""
+    exe = require("wrk", WRK_INSTALL)
+    load_core = cores()[1]
+    cmd = ["taskset", "-c", load_core, exe, "-t1", f"-c{connections}", f"-d{max(1, round(duration))}s",
+           "--timeout", "10s", "--latency", f"http://127.0.0.1:{port}{path}"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 30)
+    if done.returncode != 0:
+        raise BenchError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
+    return parse_wrk(done.stdout)

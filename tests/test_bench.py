@@ -1,0 +1,212 @@
+"""The benchmark's own machinery at a tiny size: generators, servers, wrk parsing, ratios, CLI checks.
+
+No test here needs wrk: the parser reads outputs recorded from real wrk 4.1.0 runs (tests/data/).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench import gen, harness, run
+from bench.harness import WrkResult
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.mark.parametrize(
+    ("sample", "expected"),
+    [
+        ("wrk-health.txt", WrkResult(5199.29, 10.21, 35.11, 5258, 0)),
+        ("wrk-404.txt", WrkResult(5627.52, 2.08, 97.34, 5630, 5630)),
+    ],
+)
+def test_parse_wrk_reads_recorded_output(sample: str, expected: WrkResult) -> None:
+    assert harness.parse_wrk((DATA / sample).read_text()) == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "p50_ms"),
+    [("     50%  812.00us", 0.812), ("     50%    1.50s", 1500.0), ("     50%    2.00m", 120000.0)],
+)
+def test_parse_wrk_converts_latency_units(line: str, p50_ms: float) -> None:
+    text = (DATA / "wrk-health.txt").read_text().replace("     50%   10.21ms", line)
+    assert harness.parse_wrk(text).p50_ms == pytest.approx(p50_ms)
+
+
+def test_parse_wrk_counts_socket_errors() -> None:
+    text = (DATA / "wrk-health.txt").read_text().replace(
+        "  5258 requests in", "  Socket errors: connect 1, read 2, write 3, timeout 4\n  5258 requests in")
+    assert harness.parse_wrk(text).errors == 10
+
+
+def test_parse_wrk_refuses_output_without_latency_distribution() -> None:
+    with pytest.raises(ValueError, match="--latency"):
+        harness.parse_wrk("Running 1s test @ http://127.0.0.1:1/\nRequests/sec: 10.0\n")
+
+
+@pytest.mark.parametrize(
+    ("folder", "path"),
+    [
+        ("api/health", "/api/health"),
+        ("api/users/[id]", "/api/users/{id}"),
+        ("g2/[org]/orders/[order]", "/g2/{org}/orders/{order}"),
+        ("g3/files/[...path]", "/g3/files/{path:path}"),
+    ],
+)
+def test_starlette_path(folder: str, path: str) -> None:
+    assert gen.starlette_path(folder) == path
+
+
+def test_scaling_routes_mix_and_target_last() -> None:
+    routes = gen.scaling_routes(9)
+    assert len(routes) == 9
+    assert [r.folder for r in routes[:4]] == [
+        "g0/items", "g1/items/[id]", "g2/[org]/orders/[order]", "g3/files/[...path]"]
+    assert routes[-1] == gen.GenRoute("api/users/[id]", "/api/users/42")
+    assert len({r.folder for r in routes}) == 9
+    assert gen.scaling_routes(1) == [gen.GenRoute("api/users/[id]", "/api/users/42")]
+
+
+def test_both_generated_apps_serve_the_same_answers(tmp_path: Path) -> None:
+    """5 generated routes (all four shapes + the target) plus health, served by real uvicorn servers."""
+    routes = [*gen.scaling_routes(5), gen.GenRoute("api/health", gen.HEALTH_URL)]
+    root = gen.write_project(tmp_path / "project", routes)
+    assert sorted(p.relative_to(root).as_posix() for p in root.rglob("route.py")) == sorted(
+        f"app/{r.folder}/route.py" for r in routes)
+    expected = {
+        "/g0/items": {"route": "g0/items", "params": {}},
+        "/g1/items/7": {"route": "g1/items/[id]", "params": {"id": "7"}},
+        "/g2/acme/orders/9": {"route": "g2/[org]/orders/[order]", "params": {"org": "acme", "order": "9"}},
+        "/g3/files/a/b.txt": {"route": "g3/files/[...path]", "params": {"path": ["a", "b.txt"]}},
+        "/api/users/42": {"id": "42"},
+        "/api/health": {"status": "ok"},
+    }
+    answers: dict[str, dict[str, object]] = {}
+    for kind in ("framework", "starlette"):
+        with harness.python_server(kind, root, tmp_path, gen.TARGET_URL, timeout=60) as server:
+            assert server.peak_rss_mb() > 10  # VmHWM read from /proc: a real, resident Python process
+            answers[kind] = {}
+            for url in expected:
+                status, body = harness.get(server.port, url)
+                answers[kind][url] = {"status": status, "body": json.loads(body)}
+            assert harness.get(server.port, "/g0/nope")[0] == 404
+        assert server.process.poll() is not None, "the server must be stopped when the block ends"
+    assert answers["framework"] == answers["starlette"]
+    assert answers["framework"] == {url: {"status": 200, "body": body} for url, body in expected.items()}
+
+
+def test_server_that_exits_is_reported_with_its_log(tmp_path: Path) -> None:
+    port = harness.free_port()
+    command = [sys.executable, "-c", "import sys; print('boom: no app here'); sys.exit(3)"]
+    with pytest.raises(harness.BenchError, match=r"(?s)exited with 3.*boom: no app here"):
+        with harness.server("broken", command, port, "/", tmp_path, timeout=30):
+            pass
+
+
+def _wrk(rps: float) -> WrkResult:
+    return WrkResult(rps, 1.0, 2.0, int(rps), 0)
+
+
+def test_load_rows_medians_ranges_and_ratios_per_pair() -> None:
+    samples = {"framework": [_wrk(100), _wrk(300), _wrk(200)], "starlette": [_wrk(100), _wrk(150), _wrk(400)]}
+    rows = {r["server"]: r for r in run.load_rows("static", samples)}
+    assert rows["framework"]["rps"] == {"median": 200, "min": 100, "max": 300}
+    assert rows["framework"]["ratio_vs_starlette_per_pair"] == [1.0, 2.0, 0.5]
+    assert rows["framework"]["ratio_vs_starlette"] == {"median": 1.0, "min": 0.5, "max": 2.0}
+    assert "ratio_vs_starlette" not in rows["starlette"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--only", "speed"], "unknown part(s) speed"),
+        (["--only", "nextjs"], "needs --with-nextjs"),
+        (["--sizes", "1,x"], "comma-separated integers"),
+    ],
+)
+def test_bad_arguments_are_refused(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        run.parse_args(argv)
+    assert message in str(exc.value) + capsys.readouterr().err
+    assert exc.value.code not in (0, None)
+
+
+def test_quick_defaults() -> None:
+    args = run.parse_args(["--quick"])
+    assert (args.rounds, args.duration, args.sizes, args.startup_sizes) == (2, 1.0, [1, 100, 1000], [1, 1000])
+    assert args.parts == {"throughput", "scaling", "startup", "profile", "reload"}
+
+
+def test_missing_wrk_fails_with_the_install_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty folder: no wrk on PATH
+    assert run.main(["--only", "throughput", "--out", str(tmp_path / "results")]) == 2
+    err = capsys.readouterr().err
+    assert "`wrk` is not installed" in err and "apt-get install -y wrk" in err
+    assert not (tmp_path / "results").exists()
+
+
+def test_server_env_writes_bytecode_and_finds_the_repo(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    env = harness.env()
+    assert "PYTHONDONTWRITEBYTECODE" not in env
+    assert str(harness.REPO) in env["PYTHONPATH"].split(os.pathsep)
+
+
+def test_wait_idle_sees_a_busy_process_group_then_an_idle_one() -> None:
+    """CPU ticks are read per process group from /proc: a spinning server counts, a sleeping one is idle."""
+    import subprocess
+
+    from tests.helpers import wait_for
+
+    spin = subprocess.Popen([sys.executable, "-c", "import time\nend = time.time() + 30\nwhile time.time() < end: pass"],
+                            start_new_session=True)
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"], start_new_session=True)
+    try:
+        first = harness.group_cpu_ticks(spin.pid)
+        wait_for(lambda: harness.group_cpu_ticks(spin.pid) > first + 5, timeout=20, what="spinning group's CPU ticks")
+        assert harness.wait_idle(sleeper.pid, timeout=10) < 10
+    finally:
+        harness.stop(spin)  # type: ignore[arg-type]
+        harness.stop(sleeper)  # type: ignore[arg-type]
+    assert spin.poll() is not None and sleeper.poll() is not None
+
+
+def test_reload_rows_from_a_reload_module_appear_in_the_report(tmp_path: Path) -> None:
+    """`bench/reload.py` arrives with the dev server; any module with `run(trials)` is called and reported."""
+    stand_in = tmp_path / "reload.py"
+    stand_in.write_text(
+        "def run(trials=10):\n"
+        "    return [{'scenario': 'new route', 'server': 'framework dev', 'samples_ms': [float(t) for t in range(trials)],\n"
+        "             'median_ms': 41.0, 'p95_ms': 77.0}]\n")
+    args = run.parse_args(["--reload-trials", "4"])
+    rows = run.part_reload(args, stand_in)
+    assert rows == [{"scenario": "new route", "server": "framework dev", "samples_ms": [0.0, 1.0, 2.0, 3.0],
+                     "median_ms": 41.0, "p95_ms": 77.0}]
+    report = run.markdown({"started": "t", "command": "c", "settings": {}, "elapsed_s": 1.0, "reload": rows,
+                           "machine": {"cpu": "x", "nproc": "2", "python": "3", "starlette": "s", "uvicorn": "u",
+                                       "wrk": "w", "loadavg_at_start": ["0", "0", "0"]}})
+    assert "| new route | framework dev | 41 | 77 | 4 |" in report
+    assert run.part_reload(args, tmp_path / "absent.py") is None
+
+
+def test_reload_module_with_wrong_rows_is_reported(tmp_path: Path) -> None:
+    stand_in = tmp_path / "reload.py"
+    stand_in.write_text("def run(trials=10):\n    return [{'scenario': 'x', 'server': 'y'}]\n")
+    with pytest.raises(harness.BenchError, match="lack.*median_ms"):
+        run.part_reload(run.parse_args([]), stand_in)
+
+
+def test_spy_summary_own_and_inclusive_shares() -> None:
+    raw = ("<module> (a.py:1);run (a.py:5);app (routing.py:221) 6\n"
+           "<module> (a.py:1);run (a.py:5) 3\n"
+           "<module> (a.py:1);other (b.py:2);app (routing.py:221) 1\n")
+    summary = run.spy_summary(raw)
+    assert summary["samples"] == 10
+    assert summary["own_pct"] == [["app", 70.0], ["run", 30.0]]
+    assert dict((k, v) for k, v in summary["inclusive_pct"]) == {"<module>": 100.0, "run": 90.0, "app": 70.0, "other": 10.0}
