@@ -358,9 +358,10 @@ def markdown(result: dict[str, Any]) -> str:
                             [row for row in data["inclusive_pct"] if any(k in row[0] for k in _LAYER_NAMES)])
     if rows := result.get("reload"):
         lines += ["## Reload latency (file write to first response reflecting it)", ""]
-        lines += _table(["scenario", "server", "median ms", "p95 ms", "trials"],
-                        [[r["scenario"], r["server"], f"{r['median_ms']:.0f}", f"{r['p95_ms']:.0f}",
-                          len(r.get("samples_ms", []))] for r in rows])
+        lines += _table(["scenario", "server", "median ms", "p95 ms", "seen / trials"],
+                        [[r["scenario"], r["server"], _ms(r["median_ms"]), _ms(r["p95_ms"]),
+                          f"{len(r.get('samples_ms', []))} / {len(r.get('samples_ms', [])) + r.get('missed', 0)}"]
+                         for r in rows])
     elif "reload" in result:
         lines += ["## Reload latency", "", str(result.get("reload_note", "not run")), ""]
     if nx := result.get("nextjs"):
@@ -369,6 +370,11 @@ def markdown(result: dict[str, Any]) -> str:
         lines += ["## Failed parts", ""] + [f"- {k}: {v}" for k, v in result["errors"].items()] + [""]
     lines += [f"Total time: {result['elapsed_s']:.0f} s", ""]
     return "\n".join(lines)
+
+
+def _ms(value: float | None) -> str:
+    """A latency in ms; None when the server never showed the change within the deadline."""
+    return "never seen" if value is None else f"{value:.0f}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -154,13 +154,9 @@ def headers() -> Headers:
     return _state("headers").headers
 
 
-def enter(scope: Scope) -> object:
-    """Make `scope` the current request; returns the token `leave()` needs."""
-    return _current.set(scope)
-
-
-def leave(token: object) -> None:
-    _current.reset(token)  # type: ignore[arg-type]
+enter = _current.set  # make `scope` the current request; returns the token `leave()` needs
+leave = _current.reset
+STATE_KEY = _STATE_KEY
 
 
 def apply(scope: Scope, response: Response) -> None:

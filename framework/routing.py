@@ -97,22 +97,27 @@ def handler_endpoint(handler: Handler, file: str) -> Callable[[Request], Any]:
             return run_in_threadpool(func, request)
 
     name = getattr(func, "__name__", method)
+    # Bound once here: each lookup saved is paid on every request.
+    enter, leave, apply, state_key = request_context.enter, request_context.leave, request_context.apply, \
+        request_context.STATE_KEY
 
     async def endpoint(request: Request) -> Response:
-        token = request_context.enter(request.scope)
+        scope = request.scope
+        token = enter(scope)
         try:
             result = await call(request)
         except Exception as exc:
             exc.add_note(f"raised by {name}() in {file}")
             raise
         finally:
-            request_context.leave(token)
+            leave(token)
         if not isinstance(result, Response):
             raise TypeError(
                 f"{file}: {name}() returned {type(result).__name__}, not a Response; "
                 "return a starlette Response such as JSONResponse(...) or PlainTextResponse(...)"
             )
-        request_context.apply(request.scope, result)
+        if state_key in scope:  # cookies() or headers() was used during the request
+            apply(scope, result)
         return result
 
     return endpoint
