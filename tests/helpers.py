@@ -144,3 +144,15 @@ def wait_for(predicate, timeout: float = 10.0, interval: float = 0.02, what: str
             return last
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}; last value: {last!r}")
+
+
+def plugin_args() -> tuple[str, ...]:
+    """`-p framework.pytest_plugin` unless the installed package already registers it via `pytest11`.
+
+    Loading it both ways fails ("Plugin already registered under a different name"); in a plain checkout
+    (PYTHONPATH only) the entry point does not exist, once `pip install -e .` ran it does.
+    """
+    from importlib.metadata import entry_points
+
+    installed = any(ep.name == "framework" for ep in entry_points(group="pytest11"))
+    return () if installed else ("-p", "framework.pytest_plugin")

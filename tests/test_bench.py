@@ -191,7 +191,7 @@ def test_reload_rows_from_a_reload_module_appear_in_the_report(tmp_path: Path) -
     report = run.markdown({"started": "t", "command": "c", "settings": {}, "elapsed_s": 1.0, "reload": rows,
                            "machine": {"cpu": "x", "nproc": "2", "python": "3", "starlette": "s", "uvicorn": "u",
                                        "wrk": "w", "loadavg_at_start": ["0", "0", "0"]}})
-    assert "| new route | framework dev | 41 | 77 | 4 |" in report
+    assert "| new route | framework dev | 41 | 77 | 4 / 4 |" in report
     assert run.part_reload(args, tmp_path / "absent.py") is None
 
 
@@ -210,3 +210,12 @@ def test_spy_summary_own_and_inclusive_shares() -> None:
     assert summary["samples"] == 10
     assert summary["own_pct"] == [["app", 70.0], ["run", 30.0]]
     assert dict((k, v) for k, v in summary["inclusive_pct"]) == {"<module>": 100.0, "run": 90.0, "app": 70.0, "other": 10.0}
+
+
+def test_a_server_that_never_showed_the_change_reads_never_seen() -> None:
+    rows = [{"scenario": "new route", "server": "uvicorn --reload", "samples_ms": [], "median_ms": None,
+             "p95_ms": None, "missed": 10}]
+    report = run.markdown({"started": "t", "command": "c", "settings": {}, "elapsed_s": 1.0, "reload": rows,
+                           "machine": {"cpu": "x", "nproc": "2", "python": "3", "starlette": "s", "uvicorn": "u",
+                                       "wrk": "w", "loadavg_at_start": ["0", "0", "0"]}})
+    assert "| new route | uvicorn --reload | never seen | never seen | 0 / 10 |" in report

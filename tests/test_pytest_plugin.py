@@ -10,12 +10,14 @@ from pathlib import Path
 import pytest
 
 from framework.conventions import RULES
-from tests.helpers import REPO, subprocess_env
+from tests.helpers import REPO, plugin_args, subprocess_env
 from tests.test_conventions_rules import BASE, PING_ROUTE
 
 pytest_plugins = ["pytester"]
 
-PLUGIN = ("-p", "framework.pytest_plugin", "-p", "no:cacheprovider")
+# In-process pytester runs inside a session that already imported `framework`; when the package is
+# installed, pytest then warns that the entry-point plugin's package cannot be assertion-rewritten.
+PLUGIN = (*plugin_args(), "-p", "no:cacheprovider", "-W", "ignore::pytest.PytestAssertRewriteWarning")
 
 
 def esc(text: str) -> str:

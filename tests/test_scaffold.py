@@ -11,7 +11,7 @@ import pytest
 from framework.cli import main
 from framework.conventions import check_project
 from framework.scaffold import builder_name, parse_url_path, python_name
-from tests.helpers import run_cli, run_framework, subprocess_env, write_tree
+from tests.helpers import plugin_args, run_cli, run_framework, subprocess_env, write_tree
 
 
 def tree(root: Path) -> dict[str, str]:
@@ -26,7 +26,7 @@ def new_route(root: Path, *args: str) -> int:
 
 def run_pytest(root: Path) -> subprocess.CompletedProcess[str]:
     """The project's own test run, as a user starts it, with the conventions plugin loaded."""
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-W", "error", "-p", "framework.pytest_plugin",
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-W", "error", *plugin_args(),
                            "-p", "no:cacheprovider"], cwd=root, capture_output=True, text=True,
                           env=subprocess_env(), timeout=120)
 
