@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 from .segments import is_private
 
@@ -38,26 +37,37 @@ def scan(root: str | os.PathLike[str], app_dir: str = "app") -> tuple[RouteFile,
 
     A missing `app/` gives an empty tuple: a project with no routes yet is still a project.
     """
-    base = Path(root, app_dir)
+    base = os.path.join(root, app_dir)
     found: list[RouteFile] = []
-    seen: set[tuple[int, int]] = set()
+    try:
+        info = os.stat(base)
+    except (FileNotFoundError, NotADirectoryError):
+        return ()
+    # Folders visited, as (device, inode): a symlink back to one of them is a loop. Plain folders
+    # take the inode scandir already read (no system call); only symlinks cost a stat.
+    seen = {(info.st_dev, info.st_ino)}
 
-    def walk(directory: Path, folders: tuple[str, ...]) -> None:
+    def walk(directory: str, folders: tuple[str, ...], device: int) -> None:
         try:
-            info = directory.stat()
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
-        except (FileNotFoundError, NotADirectoryError):
+        except (FileNotFoundError, NotADirectoryError, PermissionError):
             return
-        if (info.st_dev, info.st_ino) in seen:  # a symlink loop
-            return
-        seen.add((info.st_dev, info.st_ino))
         for entry in entries:
+            name = entry.name
             if entry.is_dir(follow_symlinks=True):
-                if not _skipped(entry.name):
-                    walk(Path(entry.path), (*folders, entry.name))
-            elif entry.name in (ROUTE_FILE, PAGE_FILE):
-                rel = "/".join((app_dir, *folders, entry.name))
-                found.append(RouteFile(rel, folders, "route" if entry.name == ROUTE_FILE else "page"))
+                if _skipped(name):
+                    continue
+                if entry.is_symlink():
+                    target = entry.stat(follow_symlinks=True)
+                    key = (target.st_dev, target.st_ino)
+                else:
+                    key = (device, entry.inode())
+                if key not in seen:
+                    seen.add(key)
+                    walk(entry.path, (*folders, name), key[0])
+            elif name == ROUTE_FILE or name == PAGE_FILE:
+                rel = "/".join((app_dir, *folders, name))
+                found.append(RouteFile(rel, folders, "route" if name == ROUTE_FILE else "page"))
 
-    walk(base, ())
+    walk(base, (), info.st_dev)
     return tuple(found)
