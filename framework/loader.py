@@ -161,13 +161,12 @@ def import_problem(root: Path, file: str, exc: BaseException) -> Problem:
     detail = f"{type(exc).__name__}: {exc}".rstrip(": ")
     files = (where,) if where == file else (where, file)
     via = "" if where == file else f" (imported by {file})"
-    return Problem(
-        "import-error",
-        f"cannot import the route{via}: {detail}.",
-        "Fix the error in that file; the route is served again once it imports.",
-        files,
-        line,
-    )
+    fix = "Fix the error in that file; the route is served again once it imports."
+    missing = getattr(exc, "name", None) if isinstance(exc, ModuleNotFoundError) else None
+    if missing and not (root / missing.split(".")[0]).exists() and not (root / f"{missing.split('.')[0]}.py").exists():
+        fix = (f"`{missing.split('.')[0]}` is not installed in the Python running this command ({sys.executable}): "
+               f"install it there (`{sys.executable} -m pip install ...`), or fix the import if the name is wrong.")
+    return Problem("import-error", f"cannot import the route{via}: {detail}.", fix, files, line)
 
 
 def _relative(root: Path, filename: str) -> str | None:

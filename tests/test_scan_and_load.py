@@ -83,6 +83,12 @@ def test_missing_package_names_the_route_line(tmp_path: Path) -> None:
     problem = _load(tmp_path, {"app/x/route.py": "\nimport not_a_real_package_xyz\n"})
     assert (problem.files, problem.line) == (("app/x/route.py",), 2)
     assert "ModuleNotFoundError" in problem.message
+    assert "`not_a_real_package_xyz` is not installed in the Python running this command" in problem.fix
+
+
+def test_a_missing_project_module_is_not_called_a_missing_package(tmp_path: Path) -> None:
+    problem = _load(tmp_path, {"app/x/route.py": "import helpers.nothing_here\n", "helpers/__init__.py": ""})
+    assert "ModuleNotFoundError" in problem.message and "not installed" not in problem.fix
 
 
 def test_method_bound_to_a_non_callable_is_refused(tmp_path: Path) -> None:
