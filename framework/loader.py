@@ -151,10 +151,10 @@ def import_problem(root: Path, file: str, exc: BaseException) -> Problem:
     """Name the file and line where the import failed: the route itself, or the project module it imports."""
     where, line = file, None
     if isinstance(exc, SyntaxError) and exc.filename:
-        where, line = _relative(root, exc.filename) or file, exc.lineno
+        where, line = project_relative(root, exc.filename) or file, exc.lineno
     else:
         for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-            rel = _relative(root, frame.filename)
+            rel = project_relative(root, frame.filename)
             if rel is not None:
                 where, line = rel, frame.lineno
                 break
@@ -169,7 +169,7 @@ def import_problem(root: Path, file: str, exc: BaseException) -> Problem:
     return Problem("import-error", f"cannot import the route{via}: {detail}.", fix, files, line)
 
 
-def _relative(root: Path, filename: str) -> str | None:
+def project_relative(root: Path, filename: str) -> str | None:
     """`filename` relative to the project root, or None for the standard library and installed packages."""
     path = Path(filename)
     try:

@@ -28,7 +28,8 @@ class RouteFile:
     kind: str = "route"
 
 
-def _skipped(name: str) -> bool:
+def is_skipped(name: str) -> bool:
+    """Hidden (`.git`, `.venv`) and private (`_lib`, `__pycache__`) folders are not walked."""
     return name.startswith(".") or is_private(name)
 
 
@@ -55,7 +56,7 @@ def scan(root: str | os.PathLike[str], app_dir: str = "app") -> tuple[RouteFile,
         for entry in entries:
             name = entry.name
             if entry.is_dir(follow_symlinks=True):
-                if _skipped(name):
+                if is_skipped(name):
                     continue
                 if entry.is_symlink():
                     target = entry.stat(follow_symlinks=True)

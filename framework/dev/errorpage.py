@@ -17,7 +17,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..errors import Problem, RouteTreeError
-from ..loader import _relative
+from ..loader import project_relative
 
 CONTEXT_LINES = 3
 
@@ -54,11 +54,11 @@ def source_lines(root: Path, file: str | None, line: int | None, context: int = 
 def where(root: Path, exc: BaseException) -> tuple[str | None, int | None]:
     """The innermost place in the project's own files where `exc` happened (a SyntaxError's own position first)."""
     if isinstance(exc, SyntaxError) and exc.filename:
-        rel = _relative(root, exc.filename)
+        rel = project_relative(root, exc.filename)
         if rel is not None:
             return rel, exc.lineno
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-        rel = _relative(root, frame.filename)
+        rel = project_relative(root, frame.filename)
         if rel is not None:
             return rel, frame.lineno
     return None, None
@@ -68,7 +68,7 @@ def format_traceback(exc: BaseException, root: Path | None = None) -> str:
     """The traceback from the first frame in the project's own files on (the server's frames above it say nothing)."""
     te = traceback.TracebackException.from_exception(exc)
     if root is not None:
-        first = next((i for i, f in enumerate(te.stack) if _relative(root, f.filename) is not None), None)
+        first = next((i for i, f in enumerate(te.stack) if project_relative(root, f.filename) is not None), None)
         if first:
             te.stack = traceback.StackSummary.from_list(te.stack[first:])
     return "".join(te.format()).rstrip()

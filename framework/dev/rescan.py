@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..scan import PAGE_FILE, ROUTE_FILE, RouteFile, _skipped, scan
+from ..scan import PAGE_FILE, ROUTE_FILE, RouteFile, is_skipped, scan
 
 APP = "app"
 
@@ -38,10 +38,10 @@ def rescan(root: Path, previous: Iterable[RouteFile], changed: Iterable[str]) ->
         parts = d.split("/")[1:]
         path = root / d
         if path.is_dir():
-            if any(_skipped(p) for p in parts):
+            if any(is_skipped(p) for p in parts):
                 continue
             for rf in scan(root, d):
                 found[rf.file] = RouteFile(rf.file, (*parts, *rf.folders), rf.kind)
-        elif path.is_file() and parts[-1] in (ROUTE_FILE, PAGE_FILE) and not any(_skipped(p) for p in parts[:-1]):
+        elif path.is_file() and parts[-1] in (ROUTE_FILE, PAGE_FILE) and not any(is_skipped(p) for p in parts[:-1]):
             found[d] = RouteFile(d, tuple(parts[:-1]), "route" if parts[-1] == ROUTE_FILE else "page")
     return tuple(sorted(found.values(), key=_order))
