@@ -147,17 +147,23 @@ def _line_of(module: ModuleType, name: str) -> int | None:
     return None
 
 
+def project_location(root: Path, exc: BaseException) -> tuple[str | None, int | None]:
+    """The innermost place in the project's own files where `exc` happened (a SyntaxError's own position first)."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        rel = project_relative(root, exc.filename)
+        if rel is not None:
+            return rel, exc.lineno
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        rel = project_relative(root, frame.filename)
+        if rel is not None:
+            return rel, frame.lineno
+    return None, None
+
+
 def import_problem(root: Path, file: str, exc: BaseException) -> Problem:
     """Name the file and line where the import failed: the route itself, or the project module it imports."""
-    where, line = file, None
-    if isinstance(exc, SyntaxError) and exc.filename:
-        where, line = project_relative(root, exc.filename) or file, exc.lineno
-    else:
-        for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-            rel = project_relative(root, frame.filename)
-            if rel is not None:
-                where, line = rel, frame.lineno
-                break
+    found, line = project_location(root, exc)
+    where = found or file
     detail = f"{type(exc).__name__}: {exc}".rstrip(": ")
     files = (where,) if where == file else (where, file)
     via = "" if where == file else f" (imported by {file})"

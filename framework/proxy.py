@@ -50,6 +50,8 @@ from .server import Next
 log = logging.getLogger("framework")
 
 ASGINext = Callable[[Scope, Receive, Send], Awaitable[None]]
+# What runs before routing: `Proxy`, or the dev server's stand-in for a proxy that failed to load.
+ProxyApp = Callable[[Scope, Receive, Send, ASGINext], Awaitable[None]]
 
 PROXY_FILE = "proxy.py"
 MIDDLEWARE_FILE = "middleware.py"
@@ -202,19 +204,6 @@ def _continue_with(step: Next, scope: Scope, send: Send) -> tuple[Scope, Send]:
         await send(message)
 
     return scope, send_with_headers
-
-
-@dataclass(frozen=True, slots=True)
-class ProxyError:
-    """A proxy that failed to import, kept on the table in dev mode so the error page can show `problem`.
-
-    Until the file is fixed every request is answered 500 with the problem (the dev server may replace this).
-    """
-
-    problem: Problem
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send, route: ASGINext) -> None:
-        await PlainTextResponse(f"Proxy error: {self.problem}", status_code=500)(scope, receive, send)
 
 
 def find_proxy(root: Path) -> tuple[str | None, list[Problem], list[str]]:

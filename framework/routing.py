@@ -27,7 +27,7 @@ from .loader import Handler, LoadedRoute, load_route
 from .manifest import Manifest, Route, build_manifest
 from .matcher import Matcher
 from .paths import BadPath, Redirect, split_path
-from .proxy import Proxy, ProxyError, load_proxy
+from .proxy import ProxyApp, load_proxy
 from .scan import scan
 
 log = logging.getLogger("framework")
@@ -59,7 +59,7 @@ class RouteTable:
     matcher: Matcher[Endpoint]
     by_raw_path: Mapping[bytes, Endpoint] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
-    proxy: Proxy | ProxyError | None = None  # root proxy.py, run before matching; ProxyError: failed to import (dev)
+    proxy: ProxyApp | None = None  # the root proxy.py, run before matching
 
 
 def allowed_methods(exported: Iterable[str]) -> tuple[str, ...]:
@@ -157,7 +157,7 @@ def raw_key(route: Route) -> bytes | None:
 
 
 def table_from(manifest: Manifest, endpoints: Iterable[Endpoint], warnings: Iterable[str] = (),
-               proxy: Proxy | ProxyError | None = None) -> RouteTable:
+               proxy: ProxyApp | None = None) -> RouteTable:
     endpoints = tuple(endpoints)
     by_raw = {key: e for e in endpoints if (key := raw_key(e.route)) is not None}
     matcher = Matcher((e.route, e) for e in endpoints)
@@ -168,30 +168,25 @@ def load_manifest(root: Path) -> Manifest:
     return build_manifest(scan(root))
 
 
-def build_table(root: Path, on_import_error: Callable[[Route, Problem], Endpoint] | None = None) -> RouteTable:
-    """Scan, check, import and index the routes under `root/app`.
+def build_table(root: Path) -> RouteTable:
+    """Scan, check, import and index the routes under `root/app`, and load the root `proxy.py`.
 
-    Without `on_import_error`, any route that fails to import raises `RouteTreeError` (start mode).
-    The root `proxy.py` (or `middleware.py`) is loaded too; with `on_import_error`, a proxy that fails
-    to import is kept as `table.proxy = ProxyError(problem)` for the dev error page instead of raising.
+    Any problem (a refused tree, a route or proxy that fails to import) raises `RouteTreeError`
+    naming every file: the start-mode contract. The dev server builds its tables in `dev/reloader.py`,
+    where a failing route or proxy gets the error page instead.
     """
     manifest = load_manifest(root)
     endpoints: list[Endpoint] = []
     problems: list[Problem] = []
-    warnings: list[str] = []
-    proxy, proxy_warnings = load_proxy(root)
-    warnings.extend(proxy_warnings)
+    proxy, warnings = load_proxy(root)
+    warnings = list(warnings)
     if isinstance(proxy, Problem):
-        if on_import_error is None or proxy.code == "proxy-and-middleware":
-            problems.append(proxy)
-        proxy = ProxyError(proxy)
+        problems.append(proxy)
+        proxy = None
     for route in manifest.routes:
         loaded = load_route(root, route)
         if isinstance(loaded, Problem):
-            if on_import_error is None:
-                problems.append(loaded)
-                continue
-            endpoints.append(on_import_error(route, loaded))
+            problems.append(loaded)
         else:
             warnings.extend(loaded.warnings)
             endpoints.append(make_endpoint(loaded))

@@ -10,8 +10,8 @@ from starlette.testclient import TestClient
 
 from framework.app import create_app
 from framework.errors import RouteTreeError
-from framework.proxy import MatcherError, ProxyError, compile_matcher, compile_matchers
-from framework.routing import build_table, error_endpoint
+from framework.proxy import MatcherError, compile_matcher, compile_matchers
+from framework.routing import build_table
 from tests.helpers import run_framework, write_tree
 
 MATCHERS = [
@@ -143,11 +143,10 @@ def test_middleware_py_alone_is_accepted_with_one_deprecation_line(tmp_path: Pat
 
 def test_both_files_is_an_error_naming_both(tmp_path: Path) -> None:
     root = write_tree(tmp_path / "p", {**ROUTES, "proxy.py": PROXY, "middleware.py": "def middleware(r): pass\n"})
-    for on_error in (None, lambda route, problem: error_endpoint(route, None)):  # start and dev mode
-        with pytest.raises(RouteTreeError) as info:
-            build_table(root, on_import_error=on_error)
-        [problem] = info.value.problems
-        assert problem.files == ("proxy.py", "middleware.py") and "delete middleware.py" in problem.fix
+    with pytest.raises(RouteTreeError) as info:
+        build_table(root)
+    [problem] = info.value.problems
+    assert problem.files == ("proxy.py", "middleware.py") and "delete middleware.py" in problem.fix
 
 
 @pytest.mark.parametrize(("source", "code", "line", "text"), [
@@ -166,13 +165,6 @@ def test_broken_proxy_in_start_mode_names_file_and_line(tmp_path: Path, source: 
     [problem] = info.value.problems
     assert (problem.code, problem.files[0], problem.line) == (code, "proxy.py", line)
     assert text in problem.message
-
-
-def test_broken_proxy_in_dev_mode_is_kept_as_a_problem(tmp_path: Path) -> None:
-    root = write_tree(tmp_path / "p", {**ROUTES, "proxy.py": "def proxy(request):\n    return None\nraise RuntimeError('x')\n"})
-    table = build_table(root, on_import_error=lambda route, problem: error_endpoint(route, None))
-    assert isinstance(table.proxy, ProxyError)
-    assert table.proxy.problem.location == "proxy.py:3"
 
 
 def test_rebuilding_the_table_reloads_the_proxy(tmp_path: Path) -> None:

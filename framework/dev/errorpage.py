@@ -17,7 +17,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..errors import Problem, RouteTreeError
-from ..loader import project_relative
+from ..loader import project_location, project_relative
 
 CONTEXT_LINES = 3
 
@@ -51,19 +51,6 @@ def source_lines(root: Path, file: str | None, line: int | None, context: int = 
     return tuple((n, lines[n - 1].rstrip("\n")) for n in range(start, end + 1))
 
 
-def where(root: Path, exc: BaseException) -> tuple[str | None, int | None]:
-    """The innermost place in the project's own files where `exc` happened (a SyntaxError's own position first)."""
-    if isinstance(exc, SyntaxError) and exc.filename:
-        rel = project_relative(root, exc.filename)
-        if rel is not None:
-            return rel, exc.lineno
-    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-        rel = project_relative(root, frame.filename)
-        if rel is not None:
-            return rel, frame.lineno
-    return None, None
-
-
 def format_traceback(exc: BaseException, root: Path | None = None) -> str:
     """The traceback from the first frame in the project's own files on (the server's frames above it say nothing)."""
     te = traceback.TracebackException.from_exception(exc)
@@ -76,7 +63,7 @@ def format_traceback(exc: BaseException, root: Path | None = None) -> str:
 
 def report_exception(root: Path, exc: BaseException) -> ErrorReport:
     """A handler (or module-level) exception as a report."""
-    file, line = where(root, exc)
+    file, line = project_location(root, exc)
     title = f"{type(exc).__name__}: {exc}".rstrip(": ")
     return ErrorReport(title, file, line, "", source_lines(root, file, line), format_traceback(exc, root))
 

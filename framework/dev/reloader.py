@@ -28,7 +28,7 @@ from pathlib import Path
 from ..errors import Problem, RouteTreeError
 from ..loader import import_file, import_problem, read_handlers
 from ..manifest import Manifest, Route, build_manifest
-from ..proxy import Proxy, load_proxy
+from ..proxy import ProxyApp, load_proxy
 from ..routing import Endpoint, RouteTable, error_endpoint, make_endpoint, table_from
 from ..scan import PAGE_FILE, ROUTE_FILE, RouteFile, scan
 from ..segments import Kind, Segment
@@ -149,7 +149,7 @@ class Reloader:
     files: tuple[RouteFile, ...] | None = None  # the last walk of app/
     graph: DepGraph = field(init=False)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    proxy: Proxy | BrokenProxy | None = None
+    proxy: ProxyApp | None = None
     proxy_loaded: bool = False
     proxy_warnings: tuple[str, ...] = ()
 
