@@ -15,11 +15,11 @@ UVICORN_SETTINGS: dict[str, Any] = dict(
 
 
 def load_app(kind: str, root: Path) -> Any:
-    """`framework`: `create_app(root)`; `starlette`: the generated `starlette_app.app` in `root`."""
+    """`framework`: `serving_app(root)` (as `framework start`); `starlette`: the generated `starlette_app.app` in `root`."""
     if kind == "framework":
-        from framework import create_app
+        from framework.app import serving_app
 
-        return create_app(root)
+        return serving_app(root)  # what `framework start` serves, gc.freeze() included
     if kind == "starlette":
         sys.path.insert(0, str(root))
         import starlette_app  # type: ignore[import-not-found]

@@ -35,12 +35,20 @@ def create_app(root: str | os.PathLike[str] = ".", *, dev: bool = False, **starl
     table = build_table(path)
     for warning in table.warnings:
         log.warning(warning)
-    if not dev:
-        # The route modules, handlers and table live as long as the process: move them out of the
-        # garbage collector's reach, or every collection walks them again (at 10,000 routes that was
-        # 17 % of the server's time under load). Not in dev, where reloads replace them.
-        gc.freeze()
     return _application(path, table, dev=dev, **starlette_options)
+
+
+def serving_app(root: str | os.PathLike[str]) -> Starlette:
+    """`create_app` for a production server process (`framework start`, its workers, the benchmark).
+
+    The route modules, handlers and table live as long as the process: `gc.freeze()` moves them out
+    of the collector's reach, or every collection walks them again (at 10,000 routes that was 17 % of
+    the server's time under load). Only here, not in `create_app`: a test suite that builds many apps
+    in one process must still get them collected, and dev reloads replace modules.
+    """
+    app = create_app(root)
+    gc.freeze()
+    return app
 
 
 def _application(root: Path, table: RouteTable, *, dev: bool, **starlette_options: Any) -> Starlette:
@@ -65,4 +73,4 @@ def with_dev_error_page(handlers: Any) -> dict[Any, Any]:
 
 def app_from_environment() -> Starlette:
     """The factory uvicorn's worker processes call (`framework start --workers N`)."""
-    return create_app(os.environ.get("FRAMEWORK_ROOT", "."))
+    return serving_app(os.environ.get("FRAMEWORK_ROOT", "."))

@@ -65,11 +65,11 @@ def add_server_options(parser: argparse.ArgumentParser, port: int = 3000) -> Non
 def cmd_start(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from .app import create_app
+    from .app import serving_app
 
     root = checked_root(args.root)
     setup_logging(args.log_level)
-    app = create_app(root)
+    app = serving_app(root)
     count = len(app.router.table.endpoints)  # type: ignore[attr-defined]
     log.info("%d route%s from %s", count, "" if count == 1 else "s", root / "app")
     options = dict(

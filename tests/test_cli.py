@@ -118,3 +118,22 @@ def test_create_app_works_with_starlette_testclient_and_starlette_routes(tmp_pat
         assert client.get("/legacy").text == "legacy"
         assert client.get("/missing").status_code == 404
         assert client.options("/api/items/1").headers["allow"] == "GET, HEAD, OPTIONS"
+
+
+def test_only_server_processes_freeze_the_garbage_collector(tmp_path: Path) -> None:
+    """`serving_app` (framework start) freezes what startup built; `create_app` (tests, embedding) does not."""
+    import subprocess
+    import sys
+
+    from tests.helpers import subprocess_env
+
+    write_tree(tmp_path, {"app/api/x/route.py": OK})
+    code = (
+        "import gc, sys\n"
+        "from framework.app import create_app, serving_app\n"
+        "create_app(sys.argv[1]); print(gc.get_freeze_count())\n"
+        "serving_app(sys.argv[1]); print(gc.get_freeze_count())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True,
+                         env=subprocess_env(), check=True).stdout.split()
+    assert out[0] == "0" and int(out[1]) > 0
