@@ -12,6 +12,7 @@ from typing import Any
 from starlette.applications import Starlette
 
 from .routing import FileRouter, RouteTable, build_table
+from .settings import Settings
 
 log = logging.getLogger("framework")
 
@@ -24,21 +25,24 @@ def project_root(root: str | os.PathLike[str]) -> Path:
     return path
 
 
-def create_app(root: str | os.PathLike[str] = ".", *, dev: bool = False, **starlette_options: Any) -> Starlette:
+def create_app(root: str | os.PathLike[str] = ".", *, dev: bool = False, settings: Settings | None = None,
+               **starlette_options: Any) -> Starlette:
     """Build the application for the project at `root`.
 
     Raises `RouteTreeError` (naming every file involved) when the tree cannot be served.
     `starlette_options` go to `Starlette(...)`: `middleware`, `exception_handlers`, `lifespan`, `routes`.
     With `dev=True`, handler exceptions show the dev error page; `framework dev` adds hot reload.
+    `settings` (body cap, trusted origins, ...) default to `Settings()`, the safe defaults.
     """
     path = project_root(root)
-    table = build_table(path)
+    settings = settings or Settings()
+    table = build_table(path, settings)
     for warning in table.warnings:
         log.warning(warning)
-    return _application(path, table, dev=dev, **starlette_options)
+    return _application(path, table, settings, dev=dev, **starlette_options)
 
 
-def serving_app(root: str | os.PathLike[str]) -> Starlette:
+def serving_app(root: str | os.PathLike[str], settings: Settings | None = None) -> Starlette:
     """`create_app` for a production server process (`framework start`, its workers, the benchmark).
 
     The route modules, handlers and table live as long as the process: `gc.freeze()` moves them out
@@ -46,16 +50,17 @@ def serving_app(root: str | os.PathLike[str]) -> Starlette:
     the server's time under load). Only here, not in `create_app`: a test suite that builds many apps
     in one process must still get them collected, and dev reloads replace modules.
     """
-    app = create_app(root)
+    app = create_app(root, settings=settings)
     gc.freeze()
     return app
 
 
-def _application(root: Path, table: RouteTable, *, dev: bool, **starlette_options: Any) -> Starlette:
+def _application(root: Path, table: RouteTable, settings: Settings, *, dev: bool,
+                 **starlette_options: Any) -> Starlette:
     if dev:
         starlette_options["exception_handlers"] = with_dev_error_page(starlette_options.get("exception_handlers"))
     app = Starlette(**starlette_options)
-    app.router = FileRouter(table, routes=app.router.routes, lifespan=app.router.lifespan_context)
+    app.router = FileRouter(table, settings, routes=app.router.routes, lifespan=app.router.lifespan_context)
     app.state.framework_root = root
     app.state.framework_dev = dev
     return app
@@ -73,4 +78,4 @@ def with_dev_error_page(handlers: Any) -> dict[Any, Any]:
 
 def app_from_environment() -> Starlette:
     """The factory uvicorn's worker processes call (`framework start --workers N`)."""
-    return serving_app(os.environ.get("FRAMEWORK_ROOT", "."))
+    return serving_app(os.environ.get("FRAMEWORK_ROOT", "."), Settings.from_env())

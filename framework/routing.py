@@ -29,6 +29,7 @@ from .matcher import Matcher
 from .paths import BadPath, Redirect, split_path
 from .proxy import ProxyApp, load_proxy
 from .scan import scan
+from .settings import Settings
 
 log = logging.getLogger("framework")
 
@@ -168,7 +169,7 @@ def load_manifest(root: Path) -> Manifest:
     return build_manifest(scan(root))
 
 
-def build_table(root: Path) -> RouteTable:
+def build_table(root: Path, settings: Settings | None = None) -> RouteTable:
     """Scan, check, import and index the routes under `root/app`, and load the root `proxy.py`.
 
     Any problem (a refused tree, a route or proxy that fails to import) raises `RouteTreeError`
@@ -203,9 +204,10 @@ class FileRouter(Router):
     `table` is replaced whole by the dev server; a request holds the table it started with.
     """
 
-    def __init__(self, table: RouteTable, **kwargs: Any) -> None:
+    def __init__(self, table: RouteTable, settings: Settings | None = None, **kwargs: Any) -> None:
         super().__init__(redirect_slashes=False, **kwargs)
         self.table = table
+        self.settings = settings or Settings()
 
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from watchfiles import awatch
 
 from ..app import _application, project_root
+from ..settings import Settings
 from .errorpage import report_exception
 from .plan import Plan, plan, relative
 from .reloader import Outcome, Reloader
@@ -133,7 +134,7 @@ class DevServer:
         restarted = os.environ.pop(ENV_RESTARTED, None)
         sock = listening_socket(self.host, self.port)
         first = self.reloader.start()
-        self.app = _application(self.root, first.table, dev=True)  # type: ignore[arg-type]
+        self.app = _application(self.root, first.table, Settings(), dev=True)  # type: ignore[arg-type]
         config = uvicorn.Config(one_line_errors(self.app, self.root, self.console), log_level="warning",
                                 access_log=False, server_header=False, lifespan="auto")
         self.server = _Uvicorn(config)
