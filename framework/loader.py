@@ -33,10 +33,25 @@ class Handler:
 
 
 @dataclass(frozen=True, slots=True)
+class RouteConfig:
+    """Module-level settings of one route, read once at load time.
+
+    | name                        | values                 | effect                                         |
+    |-----------------------------|------------------------|------------------------------------------------|
+    | `max_body_size = 1_000_000` | int >= 0 (0: no cap)   | this route's request-body cap instead of the server's |
+    | `allow_cross_origin = True` | bool                   | skip the cross-origin check (webhooks, public APIs) |
+    """
+
+    max_body_size: int | None = None  # None: the server's setting
+    allow_cross_origin: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class LoadedRoute:
     route: Route
     handlers: Mapping[str, Handler]
     warnings: tuple[str, ...] = ()
+    config: RouteConfig = RouteConfig()
 
 
 def module_name(file: str) -> str:
@@ -80,7 +95,25 @@ def read_handlers(route: Route, module: ModuleType) -> LoadedRoute | Problem:
             warnings.append(f"{route.file}:{_line_of(module, name) or 1}: {misspelled_text(name, suggestion)}")
     if not handlers:
         warnings.append(f"{route.file}: {NO_HANDLER_TEXT}")
-    return LoadedRoute(route, handlers, tuple(warnings))
+    config = read_config(route.file, module)
+    if isinstance(config, Problem):
+        return config
+    return LoadedRoute(route, handlers, tuple(warnings), config)
+
+
+def read_config(file: str, module: ModuleType) -> RouteConfig | Problem:
+    """The route's `RouteConfig`, or the problem with a value it cannot take (file, line, allowed values)."""
+    size = getattr(module, "max_body_size", None)
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
+        return Problem("bad-route-config", f"`max_body_size = {size!r}` is not a size in bytes.",
+                       "Write a whole number of bytes, e.g. `max_body_size = 50 * 1024 * 1024`, or 0 for no cap.",
+                       (file,), _line_of(module, "max_body_size"))
+    allow = getattr(module, "allow_cross_origin", False)
+    if not isinstance(allow, bool):
+        return Problem("bad-route-config", f"`allow_cross_origin = {allow!r}` is not True or False.",
+                       "Write `allow_cross_origin = True` to accept cross-origin unsafe requests on this route.",
+                       (file,), _line_of(module, "allow_cross_origin"))
+    return RouteConfig(size, allow)
 
 
 def misspelled_method(name: str, value: object, module: str) -> str | None:

@@ -8,6 +8,16 @@
 | `/api/x/../hello`, `/api/%2e/hello` | `("api", "hello")`              |
 | `/api/hello/`, `/api//hello` | `Redirect("/api/hello")`               |
 | `/api/%ZZ`, `/api/%E2%9C`  | `BadPath` (answered 400)                 |
+
+Every stage after this one (the proxy, its matcher, the router, the handler) sees the same segments:
+`request_path_text` is the decoded path a handler reads in `request.url.path`, and `matcher_text` the
+unambiguous form the proxy's matcher runs on, where `/` only ever separates segments:
+
+| segments              | `request_path_text` | `matcher_text`     |
+|-----------------------|---------------------|--------------------|
+| `("admin",)`          | `/admin`            | `/admin`           |
+| `("acme/x", "settings")` | `/acme/x/settings` | `/acme%2Fx/settings` |
+| `("100%",)`           | `/100%`             | `/100%25`          |
 """
 
 from __future__ import annotations
@@ -33,6 +43,35 @@ class Redirect:
     """The path has empty segments (a trailing slash, `//`): send the client to `location` (relative)."""
 
     location: str
+
+
+def strip_root(raw: bytes, root_path: str) -> tuple[bytes, bytes]:
+    """Split the prefix the app is served under (`root_path`: `uvicorn --root-path`, a Starlette mount)
+    off the raw path: `(b"/pfx", b"/admin")`. A path not under the prefix is taken whole, as servers
+    that leave `root_path` out of `raw_path` send it.
+
+    >>> strip_root(b"/pfx/admin", "/pfx"), strip_root(b"/pfxadmin", "/pfx"), strip_root(b"/pfx", "/pfx")
+    ((b'/pfx', b'/admin'), (b'', b'/pfxadmin'), (b'/pfx', b'/'))
+    """
+    prefix = root_path.rstrip("/").encode("utf-8")
+    if prefix and raw.startswith(prefix) and raw[len(prefix):len(prefix) + 1] in (b"", b"/"):
+        return prefix, raw[len(prefix):] or b"/"
+    return b"", raw
+
+
+def request_path_text(segments: tuple[str, ...]) -> str:
+    """The decoded path (`scope["path"]` without the prefix): what `request.url.path` shows."""
+    return "/" + "/".join(segments)
+
+
+def matcher_text(segments: tuple[str, ...]) -> str:
+    """The path the proxy's matcher runs on: `%` and a `/` inside one segment written `%25` and `%2F`."""
+    return "/" + "/".join(s.replace("%", "%25").replace("/", "%2F") for s in segments)
+
+
+def raw_path_bytes(segments: tuple[str, ...]) -> bytes:
+    """The canonical raw path for decoded segments: each one percent-encoded where it must be."""
+    return ("/" + "/".join(quote(s, safe=_LOCATION_SAFE.replace("%", "")) for s in segments)).encode("ascii")
 
 
 def split_path(raw: bytes) -> tuple[str, ...] | Redirect:

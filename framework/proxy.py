@@ -25,7 +25,14 @@ Matcher paths use Next.js (path-to-regexp) notation, compiled once to one regex:
 | `/user/:id(\\d+)`     | `/user/42`                               | `/user/ada`            |
 | `/((?!api|static).*)` | `/`, `/dashboard`                        | `/api/x`, `/static/y`  |
 
-Paths are matched against the decoded request path, case-sensitively, with an optional trailing `/`.
+A matcher runs on the request path exactly as the router dispatches it: `root_path` stripped, split on
+the raw `/`, each segment decoded once, dot segments resolved (`/x/../admin` is `/admin`). In that text a
+`/` only ever separates segments: one that was `%2F` inside a segment is written `%2F`, and a `%` is
+`%25`, so `/:tenant/settings` sees `/acme%2Fx/settings` as tenant `acme/x` and no param or group
+spans a segment boundary the router does not see. Matching is case-sensitive, anchored at both ends,
+and `.` in a regex group matches every character (a `%0A` in the path cannot end a match early).
+WebSocket handshakes go through the proxy too (as a GET request); a Response it returns refuses the
+upgrade with that status.
 """
 
 from __future__ import annotations
@@ -81,7 +88,7 @@ def _group_end(source: str, start: int) -> int:
 
 
 def compile_matcher(source: str) -> re.Pattern[str]:
-    """One Next.js matcher path -> a regex for `fullmatch` on the decoded path (see the module table)."""
+    """One Next.js matcher path -> a regex for `fullmatch` on `paths.matcher_text` (see the module docstring)."""
     if not isinstance(source, str) or not source.startswith("/"):
         raise MatcherError(f"matcher {source!r}: a matcher path starts with `/`, like '/dashboard/:path*'")
     out: list[str] = []
@@ -115,13 +122,13 @@ def compile_matcher(source: str) -> re.Pattern[str]:
             else:
                 out.append(f"(?:{prefix}{inner}){modifier}")
         else:
-            out.append(re.escape(ch))
+            out.append("%25" if ch == "%" else re.escape(ch))  # a literal `%` is `%25` in the matched text
             i += 1
     body = "".join(out)
     if body.endswith("/") and len(body) > 1:
         body = body[:-1]
     try:
-        return re.compile(f"{body}/?" if body != "/" else "/")
+        return re.compile(f"{body}/?" if body != "/" else "/", re.DOTALL)
     except re.error as exc:
         raise MatcherError(f"matcher {source!r}: invalid regular expression ({exc})") from None
 
@@ -146,12 +153,16 @@ def compile_matchers(config: object) -> re.Pattern[str] | None:
                 "test those conditions inside proxy()"
             )
         patterns.append(compile_matcher(source).pattern)
-    return re.compile("|".join(f"(?:{p})" for p in patterns))
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
 class Proxy:
-    """The loaded proxy: its function, whether it is async, and its compiled matcher (None: every path)."""
+    """The loaded proxy: its function, whether it is async, and its compiled matcher (None: every path).
+
+    The router decides whether it runs (`matcher` against the normalised path) and calls it with the
+    normalised scope; a WebSocket handshake reaches it as the GET request it is.
+    """
 
     file: str
     func: Callable[[Request], object]
@@ -159,10 +170,7 @@ class Proxy:
     matcher: re.Pattern[str] | None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, route: ASGINext) -> None:
-        if self.matcher is not None and self.matcher.fullmatch(scope["path"]) is None:
-            await route(scope, receive, send)
-            return
-        request = Request(scope, receive)
+        request = Request(scope if scope["type"] == "http" else {**scope, "type": "http", "method": "GET"}, receive)
         try:
             result = await self.func(request) if self.is_async else await run_in_threadpool(self.func, request)
         except Exception as exc:
@@ -171,7 +179,7 @@ class Proxy:
         if result is None:
             await route(scope, receive, send)
         elif isinstance(result, Response):
-            await result(scope, receive, send)
+            await answer(result, scope, receive, send)
         elif isinstance(result, Next):
             new_scope, new_send = _continue_with(result, scope, send)
             try:
@@ -187,6 +195,20 @@ class Proxy:
             )
 
 
+async def answer(response: Response, scope: Scope, receive: Receive, send: Send) -> None:
+    """Send `response`; for a WebSocket handshake, refuse the upgrade with it.
+
+    The response goes out as is where the server supports the ASGI denial-response extension
+    (uvicorn does); elsewhere the handshake is closed, which servers answer with 403.
+    """
+    if scope["type"] != "websocket":
+        await response(scope, receive, send)
+    elif "websocket.http.response" in scope.get("extensions", {}):
+        await response(scope, receive, send)
+    else:
+        await send({"type": "websocket.close", "code": 1008, "reason": ""})
+
+
 def _continue_with(step: Next, scope: Scope, send: Send) -> tuple[Scope, Send]:
     """The scope with `step.request_headers` replacing same-named headers, and a `send` adding `step.headers`."""
     if step.request_headers:
@@ -199,7 +221,7 @@ def _continue_with(step: Next, scope: Scope, send: Send) -> tuple[Scope, Send]:
     extra = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in step.headers.items()]
 
     async def send_with_headers(message: Message) -> None:
-        if message["type"] == "http.response.start":
+        if message["type"] in ("http.response.start", "websocket.accept"):
             message = {**message, "headers": [*message.get("headers", ()), *extra]}
         await send(message)
 

@@ -16,18 +16,20 @@ from pathlib import Path
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Router, request_response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from . import cross_origin
 from . import headers as request_context
 from .errors import Problem, RouteTreeError
 from .loader import Handler, LoadedRoute, load_route
 from .manifest import Manifest, Route, build_manifest
 from .matcher import Matcher
-from .paths import BadPath, Redirect, split_path
-from .proxy import ProxyApp, load_proxy
+from .paths import BadPath, Redirect, matcher_text, raw_path_bytes, request_path_text, split_path, strip_root
+from .proxy import ProxyApp, answer, load_proxy
 from .scan import scan
 from .settings import Settings
 
@@ -43,12 +45,15 @@ class RouteContext:
 
 @dataclass(frozen=True, slots=True)
 class Endpoint:
-    """One URL's dispatcher: the ASGI app per method (HEAD and OPTIONS filled in) and its `Allow`."""
+    """One URL's dispatcher: the ASGI app per method (HEAD and OPTIONS filled in), its `Allow`,
+    its request-body cap (None: no cap) and whether it accepts cross-origin unsafe requests."""
 
     route: Route
     apps: Mapping[str, ASGIApp]
     allow: str
     methods: tuple[str, ...]
+    body_cap: int | None = None
+    allow_cross_origin: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +136,13 @@ def _options_app(allow: str) -> ASGIApp:
     return app
 
 
-def make_endpoint(loaded: LoadedRoute) -> Endpoint:
+def body_cap(route_size: int | None, settings: Settings) -> int | None:
+    """The cap a route serves with: its own `max_body_size`, else the server's; 0 means no cap."""
+    size = settings.max_body_size if route_size is None else route_size
+    return size or None
+
+
+def make_endpoint(loaded: LoadedRoute, settings: Settings) -> Endpoint:
     apps: dict[str, ASGIApp] = {
         method: request_response(handler_endpoint(handler, loaded.route.file))
         for method, handler in loaded.handlers.items()
@@ -142,12 +153,15 @@ def make_endpoint(loaded: LoadedRoute) -> Endpoint:
         apps["HEAD"] = apps["GET"]  # the server sends the headers and drops the body
     if "OPTIONS" not in apps:
         apps["OPTIONS"] = _options_app(allow)
-    return Endpoint(loaded.route, apps, allow, methods)
+    config = loaded.config
+    return Endpoint(loaded.route, apps, allow, methods, body_cap(config.max_body_size, settings),
+                    config.allow_cross_origin)
 
 
-def error_endpoint(route: Route, app: ASGIApp) -> Endpoint:
+def error_endpoint(route: Route, app: ASGIApp, settings: Settings) -> Endpoint:
     """Every method answered by `app`: the dev server's stand-in for a route that failed to import."""
-    return Endpoint(route, {m: app for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")}, "", ())
+    methods = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+    return Endpoint(route, {m: app for m in methods}, "", (), body_cap(None, settings))
 
 
 def raw_key(route: Route) -> bytes | None:
@@ -176,6 +190,7 @@ def build_table(root: Path, settings: Settings | None = None) -> RouteTable:
     naming every file: the start-mode contract. The dev server builds its tables in `dev/reloader.py`,
     where a failing route or proxy gets the error page instead.
     """
+    settings = settings or Settings()
     manifest = load_manifest(root)
     endpoints: list[Endpoint] = []
     problems: list[Problem] = []
@@ -190,57 +205,135 @@ def build_table(root: Path, settings: Settings | None = None) -> RouteTable:
             problems.append(loaded)
         else:
             warnings.extend(loaded.warnings)
-            endpoints.append(make_endpoint(loaded))
+            endpoints.append(make_endpoint(loaded, settings))
     if problems:
         raise RouteTreeError(problems)
     return table_from(manifest, endpoints, warnings, proxy)
 
 
+class BodyTooLarge(HTTPException):
+    """The request body is over the route's cap: 413, and the connection is not kept (the rest is unread)."""
+
+    def __init__(self, cap: int) -> None:
+        super().__init__(413, f"Request body larger than {cap} bytes", {"connection": "close"})
+
+
+def capped_receive(receive: Receive, cap: int) -> Receive:
+    """`receive` that raises `BodyTooLarge` once more than `cap` body bytes have arrived (chunked uploads)."""
+    received = 0
+
+    async def wrapped() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > cap:
+                raise BodyTooLarge(cap)
+        return message
+
+    return wrapped
+
+
+def declared_length(headers: Iterable[tuple[bytes, bytes]]) -> int | None:
+    for key, value in headers:
+        if key == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
 class FileRouter(Router):
     """Starlette's `Router`, with the file routes matched first and in constant time.
 
-    Anything added the Starlette way (`app.mount(...)`, `app.add_route(...)`) is tried after the
-    file routes, then Starlette's own 404 applies (so `exception_handlers={404: ...}` works).
-    `table` is replaced whole by the dev server; a request holds the table it started with.
+    One request, one path, one order (docs/security.md): the raw path is normalised once (`root_path`
+    stripped, split, decoded, dot segments resolved; 400 / 308 here), matched, checked against the
+    body cap and the cross-origin rules, then the proxy runs if its matcher accepts that same path, then
+    the route. `scope["path"]` / `raw_path` are rewritten to the normalised path, so the proxy, the
+    route and anything mounted the Starlette way (tried after the file routes, then Starlette's own 404,
+    so `exception_handlers={404: ...}` works) all see one path. `table` is replaced whole by the dev
+    server; a request holds the table it started with.
     """
 
     def __init__(self, table: RouteTable, settings: Settings | None = None, **kwargs: Any) -> None:
         super().__init__(redirect_slashes=False, **kwargs)
         self.table = table
         self.settings = settings or Settings()
+        self.trusted_origins = frozenset(self.settings.trusted_origins)
 
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await super().app(scope, receive, send)
+        kind = scope["type"]
+        if kind != "http" and kind != "websocket":
+            await super().app(scope, receive, send)  # lifespan
             return
         table = self.table
-        if table.proxy is not None:
-            await table.proxy(scope, receive, send, partial(self._dispatch, table))
-            return
-        await self._dispatch(table, scope, receive, send)
-
-    async def _dispatch(self, table: RouteTable, scope: Scope, receive: Receive, send: Send) -> None:
         raw: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
-        root_path = scope.get("root_path")
-        if root_path and raw.startswith(root_path.encode("utf-8")):
-            raw = raw[len(root_path) :] or b"/"
+        prefix = b""
+        if scope.get("root_path"):
+            prefix, raw = strip_root(raw, scope["root_path"])
         endpoint = table.by_raw_path.get(raw)
         if endpoint is not None:
             scope["path_params"] = {}
+            segments = None
         else:
             try:
-                segments = split_path(raw)
+                found = split_path(raw)
             except BadPath as exc:
-                await PlainTextResponse(f"Bad Request: {exc}.", status_code=400)(scope, receive, send)
+                await answer(PlainTextResponse(f"Bad Request: {exc}.", status_code=400), scope, receive, send)
                 return
-            if isinstance(segments, Redirect):
-                await self._redirect(segments, scope, receive, send)
+            if isinstance(found, Redirect):
+                await self._redirect(prefix, found, scope, receive, send)
                 return
-            found = table.matcher.match(segments)
-            if found is None:
-                await super().app(scope, receive, send)
-                return
-            endpoint, scope["path_params"] = found
+            segments = found
+            path = prefix.decode("utf-8", "replace") + request_path_text(segments)
+            if scope["path"] != path:  # dot segments or encoded dots resolved: every later stage sees the result
+                scope["path"] = path
+                scope["raw_path"] = prefix + raw_path_bytes(segments)
+            matched = table.matcher.match(segments)
+            if matched is not None:
+                endpoint, scope["path_params"] = matched
+        refused = self._refuse(endpoint, scope)
+        if refused is not None:
+            await answer(refused, scope, receive, send)
+            return
+        if kind == "http":
+            cap = endpoint.body_cap if endpoint is not None else self.settings.max_body_size or None
+            if cap is not None:
+                length = declared_length(scope["headers"])
+                if length is None:
+                    receive = capped_receive(receive, cap)
+                elif length > cap:
+                    await PlainTextResponse(BodyTooLarge(cap).detail, 413, {"connection": "close"})(scope, receive, send)
+                    return
+        proxy = table.proxy
+        try:
+            if proxy is not None and (proxy.matcher is None or proxy.matcher.fullmatch(
+                    endpoint.route.pattern if segments is None else matcher_text(segments))):  # type: ignore[union-attr]
+                await proxy(scope, receive, send, partial(self._dispatch, endpoint))
+            else:
+                await self._dispatch(endpoint, scope, receive, send)
+        except ClientDisconnect:
+            log.info("%s %s: the client disconnected before sending the whole request body",
+                     scope.get("method", "GET"), scope["path"].encode("unicode_escape").decode("ascii"))
+
+    def _refuse(self, endpoint: Endpoint | None, scope: Scope) -> Response | None:
+        """The cross-origin check, for unsafe methods and WebSocket handshakes (see `cross_origin`)."""
+        if scope["type"] == "http" and scope["method"] in cross_origin.SAFE_METHODS:
+            return None
+        if endpoint is not None and endpoint.allow_cross_origin:
+            return None
+        reason = cross_origin.refusal(scope["headers"], self.trusted_origins)
+        if reason is None:
+            return None
+        log.info("refused a cross-origin %s %s (%s)", scope.get("method", "WebSocket"),
+                 scope["path"].encode("unicode_escape").decode("ascii"), reason)
+        return PlainTextResponse("Forbidden: cross-origin request refused", status_code=403)
+
+    async def _dispatch(self, endpoint: Endpoint | None, scope: Scope, receive: Receive, send: Send) -> None:
+        if endpoint is None or scope["type"] != "http":
+            await super().app(scope, receive, send)  # routes added the Starlette way, then the 404
+            return
         app = endpoint.apps.get(scope["method"])
         if app is None:
             response = PlainTextResponse("Method Not Allowed", status_code=405, headers={"allow": endpoint.allow})
@@ -250,8 +343,8 @@ class FileRouter(Router):
         await app(scope, receive, send)
 
     @staticmethod
-    async def _redirect(redirect: Redirect, scope: Scope, receive: Receive, send: Send) -> None:
-        location = redirect.location
+    async def _redirect(prefix: bytes, redirect: Redirect, scope: Scope, receive: Receive, send: Send) -> None:
+        location = prefix.decode("latin-1") + redirect.location
         if scope.get("query_string"):
             location += "?" + scope["query_string"].decode("latin-1")
-        await Response(status_code=308, headers={"location": location})(scope, receive, send)
+        await answer(Response(status_code=308, headers={"location": location}), scope, receive, send)

@@ -21,6 +21,7 @@ from framework.dev.terminal import Console
 from framework.dev.watch import DevFilter
 from framework.errors import Problem, RouteTreeError
 from framework.paths import split_path
+from framework.settings import Settings
 from tests.helpers import write_tree
 
 ROOT = Path("/srv/proj")
@@ -174,7 +175,7 @@ def test_wants_html(accept: str | None, html: bool) -> None:
 
 def test_tree_error_table_answers_every_url() -> None:
     error = RouteTreeError([Problem("duplicate-route", "two files define `/x`.", "Keep one.", ("app/(a)/x/route.py",))])
-    table = tree_error_table(error)
+    table = tree_error_table(error, Settings())
     for raw in (b"/", b"/x", b"/a/b/c"):
         assert table.matcher.match(split_path(raw)) is not None  # type: ignore[arg-type]
 
@@ -237,7 +238,7 @@ def test_colour_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch, stream: type
     monkeypatch.setenv("NO_COLOR", no_color)
     out = stream()
     console = Console(out)
-    console.report(Outcome(table=tree_error_table(RouteTreeError([Problem("x", "m.", "f.", ("app/x/route.py",))])),
+    console.report(Outcome(table=tree_error_table(RouteTreeError([Problem("x", "m.", "f.", ("app/x/route.py",))]), Settings()),
                            files=("app/x/route.py",), ms=3.2))
     assert out.getvalue().endswith("reloaded\x1b[0m app/x/route.py in 3 ms\n" if coloured else "reloaded app/x/route.py in 3 ms\n")
     assert ("\x1b[" in out.getvalue()) is coloured

@@ -32,6 +32,7 @@ from ..proxy import ProxyApp, load_proxy
 from ..routing import Endpoint, RouteTable, error_endpoint, make_endpoint, table_from
 from ..scan import PAGE_FILE, ROUTE_FILE, RouteFile, scan
 from ..segments import Kind, Segment
+from ..settings import Settings
 from .deps import DepGraph
 from .errorpage import ErrorReport, report_app, report_problem, report_tree
 from .plan import Plan
@@ -122,11 +123,11 @@ def refresh_modules(names: set[str]) -> None:
                     delattr(parent, child)
 
 
-def tree_error_table(error: RouteTreeError) -> RouteTable:
+def tree_error_table(error: RouteTreeError, settings: Settings) -> RouteTable:
     """Before any good table exists: every URL answers 500 with the tree's problems."""
     file = error.problems[0].files[0] if error.problems and error.problems[0].files else "app"
     route = Route("/[[...path]]", file, (Segment(Kind.OPTIONAL_CATCH_ALL, "path"),))
-    return table_from(Manifest((route,)), [error_endpoint(route, report_app(report_tree(error)))])
+    return table_from(Manifest((route,)), [error_endpoint(route, report_app(report_tree(error)), settings)])
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +136,11 @@ class BrokenProxy:
 
     report: ErrorReport
 
+    @property
+    def matcher(self) -> None:
+        """No matcher: a broken proxy answers every request, so nothing it may guard slips through."""
+        return None
+
     async def __call__(self, scope, receive, send, route) -> None:  # type: ignore[no-untyped-def]
         await report_app(self.report)(scope, receive, send)
 
@@ -142,6 +148,7 @@ class BrokenProxy:
 @dataclass
 class Reloader:
     root: Path
+    settings: Settings = field(default_factory=Settings)
     manifest: Manifest | None = None
     entries: dict[str, Entry] = field(default_factory=dict)
     tree_error: RouteTreeError | None = None
@@ -184,7 +191,7 @@ class Reloader:
                 self.pending = changed
                 first = self.manifest is None
                 self.tree_error = exc
-                return Outcome(tree_error_table(exc) if first else None, tuple(sorted(plan.python)), tree_error=exc)
+                return Outcome(tree_error_table(exc, self.settings) if first else None, tuple(sorted(plan.python)), tree_error=exc)
         was_invalid = self.tree_error is not None
         self.tree_error, self.pending = None, set()
 
@@ -200,7 +207,7 @@ class Reloader:
                     exc = RouteTreeError([proxy])
                     self.pending, self.tree_error = changed, exc
                     first = self.manifest is None
-                    return Outcome(tree_error_table(exc) if first else None, tuple(sorted(plan.python)), tree_error=exc)
+                    return Outcome(tree_error_table(exc, self.settings) if first else None, tuple(sorted(plan.python)), tree_error=exc)
                 proxy_failure = report_problem(self.root, proxy)
                 proxy = BrokenProxy(proxy_failure)
             self.proxy, self.proxy_loaded, proxy_reloaded = proxy, True, True
@@ -281,8 +288,7 @@ class Reloader:
         loaded = read_handlers(route, module)
         if isinstance(loaded, Problem):
             return self._failed(route, report_problem(self.root, loaded))
-        return Entry(route, make_endpoint(loaded), loaded.warnings)
+        return Entry(route, make_endpoint(loaded, self.settings), loaded.warnings)
 
-    @staticmethod
-    def _failed(route: Route, report: ErrorReport) -> Entry:
-        return Entry(route, error_endpoint(route, report_app(report)), (), report)
+    def _failed(self, route: Route, report: ErrorReport) -> Entry:
+        return Entry(route, error_endpoint(route, report_app(report), self.settings), (), report)
