@@ -1,0 +1,294 @@
+"""The security issue's rows, each against a real server on 127.0.0.1: proxy bypasses, root paths,
+WebSocket upgrades, the body cap, cross-origin protection, and an aborted upload."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
+
+from tests.helpers import REPO, Server, free_port, run_framework, stop, subprocess_env, wait_until_serving, write_tree
+
+ROUTE = '''
+from starlette.responses import PlainTextResponse
+
+def GET(request, context):
+    return PlainTextResponse("{name} " + repr(dict(context.params)) + " user=" + request.headers.get("x-user", "-"))
+
+POST = GET
+'''
+
+# The issue's reproduction: guard /admin, every tenant's settings, and everything outside /api and /static.
+PROXY = '''
+from starlette.responses import PlainTextResponse
+from framework.server import next
+
+config = {"matcher": ["/admin/:path*", "/:tenant/settings", "/((?!api|static).*)"]}
+
+def proxy(request):
+    if request.cookies.get("session") != "ok":
+        return PlainTextResponse("sign in first", status_code=401)
+    return next(request_headers={"x-user": "proxy-checked"})
+'''
+
+SERVE = '''
+from starlette.applications import Starlette
+from starlette.routing import Mount, WebSocketRoute
+from framework import create_app
+from framework.settings import Settings
+
+async def echo(websocket):
+    await websocket.accept()
+    await websocket.send_text("hello " + websocket.headers.get("x-user", "-"))
+    await websocket.close()
+
+app = create_app(".", routes=[WebSocketRoute("/admin/ws", echo)],
+                 settings=Settings(trusted_origins=("https://app.example",)))
+outer = Starlette(routes=[Mount("/pfx", app=app)])
+'''
+
+TREE = {
+    "app/admin/route.py": ROUTE.format(name="admin"),
+    "app/admin/reports/route.py": ROUTE.format(name="reports"),
+    "app/[tenant]/settings/route.py": ROUTE.format(name="settings"),
+    "app/users/[id]/route.py": ROUTE.format(name="user"),
+    "app/docs/[slug]/route.py": ROUTE.format(name="doc"),
+    "app/api/open/route.py": ROUTE.format(name="api"),
+    "proxy.py": PROXY,
+    "serve.py": SERVE,
+}
+
+BYPASSES = [
+    "/./admin", "/x/../admin", "/%2e%2e/admin", "/%2E/admin", "/api/../admin/reports", "/admin/%2e/reports",
+    "/acme%2Fx/settings", "/users/42%0A", "/docs/secret%0A", "/%61dmin", "/api/%2e%2e/admin",
+]
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_tree(tmp_path_factory.mktemp("guarded") / "p", TREE)
+
+
+@pytest.fixture(scope="module")
+def server(project: Path) -> Iterator[Server]:
+    with run_framework(project) as running:
+        yield running
+
+
+@contextmanager
+def uvicorn(project: Path, target: str, *args: str) -> Iterator[Server]:
+    port = free_port()
+    log_path = project.parent / f"uvicorn-{port}.log"
+    with open(log_path, "w", encoding="utf-8") as log_file:
+        process = subprocess.Popen([sys.executable, "-m", "uvicorn", target, "--port", str(port), *args],
+                                   cwd=project, stdout=log_file, stderr=subprocess.STDOUT, text=True,
+                                   env=subprocess_env())
+    running = Server(process, port, log_path)
+    try:
+        wait_until_serving(running, 30)
+        yield running
+    finally:
+        stop(process)
+
+
+@pytest.mark.parametrize("path", BYPASSES)
+def test_every_spelling_of_a_guarded_path_meets_the_proxy(server: Server, path: str) -> None:
+    reply = server.get(path, headers={"x-user": "admin"})
+    assert (reply.status, reply.text) == (401, "sign in first"), path
+    signed_in = server.get(path, headers={"x-user": "admin", "cookie": "session=ok"})
+    assert signed_in.status == 200 and signed_in.text.endswith("user=proxy-checked"), signed_in.text
+
+
+def test_the_route_sees_the_normalised_path_the_proxy_checked(server: Server) -> None:
+    reply = server.get("/acme%2Fx/settings", headers={"cookie": "session=ok"})
+    assert reply.text == "settings {'tenant': 'acme/x'} user=proxy-checked"
+    assert server.get("/api/open").text == "api {} user=-"  # outside the matcher: no proxy
+
+
+@pytest.mark.parametrize(("target", "args", "sent"), [
+    ("serve:app", ("--root-path", "/pfx"), ""),  # behind a proxy that strips /pfx: uvicorn puts it back in root_path
+    ("serve:outer", (), "/pfx"),                  # mounted in another Starlette app
+])
+def test_under_a_prefix_the_proxy_still_guards(project: Path, target: str, args: tuple[str, ...], sent: str) -> None:
+    with uvicorn(project, target, *args) as running:
+        for path in ["/admin", "/./admin", "/x/../admin", "/acme%2Fx/settings", "/%2e%2e/admin"]:
+            assert running.get(sent + path).status == 401, path
+        assert running.get(sent + "/admin", headers={"cookie": "session=ok"}).text == "admin {} user=proxy-checked"
+        assert running.get(sent + "/api/open").status == 200
+        redirect = running.get(sent + "/api/open/?q=1")  # the public URL keeps its prefix
+        assert (redirect.status, redirect.header("location")) == (308, "/pfx/api/open?q=1")
+
+
+def test_websocket_upgrades_go_through_the_proxy(project: Path) -> None:
+    with uvicorn(project, "serve:app") as running:
+        url = f"ws://127.0.0.1:{running.port}/admin/ws"
+        with pytest.raises(InvalidStatus) as refused:
+            connect(url, open_timeout=5).close()
+        assert refused.value.response.status_code == 401
+        with pytest.raises(InvalidStatus) as dotted:
+            connect(f"ws://127.0.0.1:{running.port}/x/%2e%2e/admin/ws", open_timeout=5).close()
+        assert dotted.value.response.status_code == 401
+        with connect(url, additional_headers={"cookie": "session=ok", "x-user": "admin"}, open_timeout=5) as ws:
+            assert ws.recv(timeout=5) == "hello proxy-checked"
+        with pytest.raises(InvalidStatus) as hijack:  # cross-site WebSocket hijacking
+            connect(url, additional_headers={"cookie": "session=ok"}, origin="https://evil.example",  # type: ignore[arg-type]
+                    open_timeout=5).close()
+        assert hijack.value.response.status_code == 403
+        with connect(url, additional_headers={"cookie": "session=ok"}, origin="https://app.example",  # type: ignore[arg-type]
+                     open_timeout=5) as ws:  # a trusted origin
+            assert ws.recv(timeout=5).startswith("hello")
+
+
+CROSS_ORIGIN = [
+    # (method, headers, status): a POST to an unguarded route of the same server
+    ("POST", {"sec-fetch-site": "cross-site", "origin": "https://evil.example"}, 403),
+    ("POST", {"sec-fetch-site": "same-site", "origin": "https://sub.127.0.0.1.nip.io"}, 403),
+    ("POST", {"sec-fetch-site": "same-origin", "origin": "http://HOST"}, 200),
+    ("POST", {"sec-fetch-site": "none"}, 200),
+    ("POST", {"origin": "https://evil.example"}, 403),   # an older browser: Origin only
+    ("POST", {"origin": "null"}, 403),
+    ("POST", {"origin": "http://HOST"}, 200),
+    ("POST", {}, 200),                                   # curl, API clients
+    ("DELETE", {"sec-fetch-site": "cross-site"}, 403),
+    ("GET", {"sec-fetch-site": "cross-site", "origin": "https://evil.example"}, 200),
+    ("OPTIONS", {"sec-fetch-site": "cross-site", "origin": "https://evil.example"}, 204),
+]
+
+
+@pytest.mark.parametrize(("method", "headers", "status"), CROSS_ORIGIN)
+def test_cross_origin_unsafe_requests_are_refused(server: Server, method: str, headers: dict[str, str],
+                                                  status: int) -> None:
+    host = f"127.0.0.1:{server.port}"
+    sent = {k: v.replace("HOST", host) for k, v in headers.items()}
+    reply = server.request(method, "/api/open", headers=sent)
+    assert reply.status == status, reply.text
+    if status == 403:
+        assert reply.text == "Forbidden: cross-origin request refused"
+
+
+def test_trusted_origins_and_the_per_route_opt_out(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "p", {
+        "app/hook/route.py": "allow_cross_origin = True\n" + ROUTE.format(name="hook"),
+        "app/form/route.py": ROUTE.format(name="form"),
+        "serve.py": SERVE,
+    })
+    with uvicorn(root, "serve:app") as running:
+        evil = {"sec-fetch-site": "cross-site", "origin": "https://evil.example"}
+        assert running.request("POST", "/hook", headers=evil).status == 200
+        assert running.request("POST", "/form", headers=evil).status == 403
+        trusted = {"sec-fetch-site": "cross-site", "origin": "https://app.example"}
+        assert running.request("POST", "/form", headers=trusted).status == 200
+
+
+def test_login_csrf_on_the_example_app_is_refused(tmp_path: Path) -> None:
+    with run_framework(REPO, env={"AUTH_DB_PATH": str(tmp_path / "auth.sqlite3"), "DEMO_USER": "1"}) as running:
+        reply = running.request("POST", "/login", body=b"username=demo&password=demo-password", headers={
+            "content-type": "application/x-www-form-urlencoded", "origin": "https://evil.example",
+            "sec-fetch-site": "cross-site"})
+        assert reply.status == 403 and reply.header("set-cookie") is None
+
+
+def raw_exchange(port: int, payload: list[bytes], pause: float = 0.0) -> bytes:
+    """Send `payload` piece by piece on one connection, then read the answer until the server closes or 5 s."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        for piece in payload:
+            try:
+                sock.sendall(piece)
+            except (BrokenPipeError, ConnectionResetError):
+                break  # the server answered and closed before reading everything: what a cap should do
+            if pause:
+                time.sleep(pause)
+        data = b""
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                chunk = sock.recv(65536)
+            except (ConnectionResetError, socket.timeout):
+                break
+            if not chunk:
+                break
+            data += chunk
+            if _complete(data):
+                break
+        return data
+
+
+def _complete(data: bytes) -> bool:
+    """A whole response with a Content-Length has arrived."""
+    head, found, body = data.partition(b"\r\n\r\n")
+    if not found:
+        return False
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            return len(body) >= int(line.split(b":")[1])
+    return False
+
+
+UPLOAD = '''
+from starlette.responses import PlainTextResponse
+{config}
+async def POST(request):
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+    return PlainTextResponse(f"{{size}} bytes")
+'''
+
+
+@pytest.fixture(scope="module")
+def uploads(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    root = write_tree(tmp_path_factory.mktemp("uploads") / "p", {
+        "app/default/route.py": UPLOAD.format(config=""),
+        "app/small/route.py": UPLOAD.format(config="max_body_size = 1000"),
+        "app/unlimited/route.py": UPLOAD.format(config="max_body_size = 0"),
+    })
+    with run_framework(root) as running:
+        yield running
+
+
+def head(path: str, extra: str) -> bytes:
+    return f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{extra}\r\n".encode()
+
+
+def chunked(sizes: list[int]) -> list[bytes]:
+    return [f"{n:x}\r\n".encode() + b"a" * n + b"\r\n" for n in sizes] + [b"0\r\n\r\n"]
+
+
+@pytest.mark.parametrize(("path", "payload", "status", "body"), [
+    ("/small", [head("/small", "Content-Length: 500\r\n"), b"a" * 500], 200, b"500 bytes"),
+    ("/small", [head("/small", "Content-Length: 2000\r\n"), b"a" * 2000], 413, b"larger than 1000 bytes"),
+    ("/small", [head("/small", "Transfer-Encoding: chunked\r\n"), *chunked([400, 400, 400])], 413, b"larger than 1000"),
+    ("/small", [head("/small", "Transfer-Encoding: chunked\r\n"), *chunked([300, 300, 300])], 200, b"900 bytes"),
+    ("/default", [head("/default", f"Content-Length: {11 * 2**20}\r\n")], 413, b"larger than 10485760 bytes"),
+    ("/default", [head("/default", "Transfer-Encoding: chunked\r\n"), *chunked([2**20] * 11)], 413, b"larger than"),
+    ("/unlimited", [head("/unlimited", "Transfer-Encoding: chunked\r\n"), *chunked([2**20] * 11)], 200,
+     f"{11 * 2**20} bytes".encode()),
+])
+def test_request_bodies_are_capped_while_streaming(uploads: Server, path: str, payload: list[bytes], status: int,
+                                                   body: bytes) -> None:
+    answer = raw_exchange(uploads.port, payload)
+    assert answer.startswith(f"HTTP/1.1 {status} ".encode()), answer[:200]
+    assert body in answer
+    if status == 413:
+        assert b"connection: close" in answer.lower()
+
+
+def test_an_aborted_upload_is_one_log_line(uploads: Server) -> None:
+    with socket.create_connection(("127.0.0.1", uploads.port), timeout=5) as sock:
+        sock.sendall(head("/unlimited", "Content-Length: 100000\r\n") + b"a" * 1000)
+        time.sleep(0.2)
+    assert uploads.get("/nothing-here").status == 404  # the server lives on
+    deadline = time.monotonic() + 5
+    while "disconnected" not in uploads.log() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    log = uploads.log()
+    assert "POST /unlimited: the client disconnected before sending the whole request body" in log
+    assert "Traceback" not in log and "ClientDisconnect" not in log
