@@ -19,6 +19,7 @@ The status defaults to 307, Next.js's default for `NextResponse.redirect`.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -126,5 +127,22 @@ def next(*, request_headers: Mapping[str, str] | None = None, headers: Mapping[s
 
         def proxy(request):
             return next(request_headers={"x-user": "ada"}, headers={"x-frame-options": "DENY"})
+
+    A name that is not an HTTP token, or a value with CR, LF or NUL or outside Latin-1, raises ValueError
+    here, naming it, rather than failing later inside the server (or splitting a header in two).
     """
+    for which, given in (("request_headers", request_headers), ("headers", headers)):
+        for name, value in (given or {}).items():
+            _check_header(which, name, value)
     return Next(dict(request_headers or {}), dict(headers or {}))
+
+
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def _check_header(which: str, name: object, value: object) -> None:
+    if not isinstance(name, str) or not _TOKEN.fullmatch(name):
+        raise ValueError(f"next({which}=...): {name!r} is not a header name (letters, digits and !#$%&'*+-.^_`|~)")
+    if not isinstance(value, str) or any(c in "\r\n\0" or ord(c) > 255 for c in value):
+        raise ValueError(f"next({which}=...): the value of {name!r} must be a str of Latin-1 characters without "
+                         "CR, LF or NUL; percent-encode other text (urllib.parse.quote)")

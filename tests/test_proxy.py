@@ -209,3 +209,16 @@ def test_cookies_in_the_proxy_is_a_clear_error(tmp_path: Path) -> None:
     root = write_tree(tmp_path / "p", {**ROUTES, "proxy.py": source})
     with pytest.raises(RequestContextError, match="In proxy.py, read `request.cookies`"):
         TestClient(create_app(root)).get("/")
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"request_headers": {"x-user": "a\r\nx-admin: 1"}}, "without CR, LF or NUL"),
+    ({"headers": {"x-path": "/caf\u00e9/\u2713"}}, "Latin-1"),
+    ({"headers": {"bad name": "1"}}, "is not a header name"),
+    ({"request_headers": {"x": 3}}, "must be a str"),
+])
+def test_next_refuses_headers_that_would_break_or_split(kwargs: dict, message: str) -> None:
+    from framework.server import next as go_on
+
+    with pytest.raises(ValueError, match=re_escape(message)):
+        go_on(**kwargs)
