@@ -292,3 +292,14 @@ def test_an_aborted_upload_is_one_log_line(uploads: Server) -> None:
     log = uploads.log()
     assert "POST /unlimited: the client disconnected before sending the whole request body" in log
     assert "Traceback" not in log and "ClientDisconnect" not in log
+
+
+def test_a_malformed_trusted_origin_is_refused_at_startup(tmp_path: Path) -> None:
+    from framework import create_app
+    from framework.settings import Settings
+
+    root = write_tree(tmp_path / "p", {"app/x/route.py": ROUTE.format(name="x")})
+    with pytest.raises(ValueError, match="is not an origin; write scheme://host"):
+        create_app(root, settings=Settings(trusted_origins=("app.example/path",)))
+    app = create_app(root, settings=Settings(trusted_origins=("HTTPS://App.Example/",)))
+    assert app.router.trusted_origins == frozenset({"https://app.example"})  # type: ignore[attr-defined]
