@@ -234,14 +234,19 @@ def capped_receive(receive: Receive, cap: int) -> Receive:
     return wrapped
 
 
-def declared_length(headers: Iterable[tuple[bytes, bytes]]) -> int | None:
-    for key, value in headers:
+def body_framing(scope: Scope) -> int | None:
+    """The declared body length; -1 when the body's length is not declared (chunked, or HTTP/2 without
+    Content-Length) and must be counted as it streams; None when an HTTP/1 request has no body at all."""
+    chunked = False
+    for key, value in scope["headers"]:
         if key == b"content-length":
             try:
                 return int(value)
             except ValueError:
-                return None
-    return None
+                return -1
+        if key == b"transfer-encoding":
+            chunked = True
+    return -1 if chunked or not scope.get("http_version", "1.1").startswith("1") else None
 
 
 class FileRouter(Router):
@@ -293,17 +298,18 @@ class FileRouter(Router):
             matched = table.matcher.match(segments)
             if matched is not None:
                 endpoint, scope["path_params"] = matched
-        refused = self._refuse(endpoint, scope)
-        if refused is not None:
-            await answer(refused, scope, receive, send)
-            return
+        if kind == "websocket" or scope["method"] not in cross_origin.SAFE_METHODS:
+            refused = self._refuse(endpoint, scope)
+            if refused is not None:
+                await answer(refused, scope, receive, send)
+                return
         if kind == "http":
             cap = endpoint.body_cap if endpoint is not None else self.settings.max_body_size or None
             if cap is not None:
-                length = declared_length(scope["headers"])
-                if length is None:
+                length = body_framing(scope)
+                if length == -1:
                     receive = capped_receive(receive, cap)
-                elif length > cap:
+                elif length is not None and length > cap:
                     await PlainTextResponse(BodyTooLarge(cap).detail, 413, {"connection": "close"})(scope, receive, send)
                     return
         proxy = table.proxy
@@ -319,8 +325,6 @@ class FileRouter(Router):
 
     def _refuse(self, endpoint: Endpoint | None, scope: Scope) -> Response | None:
         """The cross-origin check, for unsafe methods and WebSocket handshakes (see `cross_origin`)."""
-        if scope["type"] == "http" and scope["method"] in cross_origin.SAFE_METHODS:
-            return None
         if endpoint is not None and endpoint.allow_cross_origin:
             return None
         reason = cross_origin.refusal(scope["headers"], self.trusted_origins)
