@@ -5,7 +5,7 @@
 | `AUTH_DB_PATH`          | `.data/auth.sqlite3`    | SQLite file for users and tokens (created on first use) |
 | `ACCESS_TOKEN_SECONDS`  | `300`                   | access-token lifetime (tests use 2-3 s)              |
 | `REFRESH_TOKEN_SECONDS` | `1209600` (14 days)     | refresh-token lifetime, renewed at each rotation     |
-| `COOKIE_SECURE`         | `auto`                  | `1`/`0`; `auto`: Secure except on localhost, 127.0.0.1, ::1 |
+| `COOKIE_SECURE`         | `auto`                  | `1`/`0`; `auto`: Secure when the request's scheme is https |
 | `FILES_DIR`             | `data/files`            | the folder `/api/files/[name]` serves from            |
 
 Relative paths are taken from the project root (the folder holding `app/` and `lib/`).
@@ -19,7 +19,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 ACCESS_COOKIE = "access_token"
 REFRESH_COOKIE = "refresh_token"
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]"}
 
 
 class ConfigError(ValueError):
@@ -60,8 +59,13 @@ def refresh_token_seconds() -> int:
     return _seconds("REFRESH_TOKEN_SECONDS", 14 * 24 * 3600)
 
 
-def cookie_secure(host: str | None) -> bool:
-    """Whether auth cookies get `Secure`; `host` is the request's Host header (for `auto`)."""
+def cookie_secure(scheme: str | None) -> bool:
+    """Whether auth cookies get `Secure`; `scheme` is the request's (`framework.headers.scheme()`), for `auto`.
+
+    The scheme, not the `Host` header: a client can send any Host, but not change how it connected
+    (behind a TLS proxy, `framework start --proxy-headers` makes uvicorn take it from the trusted
+    proxy's `X-Forwarded-Proto`).
+    """
     raw = (os.environ.get("COOKIE_SECURE") or "auto").strip().lower()
     if raw in ("1", "true", "yes"):
         return True
@@ -69,8 +73,7 @@ def cookie_secure(host: str | None) -> bool:
         return False
     if raw != "auto":
         raise ConfigError(f"COOKIE_SECURE={raw!r}: expected 1, 0 or auto")
-    hostname = (host or "").rsplit(":", 1)[0] if not (host or "").startswith("[") else (host or "").split("]")[0] + "]"
-    return hostname.lower() not in LOCAL_HOSTS
+    return (scheme or "").lower() == "https"
 
 
 def check() -> None:

@@ -81,20 +81,35 @@ def test_file_names(repo_lib: None, name: str, ok: bool) -> None:
     assert valid_name(name) is ok
 
 
-@pytest.mark.parametrize(("setting", "host", "secure"), [
-    (None, "127.0.0.1:3000", False), (None, "localhost:3000", False), (None, "[::1]:3000", False),
-    (None, "example.com", True), ("auto", "app.example.com:8443", True),
-    ("1", "127.0.0.1:3000", True), ("0", "example.com", False),
+@pytest.mark.parametrize(("setting", "scheme", "secure"), [
+    (None, "http", False), (None, "https", True), ("auto", "https", True), ("auto", "HTTPS", True),
+    ("auto", "http", False), ("auto", None, False), ("1", "http", True), ("0", "https", False),
 ])
 def test_cookie_secure_setting(repo_lib: None, monkeypatch: pytest.MonkeyPatch, setting: str | None,
-                               host: str, secure: bool) -> None:
+                               scheme: str | None, secure: bool) -> None:
     from lib import config
 
     if setting is None:
         monkeypatch.delenv("COOKIE_SECURE", raising=False)
     else:
         monkeypatch.setenv("COOKIE_SECURE", setting)
-    assert config.cookie_secure(host) is secure
+    assert config.cookie_secure(scheme) is secure
+
+
+@pytest.mark.parametrize(("base_url", "host", "secure"), [
+    ("http://127.0.0.1:3000", "127.0.0.1:3000", False),
+    ("http://127.0.0.1:3000", "example.com", False),   # a public Host over http: still not Secure
+    ("http://example.com", "example.com", False),
+    ("https://127.0.0.1:3000", "127.0.0.1:3000", True),  # https on a local address: Secure
+    ("https://example.com", "example.com", True),
+])
+def test_cookie_secure_auto_follows_the_request_scheme(client: TestClient, base_url: str, host: str,
+                                                       secure: bool) -> None:
+    r = client.post(f"{base_url}/login", data={"username": "demo", "password": "demo-password"},
+                    headers={"host": host})
+    assert r.status_code == 303
+    set_cookies = r.headers.get_list("set-cookie")
+    assert len(set_cookies) == 2 and all(("; Secure" in h) is secure for h in set_cookies)
 
 
 @pytest.mark.parametrize(("var", "value"), [("COOKIE_SECURE", "maybe"), ("ACCESS_TOKEN_SECONDS", "0"),

@@ -45,7 +45,9 @@ class Site:
             return conn.execute("SELECT id, revoked_reason FROM token_families ORDER BY created_at").fetchall()
 
 
-def serve(tmp_path_factory: pytest.TempPathFactory, access_seconds: int) -> Iterator[Site]:
+def serve(tmp_path_factory: pytest.TempPathFactory, access_seconds: int, *args: str,
+          **env_overrides: str) -> Iterator[Site]:
+    """`framework start ARGS` on the repository's app, with its own database and files."""
     tmp = tmp_path_factory.mktemp("layout")
     files = tmp / "files"
     (files / "sub").mkdir(parents=True)
@@ -59,7 +61,8 @@ def serve(tmp_path_factory: pytest.TempPathFactory, access_seconds: int) -> Iter
     db = tmp / "db" / "auth.sqlite3"
     env = {"AUTH_DB_PATH": str(db), "FILES_DIR": str(files), "ACCESS_TOKEN_SECONDS": str(access_seconds),
            "COOKIE_SECURE": "0"}
-    with run_framework(REPO, "start", "--no-access-log", env=env) as server:
+    env.update(env_overrides)
+    with run_framework(REPO, "start", "--no-access-log", *args, env=env) as server:
         yield Site(server, db, files)
 
 
@@ -74,6 +77,12 @@ def short_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """Access tokens live 2 s. (1 s works in a browser, but http.cookiejar, under httpx, truncates the
     receive time to whole seconds, so a `Max-Age=1` cookie can vanish a few milliseconds after login.)"""
     yield from serve(tmp_path_factory, 2)
+
+
+@pytest.fixture(scope="module")
+def proxied_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """`COOKIE_SECURE=auto` behind a TLS-terminating proxy on 127.0.0.1 (`--proxy-headers`)."""
+    yield from serve(tmp_path_factory, 300, "--proxy-headers", COOKIE_SECURE="auto")
 
 
 def cookie_headers(response: httpx.Response) -> dict[str, str]:
@@ -123,6 +132,21 @@ def test_login_dashboard_expiry_refresh_and_replay(short_site: Site) -> None:
     assert (r.status_code, r.text) == (401, "Refresh token revoked")
     assert c.get("/dashboard").status_code == 307
     assert ("refresh token reused" in [reason for _, reason in site.families()])
+
+
+@pytest.mark.parametrize(("headers", "secure"), [
+    ({}, False),
+    ({"host": "app.example.com"}, False),                  # a public Host over plain http: not Secure
+    ({"host": "app.example.com", "x-forwarded-proto": "http"}, False),
+    ({"x-forwarded-proto": "https"}, True),                # https at the proxy, even on 127.0.0.1: Secure
+    ({"host": "app.example.com", "x-forwarded-proto": "https"}, True),
+])
+def test_cookie_secure_auto_follows_the_scheme_not_the_host(proxied_site: Site, headers: dict[str, str],
+                                                            secure: bool) -> None:
+    r = proxied_site.client().post("/login", data={"username": "demo", "password": "demo-password"}, headers=headers)
+    assert r.status_code == 303, r.text
+    sent = r.headers.get_list("set-cookie")
+    assert len(sent) == 2 and all(("Secure" in h.split("; ")) is secure for h in sent), sent
 
 
 def test_refresh_errors_are_401_texts_and_clear_cookies(site: Site) -> None:

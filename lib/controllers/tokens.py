@@ -7,7 +7,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 
-from framework.headers import cookies, headers
+from framework.headers import cookies, scheme
 from lib import config, storage
 
 
@@ -34,7 +34,7 @@ def issue(conn: sqlite3.Connection, family_id: str, now: float | None = None) ->
     storage.add_access(conn, access, family_id, issued.access_expires_at)
     storage.add_refresh(conn, refresh, family_id, now, issued.refresh_expires_at)
     storage.delete_expired_access(conn, now)
-    secure = config.cookie_secure(headers().get("host"))
+    secure = config.cookie_secure(scheme())
     jar = cookies()
     jar.set(config.ACCESS_COOKIE, access, max_age=access_seconds, httponly=True, samesite="lax", secure=secure)
     jar.set(config.REFRESH_COOKIE, refresh, max_age=refresh_seconds, httponly=True, samesite="lax", secure=secure)
@@ -43,7 +43,7 @@ def issue(conn: sqlite3.Connection, family_id: str, now: float | None = None) ->
 
 def clear() -> None:
     """Queue the deletion of both auth cookies."""
-    secure = config.cookie_secure(headers().get("host"))
+    secure = config.cookie_secure(scheme())
     jar = cookies()
     for name in (config.ACCESS_COOKIE, config.REFRESH_COOKIE):
         jar.delete(name, httponly=True, samesite="lax", secure=secure)
