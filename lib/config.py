@@ -7,6 +7,7 @@
 | `REFRESH_TOKEN_SECONDS` | `1209600` (14 days)     | refresh-token lifetime, renewed at each rotation     |
 | `COOKIE_SECURE`         | `auto`                  | `1`/`0`; `auto`: Secure when the request's scheme is https |
 | `FILES_DIR`             | `data/files`            | the folder `/api/files/[name]` serves from            |
+| `DEMO_USER`             | unset                   | `1`: create the `demo` user; `0`: never; unset: only under `framework dev` (`FRAMEWORK_ENV=development`) |
 
 Relative paths are taken from the project root (the folder holding `app/` and `lib/`).
 """
@@ -28,6 +29,18 @@ class ConfigError(ValueError):
 def _path(name: str, default: str) -> Path:
     path = Path(os.environ.get(name) or default)
     return path if path.is_absolute() else ROOT / path
+
+
+def _flag(name: str, raw: str) -> bool | None:
+    """`1`/`true`/`yes` -> True, `0`/`false`/`no` -> False, empty -> None; anything else names the variable."""
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes"):
+        return True
+    if value in ("0", "false", "no"):
+        return False
+    if value == "":
+        return None
+    raise ConfigError(f"{name}={raw!r}: expected 1 or 0")
 
 
 def _seconds(name: str, default: int) -> int:
@@ -76,9 +89,20 @@ def cookie_secure(scheme: str | None) -> bool:
     return (scheme or "").lower() == "https"
 
 
+def demo_user() -> bool:
+    """Whether the `demo` / `demo-password` user is created: `DEMO_USER`, else only under `framework dev`.
+
+    Its password is published, so `framework start` (`FRAMEWORK_ENV=production`) never creates it
+    unless asked to with `DEMO_USER=1`.
+    """
+    chosen = _flag("DEMO_USER", os.environ.get("DEMO_USER") or "")
+    return chosen if chosen is not None else os.environ.get("FRAMEWORK_ENV") == "development"
+
+
 def check() -> None:
     """Fail at startup (import time), naming the variable, rather than on the first request."""
     cookie_secure(None)
+    demo_user()
     access_token_seconds()
     refresh_token_seconds()
 

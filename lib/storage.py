@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 import sqlite3
 import threading
@@ -20,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lib import config
+
+log = logging.getLogger(__name__)
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo-password"
@@ -85,7 +88,7 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 def _prepare(path: Path) -> None:
-    """Create the folder, the schema and the demo user, once per process and path."""
+    """Create the folder, the schema and (when `config.demo_user()`) the demo user, once per process and path."""
     with _ready_lock:
         if path in _ready:
             return
@@ -94,9 +97,15 @@ def _prepare(path: Path) -> None:
         try:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.executescript(SCHEMA)
-            if conn.execute("SELECT 1 FROM users WHERE username = ?", (DEMO_USERNAME,)).fetchone() is None:
-                conn.execute("INSERT OR IGNORE INTO users (username, password_hash) VALUES (?, ?)",
-                             (DEMO_USERNAME, hash_password(DEMO_PASSWORD)))
+            has_demo = conn.execute("SELECT 1 FROM users WHERE username = ?", (DEMO_USERNAME,)).fetchone() is not None
+            if config.demo_user():
+                if not has_demo:  # OR IGNORE: another worker process may have created it meanwhile
+                    conn.execute("INSERT OR IGNORE INTO users (username, password_hash) VALUES (?, ?)",
+                                 (DEMO_USERNAME, hash_password(DEMO_PASSWORD)))
+            elif has_demo:
+                log.warning("%s has a user named %r but DEMO_USER is off (FRAMEWORK_ENV=%s). If it is the demo "
+                            "user, its password is published: delete it, or set DEMO_USER=1 if you mean to keep it.",
+                            path, DEMO_USERNAME, os.environ.get("FRAMEWORK_ENV", ""))
         finally:
             conn.close()
         _ready.add(path)
@@ -158,6 +167,13 @@ class AccessRow:
 def find_user(conn: sqlite3.Connection, username: str) -> User | None:
     row = conn.execute("SELECT id, username, password_hash FROM users WHERE username = ?", (username,)).fetchone()
     return User(row["id"], row["username"], row["password_hash"]) if row else None
+
+
+def add_user(conn: sqlite3.Connection, username: str, password: str) -> int:
+    """Store a new user with a scrypt hash of `password`; returns its id (IntegrityError if the name is taken)."""
+    cursor = conn.execute("INSERT INTO users (username, password_hash) VALUES (?, ?)",
+                          (username, hash_password(password)))
+    return int(cursor.lastrowid or 0)
 
 
 def new_family(conn: sqlite3.Connection, family_id: str, user_id: int, now: float) -> None:

@@ -30,12 +30,24 @@ def repo_lib() -> Iterator[None]:
 
 
 @pytest.fixture
-def client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, repo_lib: None) -> Iterator[TestClient]:
+def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, repo_lib: None) -> pytest.MonkeyPatch:
+    """A fresh database and the default settings, without the demo user (as under `framework start`)."""
     monkeypatch.setenv("AUTH_DB_PATH", str(tmp_path / "auth.sqlite3"))
     monkeypatch.setenv("FILES_DIR", str(tmp_path))
-    monkeypatch.delenv("COOKIE_SECURE", raising=False)
-    monkeypatch.delenv("ACCESS_TOKEN_SECONDS", raising=False)
-    with TestClient(create_app(REPO), base_url="http://127.0.0.1:3000", follow_redirects=False) as c:
+    for name in ("COOKIE_SECURE", "ACCESS_TOKEN_SECONDS", "DEMO_USER", "FRAMEWORK_ENV"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def make_client(base_url: str = "http://127.0.0.1:3000") -> TestClient:
+    return TestClient(create_app(REPO), base_url=base_url, follow_redirects=False)
+
+
+@pytest.fixture
+def client(app_env: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    """The app with the demo user (`DEMO_USER=1`)."""
+    app_env.setenv("DEMO_USER", "1")
+    with make_client() as c:
         yield c
 
 
@@ -113,13 +125,14 @@ def test_cookie_secure_auto_follows_the_request_scheme(client: TestClient, base_
 
 
 @pytest.mark.parametrize(("var", "value"), [("COOKIE_SECURE", "maybe"), ("ACCESS_TOKEN_SECONDS", "0"),
-                                            ("ACCESS_TOKEN_SECONDS", "1.5"), ("REFRESH_TOKEN_SECONDS", "soon")])
+                                            ("ACCESS_TOKEN_SECONDS", "1.5"), ("REFRESH_TOKEN_SECONDS", "soon"),
+                                            ("DEMO_USER", "please")])
 def test_bad_settings_name_the_variable(repo_lib: None, monkeypatch: pytest.MonkeyPatch, var: str, value: str) -> None:
     from lib import config
 
     monkeypatch.setenv(var, value)
     with pytest.raises(config.ConfigError, match=f"^{var}="):
-        config.cookie_secure("x") if var == "COOKIE_SECURE" else (config.access_token_seconds(), config.refresh_token_seconds())
+        config.check()
 
 
 def test_passwords_use_scrypt(repo_lib: None) -> None:
@@ -165,6 +178,49 @@ def test_expired_refresh_token_is_refused(client: TestClient, repo_lib: None) ->
 def test_index_links_the_demo(client: TestClient) -> None:
     r = client.get("/")
     assert r.status_code == 200 and 'href="/dashboard"' in r.text and "demo-password" in r.text
+
+
+def users() -> list[str]:
+    from lib import storage
+
+    with storage.reader() as conn:
+        return [row[0] for row in conn.execute("SELECT username FROM users ORDER BY id")]
+
+
+@pytest.mark.parametrize(("demo_user", "framework_env", "created"), [
+    (None, None, False),              # plain create_app / python -m: no demo user
+    (None, "production", False),      # framework start
+    (None, "development", True),      # framework dev
+    ("1", "production", True),        # asked for
+    ("0", "development", False),      # refused even in development
+])
+def test_the_demo_user_exists_only_under_framework_dev_or_when_asked(
+        app_env: pytest.MonkeyPatch, demo_user: str | None, framework_env: str | None, created: bool) -> None:
+    if demo_user is not None:
+        app_env.setenv("DEMO_USER", demo_user)
+    if framework_env is not None:
+        app_env.setenv("FRAMEWORK_ENV", framework_env)
+    with make_client() as c:
+        r = c.post("/login", data={"username": "demo", "password": "demo-password"})
+        assert r.status_code == (303 if created else 401)
+        assert users() == (["demo"] if created else [])
+        # The published password is shown on the pages only when the demo user exists.
+        assert ("demo-password" in c.get("/").text) is created
+        assert ("demo-password" in c.get("/login").text) is created
+
+
+def test_an_existing_demo_user_with_demo_user_off_is_a_warning(app_env: pytest.MonkeyPatch,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    app_env.setenv("DEMO_USER", "1")
+    with make_client() as c:
+        assert c.post("/login", data={"username": "demo", "password": "demo-password"}).status_code == 303
+    from lib import storage
+
+    storage._ready.clear()  # as a new process would
+    app_env.setenv("DEMO_USER", "0")
+    with caplog.at_level("WARNING", logger="lib.storage"):
+        users()
+    assert "has a user named 'demo' but DEMO_USER is off" in caplog.text and "delete it" in caplog.text
 
 
 def test_a_bad_setting_stops_framework_start_naming_it(tmp_path: Path) -> None:

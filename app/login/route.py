@@ -7,7 +7,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, PlainTextResponse
 
 from framework.server import safe_redirect
-from lib.controllers.auth_controller import login
+from lib.controllers.auth_controller import demo_credentials, login
 from lib.html import page
 from lib.urls import get_dashboard_url, get_login_url
 
@@ -16,6 +16,9 @@ MAX_BODY = 4096
 
 def form(return_to: str | None, error: str | None = None, status: int = 200) -> HTMLResponse:
     message = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
+    demo = demo_credentials()
+    hint = (f'<p class="muted">Demo user: <code>{escape(demo[0])}</code>, password <code>{escape(demo[1])}</code>.</p>'
+            if demo else "")
     body = f"""<h1>Sign in</h1>
 {message}
 <form class="stack" method="post" action="{escape(get_login_url(return_to))}">
@@ -23,7 +26,7 @@ def form(return_to: str | None, error: str | None = None, status: int = 200) -> 
 <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
 <button type="submit">Sign in</button>
 </form>
-<p class="muted">Demo user: <code>demo</code>, password <code>demo-password</code>.</p>"""
+{hint}"""
     return HTMLResponse(page("Sign in", body), status_code=status)
 
 

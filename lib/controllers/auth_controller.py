@@ -22,6 +22,11 @@ class Session:
     access_expires_at: float
 
 
+def demo_credentials() -> tuple[str, str] | None:
+    """The demo user's name and password, to show on the pages, when it exists (`config.demo_user()`)."""
+    return (storage.DEMO_USERNAME, storage.DEMO_PASSWORD) if config.demo_user() else None
+
+
 def login(username: str, password: str) -> Result[Issued]:
     """Check the password (scrypt), start a new token family, set both cookies."""
     if not username or not password or len(username) > MAX_FIELD or len(password) > MAX_FIELD:
