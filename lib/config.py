@@ -2,7 +2,7 @@
 
 | variable                | default                 | meaning                                              |
 |-------------------------|-------------------------|------------------------------------------------------|
-| `AUTH_DB_PATH`          | `.data/auth.sqlite3`    | SQLite file for users and tokens (created on first use) |
+| `AUTH_DB_PATH`          | `.data/auth.sqlite3`    | SQLite file for users and tokens (created on first use, mode 0600) |
 | `ACCESS_TOKEN_SECONDS`  | `300`                   | access-token lifetime (tests use 2-3 s)              |
 | `REFRESH_TOKEN_SECONDS` | `1209600` (14 days)     | refresh-token lifetime, renewed at each rotation     |
 | `COOKIE_SECURE`         | `auto`                  | `1`/`0`; `auto`: Secure when the request's scheme is https |

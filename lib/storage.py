@@ -87,12 +87,33 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def _create_private(path: Path) -> None:
+    """Create the folder (0700) and an empty database file (0600) before SQLite opens it, whatever the umask.
+
+    It holds password and token hashes, so only the server's user may read it. SQLite gives the
+    `-wal` and `-shm` files it creates beside it the database file's mode, so they are 0600 too.
+    An existing file keeps its mode (someone may have chosen it); a group- or world-readable one
+    is a warning.
+    """
+    if not path.parent.is_dir():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            log.warning("%s is readable by other users (mode %o) and holds password and token hashes: "
+                        "chmod 600 it (and its -wal and -shm files).", path, mode)
+        return
+    os.close(fd)
+
+
 def _prepare(path: Path) -> None:
     """Create the folder, the schema and (when `config.demo_user()`) the demo user, once per process and path."""
     with _ready_lock:
         if path in _ready:
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _create_private(path)
         conn = _connect(path)
         try:
             conn.execute("PRAGMA journal_mode = WAL")

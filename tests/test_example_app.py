@@ -223,6 +223,39 @@ def test_an_existing_demo_user_with_demo_user_off_is_a_warning(app_env: pytest.M
     assert "has a user named 'demo' but DEMO_USER is off" in caplog.text and "delete it" in caplog.text
 
 
+def test_the_database_files_are_private_whatever_the_umask(app_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from lib import storage
+
+    db = tmp_path / "private" / "auth.sqlite3"
+    app_env.setenv("AUTH_DB_PATH", str(db))
+    previous = os.umask(0)  # the most permissive umask: the modes must not come from it
+    try:
+        with storage.transaction() as conn:
+            storage.add_user(conn, "ada", "correct horse")
+            # A write in WAL mode: the -wal and -shm files exist while the connection is open.
+            modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in db.parent.iterdir()}
+    finally:
+        os.umask(previous)
+    assert modes == {"auth.sqlite3": 0o600, "auth.sqlite3-wal": 0o600, "auth.sqlite3-shm": 0o600}
+    assert stat.S_IMODE(db.parent.stat().st_mode) == 0o700
+
+
+def test_an_existing_readable_database_is_a_warning(app_env: pytest.MonkeyPatch, tmp_path: Path,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    import sqlite3
+
+    db = tmp_path / "auth.sqlite3"
+    sqlite3.connect(db).close()
+    db.chmod(0o644)
+    with caplog.at_level("WARNING", logger="lib.storage"):
+        users()
+    assert "readable by other users (mode 644)" in caplog.text and "chmod 600" in caplog.text
+    assert db.stat().st_mode & 0o777 == 0o644  # reported, not changed behind the owner's back
+
+
 def test_a_bad_setting_stops_framework_start_naming_it(tmp_path: Path) -> None:
     import subprocess
 
