@@ -7,6 +7,7 @@
 | `REFRESH_TOKEN_SECONDS` | `1209600` (14 days)     | refresh-token lifetime, renewed at each rotation     |
 | `COOKIE_SECURE`         | `auto`                  | `1`/`0`; `auto`: Secure when the request's scheme is https |
 | `FILES_DIR`             | `data/files`            | the folder `/api/files/[name]` serves from            |
+| `PASSWORD_HASH_N`       | `131072` (2^17)         | scrypt cost N for password hashes (r=8, p=1; OWASP); a power of two. Tests lower it to stay fast; hashes at other parameters are redone at the next login |
 | `DEMO_USER`             | unset                   | `1`: create the `demo` user; `0`: never; unset: only under `framework dev` (`FRAMEWORK_ENV=development`) |
 
 Relative paths are taken from the project root (the folder holding `app/` and `lib/`).
@@ -53,6 +54,24 @@ def _seconds(name: str, default: int) -> int:
         value = 0
     if value < 1:
         raise ConfigError(f"{name}={raw!r}: expected a whole number of seconds >= 1, e.g. {name}={default}")
+    return value
+
+
+MAX_PASSWORD_HASH_N = 2**20  # 1 GiB of memory per hash at r=8: anything above is a typo
+
+
+def password_hash_n() -> int:
+    """scrypt's N (CPU and memory cost: 128 * r * N bytes, 128 MiB at the default) for new password hashes."""
+    raw = os.environ.get("PASSWORD_HASH_N")
+    if raw is None or raw == "":
+        return 2**17
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 2 or value > MAX_PASSWORD_HASH_N or value & (value - 1):
+        raise ConfigError(f"PASSWORD_HASH_N={raw!r}: expected a power of two from 2 to {MAX_PASSWORD_HASH_N}, "
+                          f"e.g. PASSWORD_HASH_N=131072 (2**17, the default; tests may use 1024)")
     return value
 
 
@@ -103,6 +122,7 @@ def check() -> None:
     """Fail at startup (import time), naming the variable, rather than on the first request."""
     cookie_secure(None)
     demo_user()
+    password_hash_n()
     access_token_seconds()
     refresh_token_seconds()
 

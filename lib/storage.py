@@ -4,7 +4,9 @@ One short-lived connection per unit of work; every write runs in `BEGIN IMMEDIAT
 the database's write lock before reading, so two refreshes of the same token are serialised: the
 second sees the first one's `used_at` and never issues a second pair. WAL mode lets readers go on
 while one writer works. Tokens are stored only as SHA-256 hashes (they are 256-bit random values,
-so a fast hash is enough); passwords as scrypt hashes.
+so a fast hash is enough); passwords as scrypt hashes, `scrypt$N$r$p$salt$digest`, at N=2^17, r=8,
+p=1 by default (OWASP; `PASSWORD_HASH_N` lowers N for tests). Each hash takes 128 MiB, so at most
+one per CPU runs at a time in a process: a burst of logins queues instead of exhausting memory.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ log = logging.getLogger(__name__)
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo-password"
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+SCRYPT_R = 8
+SCRYPT_P = 1
+_hash_slots = threading.BoundedSemaphore(os.cpu_count() or 1)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -65,19 +69,64 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    # OpenSSL refuses to use more than `maxmem` (32 MiB by default): allow exactly what N, r, p need.
+    with _hash_slots:
+        return hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=128 * r * (n + p + 2))
+
+
+def current_parameters() -> tuple[int, int, int]:
+    """(N, r, p) for new password hashes."""
+    return config.password_hash_n(), SCRYPT_R, SCRYPT_P
+
+
 def hash_password(password: str, salt: bytes | None = None) -> str:
+    """`scrypt$N$r$p$salt$digest` at the current parameters (the parameters travel with the hash)."""
     salt = salt if salt is not None else os.urandom(16)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, **_SCRYPT)
-    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${salt.hex()}${digest.hex()}"
+    n, r, p = current_parameters()
+    return f"scrypt${n}${r}${p}${salt.hex()}${_scrypt(password, salt, n, r, p).hex()}"
+
+
+def _parse(stored: str) -> tuple[int, int, int, bytes, str] | None:
+    parts = stored.split("$")
+    if len(parts) != 6 or parts[0] != "scrypt":
+        return None
+    try:
+        return int(parts[1]), int(parts[2]), int(parts[3]), bytes.fromhex(parts[4]), parts[5]
+    except ValueError:
+        return None
 
 
 def check_password(password: str, stored: str) -> bool:
+    """Whether `password` matches `stored`, hashed again with the parameters and salt stored in it."""
+    parsed = _parse(stored)
+    if parsed is None:
+        return False
+    n, r, p, salt, digest = parsed
     try:
-        _, n, r, p, salt, digest = stored.split("$")
-        actual = hashlib.scrypt(password.encode("utf-8"), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p))
-    except ValueError:
+        actual = _scrypt(password, salt, n, r, p)
+    except (ValueError, OverflowError, MemoryError):  # parameters OpenSSL refuses
         return False
     return hmac.compare_digest(actual.hex(), digest)
+
+
+def needs_rehash(stored: str) -> bool:
+    """Whether `stored` was made with other parameters than the current ones (redo it at the next login)."""
+    parsed = _parse(stored)
+    return parsed is None or parsed[:3] != current_parameters()
+
+
+def dummy_hash() -> str:
+    """A hash no password matches, at the current parameters: checking it costs what a real one does."""
+    n, r, p = current_parameters()
+    return f"scrypt${n}${r}${p}${'00' * 16}${'00' * 64}"
+
+
+def set_password_hash(conn: sqlite3.Connection, user_id: int, old_hash: str, new_hash: str) -> bool:
+    """Replace a user's hash only if it is still `old_hash` (nobody changed the password meanwhile)."""
+    cursor = conn.execute("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?",
+                          (new_hash, user_id, old_hash))
+    return cursor.rowcount == 1
 
 
 def _connect(path: Path) -> sqlite3.Connection:

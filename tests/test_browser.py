@@ -37,7 +37,8 @@ def test_login_expiry_and_refresh_in_a_real_browser(tmp_path: Path) -> None:
     env = {"AUTH_DB_PATH": str(tmp_path / "auth.sqlite3"), "FILES_DIR": str(files),
            # 3 s, not 1: the cookie checks right after login must not race the expiry on a loaded machine.
            "ACCESS_TOKEN_SECONDS": "3",  # COOKIE_SECURE left at `auto`: no Secure over http
-           "DEMO_USER": "1"}  # framework start creates the demo user only when asked
+           "DEMO_USER": "1",  # framework start creates the demo user only when asked
+           "PASSWORD_HASH_N": "1024"}  # a fast scrypt
     with run_framework(REPO, "start", "--no-access-log", env=env) as server, sync_playwright() as p:
         base = f"http://127.0.0.1:{server.port}"
         browser = launch(p)

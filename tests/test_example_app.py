@@ -16,6 +16,8 @@ from framework.manifest import build_manifest
 from framework.scan import scan
 from tests.helpers import REPO
 
+FAST_N = 2**10  # scrypt N for the tests (PASSWORD_HASH_N); the default, 2**17, takes about 0.6 s a hash
+
 
 @pytest.fixture
 def repo_lib() -> Iterator[None]:
@@ -36,6 +38,7 @@ def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, repo_lib: None) -> 
     monkeypatch.setenv("FILES_DIR", str(tmp_path))
     for name in ("COOKIE_SECURE", "ACCESS_TOKEN_SECONDS", "DEMO_USER", "FRAMEWORK_ENV"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PASSWORD_HASH_N", str(FAST_N))
     return monkeypatch
 
 
@@ -126,7 +129,9 @@ def test_cookie_secure_auto_follows_the_request_scheme(client: TestClient, base_
 
 @pytest.mark.parametrize(("var", "value"), [("COOKIE_SECURE", "maybe"), ("ACCESS_TOKEN_SECONDS", "0"),
                                             ("ACCESS_TOKEN_SECONDS", "1.5"), ("REFRESH_TOKEN_SECONDS", "soon"),
-                                            ("DEMO_USER", "please")])
+                                            ("DEMO_USER", "please"), ("PASSWORD_HASH_N", "1000"),
+                                            ("PASSWORD_HASH_N", "1"), ("PASSWORD_HASH_N", str(2**21)),
+                                            ("PASSWORD_HASH_N", "2**17")])
 def test_bad_settings_name_the_variable(repo_lib: None, monkeypatch: pytest.MonkeyPatch, var: str, value: str) -> None:
     from lib import config
 
@@ -135,13 +140,47 @@ def test_bad_settings_name_the_variable(repo_lib: None, monkeypatch: pytest.Monk
         config.check()
 
 
-def test_passwords_use_scrypt(repo_lib: None) -> None:
+def test_passwords_use_scrypt_with_their_parameters_in_the_hash(app_env: pytest.MonkeyPatch) -> None:
     from lib import storage
 
     stored = storage.hash_password("s3cret")
-    assert stored.startswith("scrypt$16384$8$1$") and "s3cret" not in stored
+    assert stored.startswith(f"scrypt${FAST_N}$8$1$") and "s3cret" not in stored
     assert storage.check_password("s3cret", stored) and not storage.check_password("s3creT", stored)
-    assert not storage.check_password("x", "garbage")
+    app_env.setenv("PASSWORD_HASH_N", str(FAST_N * 2))  # checking uses the stored parameters, not the current
+    assert storage.check_password("s3cret", stored) and storage.needs_rehash(stored)
+    for garbage in ("garbage", "scrypt$1024$8$1$zz$00", "scrypt$1000$8$1$00$00", f"scrypt${2**40}$8$1$00$00", ""):
+        assert not storage.check_password("x", garbage) and storage.needs_rehash(garbage)
+    assert not storage.check_password("x", storage.dummy_hash())
+
+
+def test_default_scrypt_parameters_and_the_upgrade_of_an_older_hash(app_env: pytest.MonkeyPatch) -> None:
+    """N=2^17, r=8, p=1 (OWASP) by default; a login with a 2^14 hash stores one at 2^17."""
+    from lib import config, storage
+
+    app_env.setenv("PASSWORD_HASH_N", str(2**14))
+    with storage.transaction() as conn:
+        storage.add_user(conn, "ada", "correct horse")
+    old = stored_hash("ada")
+    assert old.startswith("scrypt$16384$8$1$")
+
+    app_env.delenv("PASSWORD_HASH_N")
+    assert config.password_hash_n() == 2**17 and storage.current_parameters() == (2**17, 8, 1)
+    with make_client() as c:  # a request context for the cookies login() sets
+        assert c.post("/login", data={"username": "ada", "password": "wrong"}).status_code == 401
+        assert stored_hash("ada") == old  # a wrong password changes nothing
+        assert c.post("/login", data={"username": "ada", "password": "correct horse"}).status_code == 303
+    new = stored_hash("ada")
+    assert new.startswith("scrypt$131072$8$1$") and new.split("$")[4] != old.split("$")[4]  # new salt too
+    assert storage.check_password("correct horse", new) and not storage.needs_rehash(new)
+
+
+def stored_hash(username: str) -> str:
+    from lib import storage
+
+    with storage.reader() as conn:
+        user = storage.find_user(conn, username)
+    assert user is not None
+    return user.password_hash
 
 
 @pytest.mark.parametrize(("content_type", "body", "status", "text"), [

@@ -15,7 +15,8 @@ DEMO = {"username": "demo", "password": "demo-password"}
 
 
 def app_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    return {"AUTH_DB_PATH": str(tmp_path / "db" / "auth.sqlite3"), "FILES_DIR": str(tmp_path), **extra}
+    return {"AUTH_DB_PATH": str(tmp_path / "db" / "auth.sqlite3"), "FILES_DIR": str(tmp_path),
+            "PASSWORD_HASH_N": "1024", **extra}  # a fast scrypt: the default takes about 0.6 s a hash
 
 
 def usernames(db: Path) -> list[str]:

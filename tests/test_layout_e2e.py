@@ -60,7 +60,7 @@ def serve(tmp_path_factory: pytest.TempPathFactory, access_seconds: int, *args: 
     os.symlink(files / "welcome.txt", files / "link-in.txt")
     db = tmp / "db" / "auth.sqlite3"
     env = {"AUTH_DB_PATH": str(db), "FILES_DIR": str(files), "ACCESS_TOKEN_SECONDS": str(access_seconds),
-           "COOKIE_SECURE": "0", "DEMO_USER": "1"}
+           "COOKIE_SECURE": "0", "DEMO_USER": "1", "PASSWORD_HASH_N": "1024"}  # fast scrypt for the many logins
     env.update(env_overrides)
     with run_framework(REPO, "start", "--no-access-log", *args, env=env) as server:
         yield Site(server, db, files)

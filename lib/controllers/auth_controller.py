@@ -12,7 +12,6 @@ from lib import config, storage
 from lib.controllers import tokens
 from lib.controllers.tokens import Issued
 
-_DUMMY_HASH = storage.hash_password("not a password", salt=b"\0" * 16)
 MAX_FIELD = 256
 
 
@@ -28,17 +27,25 @@ def demo_credentials() -> tuple[str, str] | None:
 
 
 def login(username: str, password: str) -> Result[Issued]:
-    """Check the password (scrypt), start a new token family, set both cookies."""
+    """Check the password (scrypt), start a new token family, set both cookies.
+
+    A stored hash at other scrypt parameters than the current ones is replaced by one at the current
+    parameters (a one-time cost of a second hash at that login).
+    """
     if not username or not password or len(username) > MAX_FIELD or len(password) > MAX_FIELD:
         return Result(error=ControllerError(400, "Enter a user name and a password"))
     with storage.reader() as conn:
         user = storage.find_user(conn, username)
     # Hash even for unknown users, so the answer takes as long either way.
-    valid = storage.check_password(password, user.password_hash if user else _DUMMY_HASH)
+    valid = storage.check_password(password, user.password_hash if user else storage.dummy_hash())
     if user is None or not valid:
         return Result(error=ControllerError(401, "Wrong user name or password"))
+    # A hash made with older (or other) parameters is redone now, while the password is at hand.
+    upgraded = storage.hash_password(password) if storage.needs_rehash(user.password_hash) else None
     now = time.time()
     with storage.transaction() as conn:
+        if upgraded is not None:
+            storage.set_password_hash(conn, user.id, user.password_hash, upgraded)
         family_id = secrets.token_hex(16)
         storage.new_family(conn, family_id, user.id, now)
         issued = tokens.issue(conn, family_id, now)
