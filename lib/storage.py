@@ -275,9 +275,21 @@ def mark_used(conn: sqlite3.Connection, token: str, now: float) -> bool:
 
 
 def revoke_family(conn: sqlite3.Connection, family_id: str, now: float, reason: str) -> None:
+    """End a login: none of its refresh or access tokens is accepted again."""
     conn.execute("UPDATE token_families SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND revoked_at IS NULL",
                  (now, reason, family_id))
+    revoke_access_tokens(conn, family_id)
+
+
+def revoke_access_tokens(conn: sqlite3.Connection, family_id: str) -> None:
+    """Delete every access token of a family; a rotation does it before issuing the one that replaces them."""
     conn.execute("DELETE FROM access_tokens WHERE family_id = ?", (family_id,))
+
+
+def access_family(conn: sqlite3.Connection, token: str) -> str | None:
+    """The family of an access token, expired or not (for logout, which needs no valid one)."""
+    row = conn.execute("SELECT family_id FROM access_tokens WHERE token_hash = ?", (hash_token(token),)).fetchone()
+    return row[0] if row else None
 
 
 def find_access(conn: sqlite3.Connection, token: str) -> AccessRow | None:

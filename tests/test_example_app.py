@@ -214,6 +214,60 @@ def test_expired_refresh_token_is_refused(client: TestClient, repo_lib: None) ->
     assert (r.status_code, r.text) == (401, "Refresh token expired")
 
 
+def sign_in(c: TestClient) -> tuple[str, str]:
+    """Log in as demo; the (access, refresh) tokens from the cookies."""
+    r = c.post("/login", data={"username": "demo", "password": "demo-password"})
+    assert r.status_code == 303, r.text
+    return c.cookies["access_token"], c.cookies["refresh_token"]
+
+
+def only_cookies(c: TestClient, **values: str) -> TestClient:
+    c.cookies.clear()
+    for name, value in values.items():
+        c.cookies.set(name, value)
+    return c
+
+
+def test_a_refresh_revokes_the_access_token_it_replaces(client: TestClient) -> None:
+    from lib.controllers.auth_controller import check_access_token
+
+    old_access, _ = sign_in(client)
+    assert check_access_token(old_access).ok
+    assert client.get("/api/refresh-token").status_code == 307
+    new_access = client.cookies["access_token"]
+    assert new_access != old_access
+    assert not check_access_token(old_access).ok, "the replaced access token still works until it expires"
+    assert check_access_token(new_access).ok
+    # Through the proxy: the old access cookie alone is sent to sign in; the new one reaches the dashboard.
+    r = only_cookies(client, access_token=old_access).get("/dashboard")
+    assert (r.status_code, r.headers["location"]) == (307, "/login?returnTo=%2Fdashboard")
+    assert only_cookies(client, access_token=new_access).get("/dashboard").status_code == 200
+
+
+@pytest.mark.parametrize("sent", [("access_token",), ("refresh_token",), ("access_token", "refresh_token")])
+def test_logout_revokes_the_session_from_either_cookie(client: TestClient, sent: tuple[str, ...]) -> None:
+    from lib.controllers.auth_controller import check_access_token
+
+    access, refresh = sign_in(client)
+    tokens = {"access_token": access, "refresh_token": refresh}
+    r = only_cookies(client, **{name: tokens[name] for name in sent}).post("/api/logout")
+    assert (r.status_code, r.headers["location"]) == (303, "/login")
+    assert not check_access_token(access).ok
+    assert only_cookies(client, access_token=access).get("/dashboard").status_code == 307
+    r = only_cookies(client, refresh_token=refresh).get("/api/refresh-token")
+    assert (r.status_code, r.text) == (401, "Refresh token revoked")
+
+
+def test_logout_with_unknown_or_no_cookies_just_clears_them(client: TestClient) -> None:
+    access, _ = sign_in(client)
+    for cookies in ({}, {"access_token": "x" * 43, "refresh_token": "y" * 43}):
+        r = only_cookies(client, **cookies).post("/api/logout")
+        assert r.status_code == 303 and len(r.headers.get_list("set-cookie")) == 2
+    from lib.controllers.auth_controller import check_access_token
+
+    assert check_access_token(access).ok  # someone else's unknown tokens sign nobody out
+
+
 def test_index_links_the_demo(client: TestClient) -> None:
     r = client.get("/")
     assert r.status_code == 200 and 'href="/dashboard"' in r.text and "demo-password" in r.text

@@ -183,16 +183,43 @@ def test_login_with_unsafe_return_to_goes_to_dashboard(site: Site) -> None:
     assert (r.status_code, r.headers["location"]) == (303, "/dashboard")
 
 
+def with_only(site: Site, **cookies: str) -> httpx.Client:
+    c = site.client()
+    for name, value in cookies.items():
+        c.cookies.set(name, value)
+    return c
+
+
 def test_logout_revokes_the_family_and_deletes_cookies(site: Site) -> None:
     c = site.signed_in()
-    refresh = c.cookies["refresh_token"]
+    access, refresh = c.cookies["access_token"], c.cookies["refresh_token"]
     r = c.post("/api/logout")
     assert (r.status_code, r.headers["location"]) == (303, "/login")
     assert {"access_token", "refresh_token"} == set(cookie_headers(r)) and not c.cookies
     assert c.get("/dashboard").headers["location"] == "/login?returnTo=%2Fdashboard"
-    replay = site.client()
-    replay.cookies.set("refresh_token", refresh)
-    assert (replay.get("/api/refresh-token").status_code, site.families()[-1][1]) == (401, "logout")
+    assert with_only(site, refresh_token=refresh).get("/api/refresh-token").status_code == 401
+    assert site.families()[-1][1] == "logout"
+    # A copy of the access cookie kept from before the logout no longer passes the proxy.
+    assert with_only(site, access_token=access).get("/dashboard").status_code == 307
+
+
+def test_logout_with_the_access_cookie_alone_revokes_the_session(site: Site) -> None:
+    c = site.signed_in()
+    access, refresh = c.cookies["access_token"], c.cookies["refresh_token"]
+    assert with_only(site, access_token=access).post("/api/logout").status_code == 303
+    assert with_only(site, access_token=access).get("/dashboard").status_code == 307
+    r = with_only(site, refresh_token=refresh).get("/api/refresh-token")
+    assert (r.status_code, r.text) == (401, "Refresh token revoked")
+
+
+def test_a_refresh_revokes_the_old_access_token(site: Site) -> None:
+    c = site.signed_in()
+    old_access = c.cookies["access_token"]
+    assert c.get("/api/refresh-token").status_code == 307
+    assert c.cookies["access_token"] != old_access
+    r = with_only(site, access_token=old_access).get("/dashboard")  # a thief's copy from before the rotation
+    assert (r.status_code, r.headers["location"]) == (307, "/login?returnTo=%2Fdashboard")
+    assert with_only(site, access_token=c.cookies["access_token"]).get("/dashboard").status_code == 200
 
 
 def test_download_streams_with_the_right_headers(site: Site) -> None:

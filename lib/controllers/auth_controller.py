@@ -53,13 +53,22 @@ def login(username: str, password: str) -> Result[Issued]:
 
 
 def logout() -> Result[None]:
-    """Revoke the current token family (every refresh token of this login) and delete the cookies."""
-    raw = cookies().get(config.REFRESH_COOKIE)
-    if raw:
+    """Revoke this login's token family (its refresh and access tokens) and delete the cookies.
+
+    The family is found from the refresh cookie or the access cookie, whichever is present (both when
+    they differ), so a client that sends only its access token is signed out too.
+    """
+    refresh, access = cookies().get(config.REFRESH_COOKIE), cookies().get(config.ACCESS_COOKIE)
+    if refresh or access:
         with storage.transaction() as conn:
-            row = storage.find_refresh(conn, raw)
-            if row is not None:
-                storage.revoke_family(conn, row.family_id, time.time(), "logout")
+            families = set()
+            if refresh and (row := storage.find_refresh(conn, refresh)) is not None:
+                families.add(row.family_id)
+            if access and (family_id := storage.access_family(conn, access)) is not None:
+                families.add(family_id)
+            now = time.time()
+            for family_id in families:
+                storage.revoke_family(conn, family_id, now, "logout")
     tokens.clear()
     return Result(data=None)
 
