@@ -8,6 +8,9 @@
 | `COOKIE_SECURE`         | `auto`                  | `1`/`0`; `auto`: Secure when the request's scheme is https |
 | `FILES_DIR`             | `data/files`            | the folder `/api/files/[name]` serves from            |
 | `PASSWORD_HASH_N`       | `131072` (2^17)         | scrypt cost N for password hashes (r=8, p=1; OWASP); a power of two. Tests lower it to stay fast; hashes at other parameters are redone at the next login |
+| `LOGIN_LIMIT_PER_ACCOUNT` | `10`                | failed sign-ins per user name per window, then 429 (a success resets it) |
+| `LOGIN_LIMIT_PER_ADDRESS` | `100`               | failed sign-ins per client address (IPv6: per /64) per window, then 429 |
+| `LOGIN_LIMIT_WINDOW_SECONDS` | `900` (15 min)   | the window: counting starts at a key's first failure and ends this long after |
 | `DEMO_USER`             | unset                   | `1`: create the `demo` user; `0`: never; unset: only under `framework dev` (`FRAMEWORK_ENV=development`) |
 
 Relative paths are taken from the project root (the folder holding `app/` and `lib/`).
@@ -44,7 +47,8 @@ def _flag(name: str, raw: str) -> bool | None:
     raise ConfigError(f"{name}={raw!r}: expected 1 or 0")
 
 
-def _seconds(name: str, default: int) -> int:
+def _whole(name: str, default: int, unit: str = "seconds") -> int:
+    """A whole number >= 1 from the environment, or `default`; anything else names the variable."""
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
@@ -53,7 +57,7 @@ def _seconds(name: str, default: int) -> int:
     except ValueError:
         value = 0
     if value < 1:
-        raise ConfigError(f"{name}={raw!r}: expected a whole number of seconds >= 1, e.g. {name}={default}")
+        raise ConfigError(f"{name}={raw!r}: expected a whole number of {unit} >= 1, e.g. {name}={default}")
     return value
 
 
@@ -84,11 +88,11 @@ def files_dir() -> Path:
 
 
 def access_token_seconds() -> int:
-    return _seconds("ACCESS_TOKEN_SECONDS", 300)
+    return _whole("ACCESS_TOKEN_SECONDS", 300)
 
 
 def refresh_token_seconds() -> int:
-    return _seconds("REFRESH_TOKEN_SECONDS", 14 * 24 * 3600)
+    return _whole("REFRESH_TOKEN_SECONDS", 14 * 24 * 3600)
 
 
 def cookie_secure(scheme: str | None) -> bool:
@@ -108,6 +112,20 @@ def cookie_secure(scheme: str | None) -> bool:
     return (scheme or "").lower() == "https"
 
 
+def login_limit_per_account() -> int:
+    """Failed sign-ins allowed per user name in one window (a password guesser aiming at one account)."""
+    return _whole("LOGIN_LIMIT_PER_ACCOUNT", 10, "failures")
+
+
+def login_limit_per_address() -> int:
+    """Failed sign-ins allowed per client address in one window (one machine trying many accounts)."""
+    return _whole("LOGIN_LIMIT_PER_ADDRESS", 100, "failures")
+
+
+def login_limit_window_seconds() -> int:
+    return _whole("LOGIN_LIMIT_WINDOW_SECONDS", 15 * 60)
+
+
 def demo_user() -> bool:
     """Whether the `demo` / `demo-password` user is created: `DEMO_USER`, else only under `framework dev`.
 
@@ -125,6 +143,9 @@ def check() -> None:
     password_hash_n()
     access_token_seconds()
     refresh_token_seconds()
+    login_limit_per_account()
+    login_limit_per_address()
+    login_limit_window_seconds()
 
 
 check()

@@ -17,7 +17,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +57,12 @@ CREATE TABLE IF NOT EXISTS access_tokens (
     family_id  TEXT NOT NULL REFERENCES token_families(id),
     expires_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS login_failures (
+    key          TEXT PRIMARY KEY,
+    failures     INTEGER NOT NULL,
+    window_start REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS login_failures_window ON login_failures(window_start);
 CREATE INDEX IF NOT EXISTS refresh_tokens_family ON refresh_tokens(family_id);
 CREATE INDEX IF NOT EXISTS access_tokens_family ON access_tokens(family_id);
 """
@@ -302,3 +308,36 @@ def find_access(conn: sqlite3.Connection, token: str) -> AccessRow | None:
 
 def delete_expired_access(conn: sqlite3.Connection, now: float) -> None:
     conn.execute("DELETE FROM access_tokens WHERE expires_at <= ?", (now,))
+
+
+def reserve_login_attempt(conn: sqlite3.Connection, limits: Mapping[str, int], window: float,
+                          now: float) -> float | None:
+    """Count one failed sign-in against every key of `limits`, unless one is already at its limit:
+    then count nothing and return the seconds until that key's window ends.
+
+    Called in a `BEGIN IMMEDIATE` transaction before the password is checked, so concurrent attempts,
+    in any worker process, are serialised and none slips past a limit; a successful sign-in gives its
+    attempt back (`forgive_login_attempt`). A key's window starts at its first failure; windows that
+    have ended are deleted here, which keeps the table as small as the recent failures.
+    """
+    conn.execute("DELETE FROM login_failures WHERE window_start <= ?", (now - window,))
+    wait = 0.0
+    for key, limit in limits.items():
+        row = conn.execute("SELECT failures, window_start FROM login_failures WHERE key = ?", (key,)).fetchone()
+        if row is not None and row["failures"] >= limit:
+            wait = max(wait, row["window_start"] + window - now)
+    if wait > 0:
+        return wait
+    for key in limits:
+        conn.execute("INSERT INTO login_failures (key, failures, window_start) VALUES (?, 1, ?) "
+                     "ON CONFLICT (key) DO UPDATE SET failures = failures + 1", (key, now))
+    return None
+
+
+def forgive_login_attempt(conn: sqlite3.Connection, *, reset: Iterable[str], refund: Iterable[str]) -> None:
+    """After a successful sign-in: forget the failures of the `reset` keys, and take back the one
+    attempt `reserve_login_attempt` counted against each `refund` key (its other failures stay)."""
+    for key in reset:
+        conn.execute("DELETE FROM login_failures WHERE key = ?", (key,))
+    for key in refund:
+        conn.execute("UPDATE login_failures SET failures = failures - 1 WHERE key = ? AND failures > 0", (key,))

@@ -42,8 +42,9 @@ def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, repo_lib: None) -> 
     return monkeypatch
 
 
-def make_client(base_url: str = "http://127.0.0.1:3000") -> TestClient:
-    return TestClient(create_app(REPO), base_url=base_url, follow_redirects=False)
+def make_client(base_url: str = "http://127.0.0.1:3000", address: str = "203.0.113.7") -> TestClient:
+    """The repository's app in-process; `address` is the client address the app sees."""
+    return TestClient(create_app(REPO), base_url=base_url, follow_redirects=False, client=(address, 50000))
 
 
 @pytest.fixture
@@ -131,7 +132,9 @@ def test_cookie_secure_auto_follows_the_request_scheme(client: TestClient, base_
                                             ("ACCESS_TOKEN_SECONDS", "1.5"), ("REFRESH_TOKEN_SECONDS", "soon"),
                                             ("DEMO_USER", "please"), ("PASSWORD_HASH_N", "1000"),
                                             ("PASSWORD_HASH_N", "1"), ("PASSWORD_HASH_N", str(2**21)),
-                                            ("PASSWORD_HASH_N", "2**17")])
+                                            ("PASSWORD_HASH_N", "2**17"), ("LOGIN_LIMIT_PER_ACCOUNT", "0"),
+                                            ("LOGIN_LIMIT_PER_ADDRESS", "many"),
+                                            ("LOGIN_LIMIT_WINDOW_SECONDS", "-5")])
 def test_bad_settings_name_the_variable(repo_lib: None, monkeypatch: pytest.MonkeyPatch, var: str, value: str) -> None:
     from lib import config
 
@@ -266,6 +269,111 @@ def test_logout_with_unknown_or_no_cookies_just_clears_them(client: TestClient) 
     from lib.controllers.auth_controller import check_access_token
 
     assert check_access_token(access).ok  # someone else's unknown tokens sign nobody out
+
+
+@pytest.fixture
+def limits(app_env: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """Small limits, three users (demo, ada, bob), and every scrypt call counted in `app_env.hashes`."""
+    from lib import storage
+
+    app_env.setenv("DEMO_USER", "1")
+    app_env.setenv("LOGIN_LIMIT_PER_ACCOUNT", "3")
+    app_env.setenv("LOGIN_LIMIT_PER_ADDRESS", "5")
+    with storage.transaction() as conn:
+        for name in ("ada", "bob"):
+            storage.add_user(conn, name, f"{name}-password")
+    calls: list[int] = []
+    real = storage._scrypt
+
+    def counted(*args: object) -> bytes:
+        calls.append(1)
+        return real(*args)  # type: ignore[arg-type]
+
+    app_env.setattr(storage, "_scrypt", counted)
+    app_env.hashes = calls  # type: ignore[attr-defined]
+    return app_env
+
+
+def attempt(c: TestClient, username: str, password: str = "wrong") -> int:
+    return c.post("/login", data={"username": username, "password": password}).status_code
+
+
+def test_the_account_limit_answers_429_before_hashing(limits: pytest.MonkeyPatch) -> None:
+    with make_client() as c:
+        assert [attempt(c, "ada") for _ in range(3)] == [401, 401, 401]
+        hashes = len(limits.hashes)  # type: ignore[attr-defined]
+        r = c.post("/login", data={"username": "ada", "password": "ada-password"})  # even the right password
+        assert r.status_code == 429 and r.headers["content-type"].startswith("text/plain")
+        assert r.text == "Too many failed sign-in attempts. Try again in 15 minutes."
+        assert 890 <= int(r.headers["retry-after"]) <= 900 and not r.headers.get_list("set-cookie")
+        assert len(limits.hashes) == hashes  # type: ignore[attr-defined]  # no scrypt for a refused attempt
+        assert attempt(c, "bob", "bob-password") == 303  # other accounts are not affected
+    with make_client(address="198.51.100.9") as other:
+        assert attempt(other, "ada", "ada-password") == 429  # nor does another address help
+
+
+def test_unknown_user_names_are_limited_the_same_way(limits: pytest.MonkeyPatch) -> None:
+    with make_client() as c:
+        assert [attempt(c, "nobody") for _ in range(4)] == [401, 401, 401, 429]
+
+
+def test_the_address_limit_spans_accounts(limits: pytest.MonkeyPatch) -> None:
+    with make_client() as c:
+        assert [attempt(c, name) for name in ("ada", "bob", "carol", "dave", "erin")] == [401] * 5
+        assert attempt(c, "demo", "demo-password") == 429
+    with make_client(address="198.51.100.9") as other:
+        assert attempt(other, "demo", "demo-password") == 303
+
+
+def test_a_success_resets_the_account_count(limits: pytest.MonkeyPatch) -> None:
+    with make_client() as c:
+        assert [attempt(c, "ada") for _ in range(2)] == [401, 401]
+        assert attempt(c, "ada", "ada-password") == 303
+        assert [attempt(c, "ada") for _ in range(4)] == [401, 401, 401, 429]
+
+
+def test_a_success_does_not_reset_the_address_count_for_other_accounts(limits: pytest.MonkeyPatch) -> None:
+    with make_client() as c:
+        assert [attempt(c, name) for name in ("bob", "carol", "dave", "erin")] == [401] * 4
+        assert attempt(c, "ada", "ada-password") == 303  # the attacker's own account: only its attempt is given back
+        assert attempt(c, "frank") == 401   # the 5th failure from this address
+        assert attempt(c, "bob") == 429
+
+
+def test_the_window_ends(limits: pytest.MonkeyPatch) -> None:
+    from lib import storage
+
+    with make_client() as c:
+        assert [attempt(c, "ada") for _ in range(4)] == [401, 401, 401, 429]
+        with storage.transaction() as conn:  # as if the 15 minutes had passed
+            conn.execute("UPDATE login_failures SET window_start = window_start - 900")
+        assert attempt(c, "ada", "ada-password") == 303
+        with storage.reader() as conn:
+            rows = [tuple(row) for row in conn.execute("SELECT key, failures FROM login_failures")]
+        assert rows == [("address:203.0.113.7", 0)]  # the old rows deleted; the success gave its attempt back
+
+
+def test_concurrent_failures_never_pass_the_limit(limits: pytest.MonkeyPatch) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with make_client() as c, ThreadPoolExecutor(8) as pool:
+        statuses = sorted(pool.map(lambda _: attempt(c, "ada"), range(12)))
+    assert statuses == [401] * 3 + [429] * 9
+
+
+@pytest.mark.parametrize(("address", "key"), [
+    ("203.0.113.7", "address:203.0.113.7"),
+    ("2001:db8:1:2:aaaa::1", "address:2001:db8:1:2::/64"),
+    ("2001:db8:1:2:ffff:ffff:ffff:ffff", "address:2001:db8:1:2::/64"),  # same /64: one subscriber
+    ("2001:db8:1:3::1", "address:2001:db8:1:3::/64"),
+    ("::ffff:203.0.113.7", "address:203.0.113.7"),                     # IPv4-mapped: the IPv4 address
+    ("testclient", "address:testclient"),
+    (None, None), ("", None),
+])
+def test_address_keys(repo_lib: None, address: str | None, key: str | None) -> None:
+    from lib.controllers.auth_controller import address_key
+
+    assert address_key(address) == key
 
 
 def test_index_links_the_demo(client: TestClient) -> None:

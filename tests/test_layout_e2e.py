@@ -81,8 +81,9 @@ def short_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 @pytest.fixture(scope="module")
 def proxied_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """`COOKIE_SECURE=auto` behind a TLS-terminating proxy on 127.0.0.1 (`--proxy-headers`)."""
-    yield from serve(tmp_path_factory, 300, "--proxy-headers", COOKIE_SECURE="auto")
+    """Behind a TLS-terminating proxy on 127.0.0.1 (`--proxy-headers`): `COOKIE_SECURE=auto`, and a small
+    per-address login limit, the address coming from `X-Forwarded-For`."""
+    yield from serve(tmp_path_factory, 300, "--proxy-headers", COOKIE_SECURE="auto", LOGIN_LIMIT_PER_ADDRESS="3")
 
 
 def cookie_headers(response: httpx.Response) -> dict[str, str]:
@@ -147,6 +148,18 @@ def test_cookie_secure_auto_follows_the_scheme_not_the_host(proxied_site: Site, 
     assert r.status_code == 303, r.text
     sent = r.headers.get_list("set-cookie")
     assert len(sent) == 2 and all(("Secure" in h.split("; ")) is secure for h in sent), sent
+
+
+def test_the_login_limit_per_address_uses_the_forwarded_address(proxied_site: Site) -> None:
+    def attempt(address: str, username: str, password: str = "wrong") -> httpx.Response:
+        return proxied_site.client().post("/login", data={"username": username, "password": password},
+                                          headers={"x-forwarded-for": address})
+
+    assert [attempt("198.51.100.1", name).status_code for name in ("ada", "bob", "carol")] == [401] * 3
+    r = attempt("198.51.100.1", "demo", "demo-password")
+    assert r.status_code == 429 and 1 <= int(r.headers["retry-after"]) <= 900
+    assert "Too many failed sign-in attempts" in r.text
+    assert attempt("198.51.100.2", "demo", "demo-password").status_code == 303  # another client
 
 
 def test_refresh_errors_are_401_texts_and_clear_cookies(site: Site) -> None:

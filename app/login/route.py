@@ -7,7 +7,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, PlainTextResponse
 
 from framework.server import safe_redirect
-from lib.controllers.auth_controller import demo_credentials, login
+from lib.controllers.auth_controller import LoginThrottled, demo_credentials, login
 from lib.html import page
 from lib.urls import get_dashboard_url, get_login_url
 
@@ -49,7 +49,11 @@ async def POST(request):
         return PlainTextResponse("Malformed form", status_code=400)
     username = fields.get("username", [""])[0]
     password = fields.get("password", [""])[0]
-    result = await run_in_threadpool(login, username, password)  # scrypt is slow: keep the event loop free
+    address = request.client.host if request.client else None  # with --proxy-headers: the proxy's X-Forwarded-For
+    result = await run_in_threadpool(login, username, password, address)  # scrypt is slow: keep the loop free
+    if isinstance(result.error, LoginThrottled):
+        return PlainTextResponse(result.error.status_text, status_code=result.error.status,
+                                 headers={"retry-after": str(result.error.retry_after)})
     if result.error:
         return form(return_to, result.error.status_text, result.error.status)
     return safe_redirect(request, return_to, fallback=get_dashboard_url(), status=303)
