@@ -2,10 +2,8 @@
 
 from html import escape
 
-from starlette.responses import HTMLResponse
-
 from lib.controllers.auth_controller import demo_credentials
-from lib.html import page
+from lib.html import html_response
 from lib.urls import get_dashboard_url, get_health_url, get_login_url
 
 
@@ -19,4 +17,4 @@ def GET(request):
 <li><a href="{escape(get_login_url())}">Sign in</a></li>
 <li><a href="{escape(get_health_url())}">/api/health</a></li>
 </ul>"""
-    return HTMLResponse(page("framework example", body))
+    return html_response("framework example", body)

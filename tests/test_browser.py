@@ -47,10 +47,14 @@ def test_login_expiry_and_refresh_in_a_real_browser(tmp_path: Path) -> None:
             page = context.new_page()
             visited: list[str] = []
             page.on("request", lambda req: visited.append(req.url) if req.is_navigation_request() else None)
+            console: list[str] = []  # Chromium reports every Content-Security-Policy refusal here
+            page.on("console", lambda message: console.append(message.text))
 
             # Not signed in: the proxy sends the dashboard to the login form, with returnTo.
             page.goto(f"{base}/dashboard")
             assert page.url == f"{base}/login?returnTo=%2Fdashboard"
+            # The inline <style> is allowed by the CSP (by its hash): the form is laid out as a grid.
+            assert page.evaluate("getComputedStyle(document.querySelector('form.stack')).display") == "grid"
             page.fill("input[name=username]", "demo")
             page.fill("input[name=password]", "demo-password")
             page.click("button[type=submit]")
@@ -82,6 +86,8 @@ def test_login_expiry_and_refresh_in_a_real_browser(tmp_path: Path) -> None:
             page.click("text=Sign out")
             page.wait_for_url(f"{base}/login")
             assert not {c["name"] for c in context.cookies()} & {"access_token", "refresh_token"}
+            # Both form POSTs and their redirects passed `form-action 'self'`; nothing was refused.
+            assert not [m for m in console if "Content Security Policy" in m], console
         finally:
             browser.close()
 

@@ -376,6 +376,36 @@ def test_address_keys(repo_lib: None, address: str | None, key: str | None) -> N
     assert address_key(address) == key
 
 
+def html_pages(c: TestClient) -> dict[str, object]:
+    """Every HTML page the app sends: index, sign-in form (plain and with an error), dashboard."""
+    pages = {"/": c.get("/"), "/login": c.get("/login?returnTo=%2Fdashboard"),
+             "/login (401)": c.post("/login", data={"username": "demo", "password": "wrong"})}
+    sign_in(c)
+    pages["/dashboard"] = c.get("/dashboard")
+    return pages
+
+
+def test_html_pages_send_the_security_headers(client: TestClient) -> None:
+    import base64
+    import hashlib
+    import re
+
+    for name, r in html_pages(client).items():
+        assert r.headers["content-type"] == "text/html; charset=utf-8", name
+        assert r.headers["x-content-type-options"] == "nosniff", name
+        assert r.headers["referrer-policy"] == "strict-origin-when-cross-origin", name
+        assert r.headers["x-frame-options"] == "DENY", name
+        csp = dict((d.strip().split(" ", 1) + [""])[:2] for d in r.headers["content-security-policy"].split(";"))
+        assert (csp["default-src"], csp["form-action"], csp["frame-ancestors"], csp["base-uri"]) == \
+            ("'none'", "'self'", "'none'", "'none'"), name
+        assert "script-src" not in csp and "unsafe-inline" not in r.headers["content-security-policy"], name
+        # The only style allowed is the page's own <style>, by its hash: the hash must be of what is sent.
+        [style] = re.findall(r"<style>(.*?)</style>", r.text, re.S)
+        digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+        assert csp["style-src"] == f"'sha256-{digest}'", name
+    assert html_pages(client)["/dashboard"].headers["cache-control"] == "no-store"
+
+
 def test_index_links_the_demo(client: TestClient) -> None:
     r = client.get("/")
     assert r.status_code == 200 and 'href="/dashboard"' in r.text and "demo-password" in r.text

@@ -8,7 +8,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse
 
 from framework.server import safe_redirect
 from lib.controllers.auth_controller import LoginThrottled, demo_credentials, login
-from lib.html import page
+from lib.html import html_response
 from lib.urls import get_dashboard_url, get_login_url
 
 MAX_BODY = 4096
@@ -27,7 +27,7 @@ def form(return_to: str | None, error: str | None = None, status: int = 200) -> 
 <button type="submit">Sign in</button>
 </form>
 {hint}"""
-    return HTMLResponse(page("Sign in", body), status_code=status)
+    return html_response("Sign in", body, status=status)
 
 
 def GET(request):
