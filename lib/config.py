@@ -5,7 +5,7 @@
 | `AUTH_DB_PATH`          | `.data/auth.sqlite3`    | SQLite file for users and tokens (created on first use, mode 0600) |
 | `ACCESS_TOKEN_SECONDS`  | `300`                   | access-token lifetime (tests use 2-3 s)              |
 | `REFRESH_TOKEN_SECONDS` | `1209600` (14 days)     | refresh-token lifetime, renewed at each rotation     |
-| `COOKIE_SECURE`         | `auto`                  | `1`/`0`; `auto`: Secure when the request's scheme is https |
+| `COOKIE_SECURE`         | `auto`                  | `1`/`0`; `auto`: Secure when the request's scheme is https. Secure cookies are named `__Host-access_token` / `__Host-refresh_token` |
 | `FILES_DIR`             | `data/files`            | the folder `/api/files/[name]` serves from            |
 | `PASSWORD_HASH_N`       | `131072` (2^17)         | scrypt cost N for password hashes (r=8, p=1; OWASP); a power of two. Tests lower it to stay fast; hashes at other parameters are redone at the next login |
 | `LOGIN_LIMIT_PER_ACCOUNT` | `10`                | failed sign-ins per user name per window, then 429 (a success resets it) |
@@ -19,11 +19,22 @@ Relative paths are taken from the project root (the folder holding `app/` and `l
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCESS_COOKIE = "access_token"
 REFRESH_COOKIE = "refresh_token"
+SECURE_PREFIX = "__Host-"
+
+
+@dataclass(frozen=True, slots=True)
+class AuthCookies:
+    """The auth cookies' names and `Secure` flag for one request (see `auth_cookies`)."""
+
+    secure: bool
+    access: str
+    refresh: str
 
 
 class ConfigError(ValueError):
@@ -110,6 +121,18 @@ def cookie_secure(scheme: str | None) -> bool:
     if raw != "auto":
         raise ConfigError(f"COOKIE_SECURE={raw!r}: expected 1, 0 or auto")
     return (scheme or "").lower() == "https"
+
+
+def auth_cookies(scheme: str | None) -> AuthCookies:
+    """Secure cookies are named `__Host-...`, plain ones without the prefix; `scheme` as for `cookie_secure`.
+
+    Browsers accept a `__Host-` cookie only with `Secure`, `Path=/` and no `Domain`, and only from a
+    secure origin: no subdomain or plain-http page can plant or overwrite one. Over https the app reads
+    only the prefixed names, so a planted plain `access_token` is never looked at.
+    """
+    secure = cookie_secure(scheme)
+    prefix = SECURE_PREFIX if secure else ""
+    return AuthCookies(secure, prefix + ACCESS_COOKIE, prefix + REFRESH_COOKIE)
 
 
 def login_limit_per_account() -> int:

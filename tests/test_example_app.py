@@ -126,6 +126,8 @@ def test_cookie_secure_auto_follows_the_request_scheme(client: TestClient, base_
     assert r.status_code == 303
     set_cookies = r.headers.get_list("set-cookie")
     assert len(set_cookies) == 2 and all(("; Secure" in h) is secure for h in set_cookies)
+    prefix = "__Host-" if secure else ""
+    assert sorted(h.split("=", 1)[0] for h in set_cookies) == [f"{prefix}access_token", f"{prefix}refresh_token"]
 
 
 @pytest.mark.parametrize(("var", "value"), [("COOKIE_SECURE", "maybe"), ("ACCESS_TOKEN_SECONDS", "0"),
@@ -202,7 +204,49 @@ def test_secure_cookies_when_configured(client: TestClient, monkeypatch: pytest.
     monkeypatch.setenv("COOKIE_SECURE", "1")
     r = client.post("/login", data={"username": "demo", "password": "demo-password"})
     assert r.status_code == 303
-    assert all("; Secure" in h for h in r.headers.get_list("set-cookie"))
+    sent = r.headers.get_list("set-cookie")
+    assert [h.split("=", 1)[0] for h in sent] == ["__Host-access_token", "__Host-refresh_token"]
+    for header in sent:  # what browsers require of a __Host- cookie: Secure, Path=/, no Domain
+        attrs = header.split("; ")
+        assert "Secure" in attrs and "Path=/" in attrs and not any(a.lower().startswith("domain=") for a in attrs)
+
+
+def test_over_https_the_whole_flow_uses_host_prefixed_cookies(app_env: pytest.MonkeyPatch) -> None:
+    app_env.setenv("DEMO_USER", "1")
+    with make_client("https://app.example.com") as c:
+        r = c.post("/login", data={"username": "demo", "password": "demo-password"})
+        assert r.status_code == 303 and set(c.cookies.keys()) == {"__Host-access_token", "__Host-refresh_token"}
+        refresh = c.cookies["__Host-refresh_token"]
+        assert c.get("/dashboard").status_code == 200  # the proxy and the page read the prefixed name
+        r = c.get("/api/refresh-token")  # the refresh controller too
+        assert r.status_code == 307 and c.cookies["__Host-refresh_token"] != refresh
+        assert {h.split("=", 1)[0] for h in r.headers.get_list("set-cookie")} == \
+            {"__Host-access_token", "__Host-refresh_token"}
+        r = c.post("/api/logout")
+        deleted = r.headers.get_list("set-cookie")
+        assert sorted(h.split("=", 1)[0] for h in deleted) == ["__Host-access_token", "__Host-refresh_token"]
+        assert all("Max-Age=0" in h and "Secure" in h.split("; ") for h in deleted)
+        assert not c.cookies
+
+
+def test_over_https_plain_cookie_names_are_not_read(app_env: pytest.MonkeyPatch) -> None:
+    """A plain `access_token` may have been planted by a subdomain or over http: over https only
+    `__Host-` names count (and over http, the other way round)."""
+    app_env.setenv("DEMO_USER", "1")
+    with make_client() as http:
+        access, refresh = sign_in(http)  # plain names, over http
+    with make_client("https://app.example.com") as c:
+        c.cookies.set("access_token", access)
+        r = c.get("/dashboard")
+        assert (r.status_code, r.headers["location"]) == (307, "/login?returnTo=%2Fdashboard")
+        c.cookies.set("refresh_token", refresh)
+        assert (c.get("/api/refresh-token").text) == "No refresh token"
+        c.cookies.clear()
+        c.cookies.set("__Host-access_token", access)
+        assert c.get("/dashboard").status_code == 200
+    with make_client() as http:
+        http.cookies.set("__Host-access_token", access)
+        assert http.get("/dashboard").status_code == 307
 
 
 def test_expired_refresh_token_is_refused(client: TestClient, repo_lib: None) -> None:

@@ -148,6 +148,18 @@ def test_cookie_secure_auto_follows_the_scheme_not_the_host(proxied_site: Site, 
     assert r.status_code == 303, r.text
     sent = r.headers.get_list("set-cookie")
     assert len(sent) == 2 and all(("Secure" in h.split("; ")) is secure for h in sent), sent
+    prefix = "__Host-" if secure else ""  # Secure cookies get the prefix browsers guard
+    assert sorted(h.split("=", 1)[0] for h in sent) == [f"{prefix}access_token", f"{prefix}refresh_token"]
+
+
+def test_behind_a_tls_proxy_the_host_prefixed_cookies_sign_in(proxied_site: Site) -> None:
+    https = {"x-forwarded-proto": "https"}
+    c = proxied_site.client()
+    r = c.post("/login", data={"username": "demo", "password": "demo-password"}, headers=https)
+    access = cookie_headers(r)["__Host-access_token"].split(";")[0]
+    assert c.get("/dashboard", headers={**https, "cookie": access}).status_code == 200
+    plain = access.replace("__Host-", "")
+    assert c.get("/dashboard", headers={**https, "cookie": plain}).status_code == 307  # only the prefixed name
 
 
 def test_the_login_limit_per_address_uses_the_forwarded_address(proxied_site: Site) -> None:

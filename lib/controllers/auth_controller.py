@@ -117,7 +117,8 @@ def logout() -> Result[None]:
     The family is found from the refresh cookie or the access cookie, whichever is present (both when
     they differ), so a client that sends only its access token is signed out too.
     """
-    refresh, access = cookies().get(config.REFRESH_COOKIE), cookies().get(config.ACCESS_COOKIE)
+    auth = tokens.names()
+    refresh, access = cookies().get(auth.refresh), cookies().get(auth.access)
     if refresh or access:
         with storage.transaction() as conn:
             families = set()
@@ -147,4 +148,4 @@ def check_access_token(token: str | None) -> Result[Session]:
 
 def current_session() -> Result[Session]:
     """`check_access_token` for the access-token cookie of the current request."""
-    return check_access_token(cookies().get(config.ACCESS_COOKIE))
+    return check_access_token(cookies().get(tokens.names().access))

@@ -20,13 +20,13 @@ import time
 
 from framework.controllers import ControllerError, Result
 from framework.headers import cookies
-from lib import config, storage
+from lib import storage
 from lib.controllers import tokens
 from lib.controllers.tokens import Issued
 
 
 def refresh_token() -> Result[Issued]:
-    raw = cookies().get(config.REFRESH_COOKIE)
+    raw = cookies().get(tokens.names().refresh)
     if not raw:
         tokens.clear()
         return Result(error=ControllerError(401, "No refresh token"))
