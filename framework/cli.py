@@ -69,6 +69,7 @@ def cmd_start(args: argparse.Namespace) -> int:
 
     root = checked_root(args.root)
     setup_logging(args.log_level)
+    os.environ.setdefault("FRAMEWORK_ENV", "production")  # like NODE_ENV; set before the app is imported
     app = serving_app(root)
     count = len(app.router.table.endpoints)  # type: ignore[attr-defined]
     log.info("%d route%s from %s", count, "" if count == 1 else "s", root / "app")

@@ -8,6 +8,7 @@ A route handler, and any controller it calls (also a sync one in the thread pool
     cookies().set("access_token", value, max_age=300, httponly=True, samesite="lax")
     cookies().delete("refresh_token")
     agent = headers().get("user-agent")
+    secure = scheme() == "https"                   # the connection's scheme, never the Host header
 
 What is set or deleted is queued and applied to whatever `Response` the handler returns
 (redirects, files, streams included); a later `get()` in the same request sees the new value.
@@ -152,6 +153,15 @@ def cookies() -> RequestCookies:
 def headers() -> Headers:
     """The current request's headers (read-only, case-insensitive)."""
     return _state("headers").headers
+
+
+def scheme() -> str:
+    """The current request's scheme, `http` or `https`, as the server saw the connection.
+
+    Under `framework start --proxy-headers`, uvicorn has already replaced it with a trusted proxy's
+    `X-Forwarded-Proto`. Use it (not the `Host` header, which the client chooses) to decide `Secure`.
+    """
+    return str(_state("scheme").scope.get("scheme") or "http")
 
 
 enter = _current.set  # make `scope` the current request; returns the token `leave()` needs

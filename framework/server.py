@@ -11,10 +11,13 @@ this site; everything else goes to `fallback`. The rules (`safe_target`), in ord
 | or an absolute `http`/`https` URL whose scheme, host and port equal the request's own, without userinfo | `"https://evil.com"`, `"https://self@evil.com"`, `"http://self:81/"`, `"javascript:alert(1)"`, `"https:evil.com"` |
 | the path (before `?`/`#`), percent-decoded repeatedly (at most 4 times), still has no control or format character or `\\` and does not start with `//` (an encoded space is fine) | `"/%2F/evil.com"`, `"/%09/evil"`, `"/%5Cevil"`, `"/%252F%252Fevil"` |
 
-Accepted targets keep their query and fragment. The `Location` header is absolute, built on the
-request's own scheme and host as Next.js's `new URL(target, request.url)` does:
-`/dashboard?tab=1` on `http://127.0.0.1:3000/...` -> `http://127.0.0.1:3000/dashboard?tab=1`.
-The status defaults to 307, Next.js's default for `NextResponse.redirect`.
+Accepted targets keep their query and fragment. The `Location` header is always relative (a path,
+RFC 9110 allows it): `/dashboard?tab=1` stays `/dashboard?tab=1`, and a same-origin absolute URL
+becomes its path, query and fragment (`http://127.0.0.1:3000/x?y=1` -> `/x?y=1`). The browser
+resolves it against the URL it actually requested, so a forged `Host` header (which makes
+`request.url` name the attacker's host, and their absolute URLs look same-origin) cannot steer the
+redirect off the site. Next.js builds an absolute URL instead. The status defaults to 307,
+Next.js's default for `NextResponse.redirect`.
 """
 
 from __future__ import annotations
@@ -66,10 +69,13 @@ def _origin(scheme: str, host: str | None, port: int | None) -> tuple[str, str, 
 
 
 def safe_target(target: object, request_url: str) -> str | None:
-    """The absolute URL `target` resolves to when it stays on `request_url`'s site, else None.
+    """The relative location (path, query, fragment) `target` leads to when it stays on `request_url`'s
+    site, else None. Relative, so the redirect never depends on the request's (forgeable) host.
 
     >>> safe_target("/dashboard?x=1", "http://127.0.0.1:3000/login")
-    'http://127.0.0.1:3000/dashboard?x=1'
+    '/dashboard?x=1'
+    >>> safe_target("http://127.0.0.1:3000?x=1", "http://127.0.0.1:3000/login")
+    '/?x=1'
     >>> safe_target("//evil.com", "http://127.0.0.1:3000/login") is None
     True
     """
@@ -78,12 +84,10 @@ def safe_target(target: object, request_url: str) -> str | None:
     if _has_forbidden_char(target):
         return None
     try:
-        base = urlsplit(request_url)
         if target.startswith("/"):
             path = target.split("?", 1)[0].split("#", 1)[0]
-            if not _path_is_safe(path):
-                return None
-            return f"{base.scheme}://{base.netloc}{target}"
+            return target if _path_is_safe(path) else None
+        base = urlsplit(request_url)
         parts = urlsplit(target)
         if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.netloc or "@" in parts.netloc:
             return None
@@ -93,14 +97,15 @@ def safe_target(target: object, request_url: str) -> str | None:
             return None
     except (ValueError, UnicodeDecodeError):  # bad port, bad IPv6 literal, undecodable escape
         return None
-    rest = target[len(parts.scheme) + 3 + len(parts.netloc):]
-    return f"{base.scheme}://{base.netloc}{rest or '/'}"
+    rest = target[len(parts.scheme) + 3 + len(parts.netloc):]  # after "scheme://netloc"
+    return rest if rest.startswith("/") else "/" + rest  # "" -> "/", "?x=1" -> "/?x=1", "#top" -> "/#top"
 
 
 def safe_redirect(request: Request, target: object, *, fallback: str, status: int = 307) -> RedirectResponse:
     """Redirect to `target` when it stays on this site (see the module's table), else to `fallback`.
 
-    `fallback` is the developer's own path and must itself pass the rules (ValueError otherwise).
+    The `Location` is relative. `fallback` is the developer's own path and must itself pass the rules
+    (ValueError otherwise).
     """
     url = str(request.url)
     location = safe_target(target, url)

@@ -2,11 +2,16 @@
 
 | variable                | default                 | meaning                                              |
 |-------------------------|-------------------------|------------------------------------------------------|
-| `AUTH_DB_PATH`          | `.data/auth.sqlite3`    | SQLite file for users and tokens (created on first use) |
+| `AUTH_DB_PATH`          | `.data/auth.sqlite3`    | SQLite file for users and tokens (created on first use, mode 0600) |
 | `ACCESS_TOKEN_SECONDS`  | `300`                   | access-token lifetime (tests use 2-3 s)              |
 | `REFRESH_TOKEN_SECONDS` | `1209600` (14 days)     | refresh-token lifetime, renewed at each rotation     |
-| `COOKIE_SECURE`         | `auto`                  | `1`/`0`; `auto`: Secure except on localhost, 127.0.0.1, ::1 |
+| `COOKIE_SECURE`         | `auto`                  | `1`/`0`; `auto`: Secure when the request's scheme is https. Secure cookies are named `__Host-access_token` / `__Host-refresh_token` |
 | `FILES_DIR`             | `data/files`            | the folder `/api/files/[name]` serves from            |
+| `PASSWORD_HASH_N`       | `131072` (2^17)         | scrypt cost N for password hashes (r=8, p=1; OWASP); a power of two. Tests lower it to stay fast; hashes at other parameters are redone at the next login |
+| `LOGIN_LIMIT_PER_ACCOUNT` | `10`                | failed sign-ins per user name per window, then 429 (a success resets it) |
+| `LOGIN_LIMIT_PER_ADDRESS` | `100`               | failed sign-ins per client address (IPv6: per /64) per window, then 429 |
+| `LOGIN_LIMIT_WINDOW_SECONDS` | `900` (15 min)   | the window: counting starts at a key's first failure and ends this long after |
+| `DEMO_USER`             | unset                   | `1`: create the `demo` user; `0`: never; unset: only under `framework dev` (`FRAMEWORK_ENV=development`) |
 
 Relative paths are taken from the project root (the folder holding `app/` and `lib/`).
 """
@@ -14,12 +19,22 @@ Relative paths are taken from the project root (the folder holding `app/` and `l
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCESS_COOKIE = "access_token"
 REFRESH_COOKIE = "refresh_token"
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]"}
+SECURE_PREFIX = "__Host-"
+
+
+@dataclass(frozen=True, slots=True)
+class AuthCookies:
+    """The auth cookies' names and `Secure` flag for one request (see `auth_cookies`)."""
+
+    secure: bool
+    access: str
+    refresh: str
 
 
 class ConfigError(ValueError):
@@ -31,7 +46,20 @@ def _path(name: str, default: str) -> Path:
     return path if path.is_absolute() else ROOT / path
 
 
-def _seconds(name: str, default: int) -> int:
+def _flag(name: str, raw: str) -> bool | None:
+    """`1`/`true`/`yes` -> True, `0`/`false`/`no` -> False, empty -> None; anything else names the variable."""
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes"):
+        return True
+    if value in ("0", "false", "no"):
+        return False
+    if value == "":
+        return None
+    raise ConfigError(f"{name}={raw!r}: expected 1 or 0")
+
+
+def _whole(name: str, default: int, unit: str = "seconds") -> int:
+    """A whole number >= 1 from the environment, or `default`; anything else names the variable."""
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
@@ -40,7 +68,25 @@ def _seconds(name: str, default: int) -> int:
     except ValueError:
         value = 0
     if value < 1:
-        raise ConfigError(f"{name}={raw!r}: expected a whole number of seconds >= 1, e.g. {name}={default}")
+        raise ConfigError(f"{name}={raw!r}: expected a whole number of {unit} >= 1, e.g. {name}={default}")
+    return value
+
+
+MAX_PASSWORD_HASH_N = 2**20  # 1 GiB of memory per hash at r=8: anything above is a typo
+
+
+def password_hash_n() -> int:
+    """scrypt's N (CPU and memory cost: 128 * r * N bytes, 128 MiB at the default) for new password hashes."""
+    raw = os.environ.get("PASSWORD_HASH_N")
+    if raw is None or raw == "":
+        return 2**17
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 2 or value > MAX_PASSWORD_HASH_N or value & (value - 1):
+        raise ConfigError(f"PASSWORD_HASH_N={raw!r}: expected a power of two from 2 to {MAX_PASSWORD_HASH_N}, "
+                          f"e.g. PASSWORD_HASH_N=131072 (2**17, the default; tests may use 1024)")
     return value
 
 
@@ -53,15 +99,20 @@ def files_dir() -> Path:
 
 
 def access_token_seconds() -> int:
-    return _seconds("ACCESS_TOKEN_SECONDS", 300)
+    return _whole("ACCESS_TOKEN_SECONDS", 300)
 
 
 def refresh_token_seconds() -> int:
-    return _seconds("REFRESH_TOKEN_SECONDS", 14 * 24 * 3600)
+    return _whole("REFRESH_TOKEN_SECONDS", 14 * 24 * 3600)
 
 
-def cookie_secure(host: str | None) -> bool:
-    """Whether auth cookies get `Secure`; `host` is the request's Host header (for `auto`)."""
+def cookie_secure(scheme: str | None) -> bool:
+    """Whether auth cookies get `Secure`; `scheme` is the request's (`framework.headers.scheme()`), for `auto`.
+
+    The scheme, not the `Host` header: a client can send any Host, but not change how it connected
+    (behind a TLS proxy, `framework start --proxy-headers` makes uvicorn take it from the trusted
+    proxy's `X-Forwarded-Proto`).
+    """
     raw = (os.environ.get("COOKIE_SECURE") or "auto").strip().lower()
     if raw in ("1", "true", "yes"):
         return True
@@ -69,15 +120,55 @@ def cookie_secure(host: str | None) -> bool:
         return False
     if raw != "auto":
         raise ConfigError(f"COOKIE_SECURE={raw!r}: expected 1, 0 or auto")
-    hostname = (host or "").rsplit(":", 1)[0] if not (host or "").startswith("[") else (host or "").split("]")[0] + "]"
-    return hostname.lower() not in LOCAL_HOSTS
+    return (scheme or "").lower() == "https"
+
+
+def auth_cookies(scheme: str | None) -> AuthCookies:
+    """Secure cookies are named `__Host-...`, plain ones without the prefix; `scheme` as for `cookie_secure`.
+
+    Browsers accept a `__Host-` cookie only with `Secure`, `Path=/` and no `Domain`, and only from a
+    secure origin: no subdomain or plain-http page can plant or overwrite one. Over https the app reads
+    only the prefixed names, so a planted plain `access_token` is never looked at.
+    """
+    secure = cookie_secure(scheme)
+    prefix = SECURE_PREFIX if secure else ""
+    return AuthCookies(secure, prefix + ACCESS_COOKIE, prefix + REFRESH_COOKIE)
+
+
+def login_limit_per_account() -> int:
+    """Failed sign-ins allowed per user name in one window (a password guesser aiming at one account)."""
+    return _whole("LOGIN_LIMIT_PER_ACCOUNT", 10, "failures")
+
+
+def login_limit_per_address() -> int:
+    """Failed sign-ins allowed per client address in one window (one machine trying many accounts)."""
+    return _whole("LOGIN_LIMIT_PER_ADDRESS", 100, "failures")
+
+
+def login_limit_window_seconds() -> int:
+    return _whole("LOGIN_LIMIT_WINDOW_SECONDS", 15 * 60)
+
+
+def demo_user() -> bool:
+    """Whether the `demo` / `demo-password` user is created: `DEMO_USER`, else only under `framework dev`.
+
+    Its password is published, so `framework start` (`FRAMEWORK_ENV=production`) never creates it
+    unless asked to with `DEMO_USER=1`.
+    """
+    chosen = _flag("DEMO_USER", os.environ.get("DEMO_USER") or "")
+    return chosen if chosen is not None else os.environ.get("FRAMEWORK_ENV") == "development"
 
 
 def check() -> None:
     """Fail at startup (import time), naming the variable, rather than on the first request."""
     cookie_secure(None)
+    demo_user()
+    password_hash_n()
     access_token_seconds()
     refresh_token_seconds()
+    login_limit_per_account()
+    login_limit_per_address()
+    login_limit_window_seconds()
 
 
 check()

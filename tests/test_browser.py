@@ -36,7 +36,9 @@ def test_login_expiry_and_refresh_in_a_real_browser(tmp_path: Path) -> None:
     (files / "notes.txt").write_text("browser download\n", encoding="utf-8")
     env = {"AUTH_DB_PATH": str(tmp_path / "auth.sqlite3"), "FILES_DIR": str(files),
            # 3 s, not 1: the cookie checks right after login must not race the expiry on a loaded machine.
-           "ACCESS_TOKEN_SECONDS": "3"}  # COOKIE_SECURE left at `auto`: no Secure on 127.0.0.1
+           "ACCESS_TOKEN_SECONDS": "3",  # COOKIE_SECURE left at `auto`: no Secure over http
+           "DEMO_USER": "1",  # framework start creates the demo user only when asked
+           "PASSWORD_HASH_N": "1024"}  # a fast scrypt
     with run_framework(REPO, "start", "--no-access-log", env=env) as server, sync_playwright() as p:
         base = f"http://127.0.0.1:{server.port}"
         browser = launch(p)
@@ -45,10 +47,14 @@ def test_login_expiry_and_refresh_in_a_real_browser(tmp_path: Path) -> None:
             page = context.new_page()
             visited: list[str] = []
             page.on("request", lambda req: visited.append(req.url) if req.is_navigation_request() else None)
+            console: list[str] = []  # Chromium reports every Content-Security-Policy refusal here
+            page.on("console", lambda message: console.append(message.text))
 
             # Not signed in: the proxy sends the dashboard to the login form, with returnTo.
             page.goto(f"{base}/dashboard")
             assert page.url == f"{base}/login?returnTo=%2Fdashboard"
+            # The inline <style> is allowed by the CSP (by its hash): the form is laid out as a grid.
+            assert page.evaluate("getComputedStyle(document.querySelector('form.stack')).display") == "grid"
             page.fill("input[name=username]", "demo")
             page.fill("input[name=password]", "demo-password")
             page.click("button[type=submit]")
@@ -80,6 +86,8 @@ def test_login_expiry_and_refresh_in_a_real_browser(tmp_path: Path) -> None:
             page.click("text=Sign out")
             page.wait_for_url(f"{base}/login")
             assert not {c["name"] for c in context.cookies()} & {"access_token", "refresh_token"}
+            # Both form POSTs and their redirects passed `form-action 'self'`; nothing was refused.
+            assert not [m for m in console if "Content Security Policy" in m], console
         finally:
             browser.close()
 

@@ -10,7 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from framework.app import create_app
-from framework.headers import RequestContextError, cookies, headers
+from framework.headers import RequestContextError, cookies, headers, scheme
 from tests.helpers import write_tree
 
 CONTROLLER = '''
@@ -45,6 +45,13 @@ TREE = {
             cookies().set("a", "1")
             cookies().set("b", "2", path="/async", domain="example.test")
             return PlainTextResponse(headers().get("x-who", "-"))
+    ''',
+    "app/scheme/route.py": '''
+        from starlette.responses import PlainTextResponse
+        from framework.headers import scheme
+
+        def GET(request):
+            return PlainTextResponse(scheme())
     ''',
     "app/redirect/route.py": '''
         from starlette.responses import RedirectResponse
@@ -167,7 +174,18 @@ def test_concurrent_requests_do_not_share_state(client: TestClient) -> None:
         assert len(cookie_list) == 1 and cookie_list[0].startswith(f"seen=v{i};")
 
 
-@pytest.mark.parametrize("func", [cookies, headers])
+@pytest.mark.parametrize(("base_url", "host", "expected"), [
+    ("http://127.0.0.1:3000", "127.0.0.1:3000", "http"),
+    ("http://127.0.0.1:3000", "example.com", "http"),      # the Host header does not make it https
+    ("https://example.com", "example.com", "https"),
+    ("https://example.com", "127.0.0.1", "https"),
+])
+def test_scheme_is_the_connection_s_not_the_host_s(client: TestClient, base_url: str, host: str, expected: str) -> None:
+    r = client.get(f"{base_url}/scheme", headers={"host": host})
+    assert r.text == expected
+
+
+@pytest.mark.parametrize("func", [cookies, headers, scheme])
 def test_outside_a_request_is_a_clear_error(func) -> None:
     with pytest.raises(RequestContextError, match=rf"{func.__name__}\(\) was called outside a request"):
         func()

@@ -45,7 +45,9 @@ class Site:
             return conn.execute("SELECT id, revoked_reason FROM token_families ORDER BY created_at").fetchall()
 
 
-def serve(tmp_path_factory: pytest.TempPathFactory, access_seconds: int) -> Iterator[Site]:
+def serve(tmp_path_factory: pytest.TempPathFactory, access_seconds: int, *args: str,
+          **env_overrides: str) -> Iterator[Site]:
+    """`framework start ARGS` on the repository's app, with its own database and files."""
     tmp = tmp_path_factory.mktemp("layout")
     files = tmp / "files"
     (files / "sub").mkdir(parents=True)
@@ -58,8 +60,9 @@ def serve(tmp_path_factory: pytest.TempPathFactory, access_seconds: int) -> Iter
     os.symlink(files / "welcome.txt", files / "link-in.txt")
     db = tmp / "db" / "auth.sqlite3"
     env = {"AUTH_DB_PATH": str(db), "FILES_DIR": str(files), "ACCESS_TOKEN_SECONDS": str(access_seconds),
-           "COOKIE_SECURE": "0"}
-    with run_framework(REPO, "start", "--no-access-log", env=env) as server:
+           "COOKIE_SECURE": "0", "DEMO_USER": "1", "PASSWORD_HASH_N": "1024"}  # fast scrypt for the many logins
+    env.update(env_overrides)
+    with run_framework(REPO, "start", "--no-access-log", *args, env=env) as server:
         yield Site(server, db, files)
 
 
@@ -74,6 +77,13 @@ def short_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """Access tokens live 2 s. (1 s works in a browser, but http.cookiejar, under httpx, truncates the
     receive time to whole seconds, so a `Max-Age=1` cookie can vanish a few milliseconds after login.)"""
     yield from serve(tmp_path_factory, 2)
+
+
+@pytest.fixture(scope="module")
+def proxied_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """Behind a TLS-terminating proxy on 127.0.0.1 (`--proxy-headers`): `COOKIE_SECURE=auto`, and a small
+    per-address login limit, the address coming from `X-Forwarded-For`."""
+    yield from serve(tmp_path_factory, 300, "--proxy-headers", COOKIE_SECURE="auto", LOGIN_LIMIT_PER_ADDRESS="3")
 
 
 def cookie_headers(response: httpx.Response) -> dict[str, str]:
@@ -92,7 +102,7 @@ def test_login_dashboard_expiry_refresh_and_replay(short_site: Site) -> None:
     assert bad.status_code == 401 and "Wrong user name or password" in bad.text and not c.cookies
 
     r = c.post("/login?returnTo=%2Fdashboard%3Ftab%3Dfiles", data={"username": "demo", "password": "demo-password"})
-    assert (r.status_code, r.headers["location"]) == (303, f"{site.base}/dashboard?tab=files")
+    assert (r.status_code, r.headers["location"]) == (303, "/dashboard?tab=files")
     sent = cookie_headers(r)
     for name, max_age in (("access_token", "Max-Age=2"), ("refresh_token", "Max-Age=1209600")):
         attrs = sent[name].split("; ")
@@ -108,7 +118,7 @@ def test_login_dashboard_expiry_refresh_and_replay(short_site: Site) -> None:
                        timeout=15, what="the access token to expire")
     assert expired.headers["location"] == "/api/refresh-token?returnTo=%2Fdashboard%3Ftab%3Dfiles"
     r = c.get(expired.headers["location"])
-    assert (r.status_code, r.headers["location"]) == (307, f"{site.base}/dashboard?tab=files")
+    assert (r.status_code, r.headers["location"]) == (307, "/dashboard?tab=files")
     assert set(cookie_headers(r)) == {"access_token", "refresh_token"}
     assert c.cookies["refresh_token"] != first_refresh
     assert c.get(r.headers["location"]).status_code == 200
@@ -123,6 +133,45 @@ def test_login_dashboard_expiry_refresh_and_replay(short_site: Site) -> None:
     assert (r.status_code, r.text) == (401, "Refresh token revoked")
     assert c.get("/dashboard").status_code == 307
     assert ("refresh token reused" in [reason for _, reason in site.families()])
+
+
+@pytest.mark.parametrize(("headers", "secure"), [
+    ({}, False),
+    ({"host": "app.example.com"}, False),                  # a public Host over plain http: not Secure
+    ({"host": "app.example.com", "x-forwarded-proto": "http"}, False),
+    ({"x-forwarded-proto": "https"}, True),                # https at the proxy, even on 127.0.0.1: Secure
+    ({"host": "app.example.com", "x-forwarded-proto": "https"}, True),
+])
+def test_cookie_secure_auto_follows_the_scheme_not_the_host(proxied_site: Site, headers: dict[str, str],
+                                                            secure: bool) -> None:
+    r = proxied_site.client().post("/login", data={"username": "demo", "password": "demo-password"}, headers=headers)
+    assert r.status_code == 303, r.text
+    sent = r.headers.get_list("set-cookie")
+    assert len(sent) == 2 and all(("Secure" in h.split("; ")) is secure for h in sent), sent
+    prefix = "__Host-" if secure else ""  # Secure cookies get the prefix browsers guard
+    assert sorted(h.split("=", 1)[0] for h in sent) == [f"{prefix}access_token", f"{prefix}refresh_token"]
+
+
+def test_behind_a_tls_proxy_the_host_prefixed_cookies_sign_in(proxied_site: Site) -> None:
+    https = {"x-forwarded-proto": "https"}
+    c = proxied_site.client()
+    r = c.post("/login", data={"username": "demo", "password": "demo-password"}, headers=https)
+    access = cookie_headers(r)["__Host-access_token"].split(";")[0]
+    assert c.get("/dashboard", headers={**https, "cookie": access}).status_code == 200
+    plain = access.replace("__Host-", "")
+    assert c.get("/dashboard", headers={**https, "cookie": plain}).status_code == 307  # only the prefixed name
+
+
+def test_the_login_limit_per_address_uses_the_forwarded_address(proxied_site: Site) -> None:
+    def attempt(address: str, username: str, password: str = "wrong") -> httpx.Response:
+        return proxied_site.client().post("/login", data={"username": username, "password": password},
+                                          headers={"x-forwarded-for": address})
+
+    assert [attempt("198.51.100.1", name).status_code for name in ("ada", "bob", "carol")] == [401] * 3
+    r = attempt("198.51.100.1", "demo", "demo-password")
+    assert r.status_code == 429 and 1 <= int(r.headers["retry-after"]) <= 900
+    assert "Too many failed sign-in attempts" in r.text
+    assert attempt("198.51.100.2", "demo", "demo-password").status_code == 303  # another client
 
 
 def test_refresh_errors_are_401_texts_and_clear_cookies(site: Site) -> None:
@@ -141,25 +190,61 @@ def test_refresh_errors_are_401_texts_and_clear_cookies(site: Site) -> None:
 def test_refresh_never_redirects_off_site(site: Site, return_to: str) -> None:
     c = site.signed_in()
     r = c.get("/api/refresh-token", params={"returnTo": return_to})
-    assert (r.status_code, r.headers["location"]) == (307, f"{site.base}/dashboard")
+    assert (r.status_code, r.headers["location"]) == (307, "/dashboard")
+
+
+@pytest.mark.parametrize(("return_to", "location"), [("http://evil.com/steal", "/steal"), ("/dashboard", "/dashboard"),
+                                                     ("//evil.com", "/dashboard")])
+def test_a_forged_host_header_cannot_steer_the_redirect(site: Site, return_to: str, location: str) -> None:
+    """`Host: evil.com` makes evil.com look like our own origin; the relative Location keeps the browser here."""
+    c = site.signed_in()
+    r = c.get("/api/refresh-token", params={"returnTo": return_to}, headers={"host": "evil.com"})
+    assert (r.status_code, r.headers["location"]) == (307, location)
 
 
 def test_login_with_unsafe_return_to_goes_to_dashboard(site: Site) -> None:
     c = site.client()
     r = c.post("/login", params={"returnTo": "//evil.com"}, data={"username": "demo", "password": "demo-password"})
-    assert (r.status_code, r.headers["location"]) == (303, f"{site.base}/dashboard")
+    assert (r.status_code, r.headers["location"]) == (303, "/dashboard")
+
+
+def with_only(site: Site, **cookies: str) -> httpx.Client:
+    c = site.client()
+    for name, value in cookies.items():
+        c.cookies.set(name, value)
+    return c
 
 
 def test_logout_revokes_the_family_and_deletes_cookies(site: Site) -> None:
     c = site.signed_in()
-    refresh = c.cookies["refresh_token"]
+    access, refresh = c.cookies["access_token"], c.cookies["refresh_token"]
     r = c.post("/api/logout")
     assert (r.status_code, r.headers["location"]) == (303, "/login")
     assert {"access_token", "refresh_token"} == set(cookie_headers(r)) and not c.cookies
     assert c.get("/dashboard").headers["location"] == "/login?returnTo=%2Fdashboard"
-    replay = site.client()
-    replay.cookies.set("refresh_token", refresh)
-    assert (replay.get("/api/refresh-token").status_code, site.families()[-1][1]) == (401, "logout")
+    assert with_only(site, refresh_token=refresh).get("/api/refresh-token").status_code == 401
+    assert site.families()[-1][1] == "logout"
+    # A copy of the access cookie kept from before the logout no longer passes the proxy.
+    assert with_only(site, access_token=access).get("/dashboard").status_code == 307
+
+
+def test_logout_with_the_access_cookie_alone_revokes_the_session(site: Site) -> None:
+    c = site.signed_in()
+    access, refresh = c.cookies["access_token"], c.cookies["refresh_token"]
+    assert with_only(site, access_token=access).post("/api/logout").status_code == 303
+    assert with_only(site, access_token=access).get("/dashboard").status_code == 307
+    r = with_only(site, refresh_token=refresh).get("/api/refresh-token")
+    assert (r.status_code, r.text) == (401, "Refresh token revoked")
+
+
+def test_a_refresh_revokes_the_old_access_token(site: Site) -> None:
+    c = site.signed_in()
+    old_access = c.cookies["access_token"]
+    assert c.get("/api/refresh-token").status_code == 307
+    assert c.cookies["access_token"] != old_access
+    r = with_only(site, access_token=old_access).get("/dashboard")  # a thief's copy from before the rotation
+    assert (r.status_code, r.headers["location"]) == (307, "/login?returnTo=%2Fdashboard")
+    assert with_only(site, access_token=c.cookies["access_token"]).get("/dashboard").status_code == 200
 
 
 def test_download_streams_with_the_right_headers(site: Site) -> None:

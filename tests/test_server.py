@@ -96,25 +96,26 @@ def test_open_redirect_payloads_fall_back(payload: object) -> None:
     assert safe_target(payload, SELF) is None
     response = safe_redirect(make_request(), payload, fallback=FALLBACK)
     assert response.status_code == 307
-    assert response.headers["location"] == "http://127.0.0.1:3000/dashboard"
+    assert response.headers["location"] == "/dashboard"
 
 
 ACCEPTED = [
-    ("/dashboard", "http://127.0.0.1:3000/dashboard"),
-    ("/dashboard/settings?tab=1&x=%2F%2F#top", "http://127.0.0.1:3000/dashboard/settings?tab=1&x=%2F%2F#top"),
-    ("/?returnTo=//evil.com", "http://127.0.0.1:3000/?returnTo=//evil.com"),  # the query is data, not a host
-    ("/files/my%20report.pdf", "http://127.0.0.1:3000/files/my%20report.pdf"),
-    ("/caf%C3%A9", "http://127.0.0.1:3000/caf%C3%A9"),
-    ("/café", "http://127.0.0.1:3000/caf%C3%A9"),  # non-ASCII is percent-encoded in Location
-    ("http://127.0.0.1:3000/dashboard?x=1", "http://127.0.0.1:3000/dashboard?x=1"),
-    ("HTTP://127.0.0.1:3000/dashboard", "http://127.0.0.1:3000/dashboard"),
-    ("http://127.0.0.1:3000", "http://127.0.0.1:3000/"),
-    ("http://127.0.0.1:3000?x=1", "http://127.0.0.1:3000?x=1"),
+    ("/dashboard", "/dashboard"),
+    ("/dashboard/settings?tab=1&x=%2F%2F#top", "/dashboard/settings?tab=1&x=%2F%2F#top"),
+    ("/?returnTo=//evil.com", "/?returnTo=//evil.com"),  # the query is data, not a host
+    ("/files/my%20report.pdf", "/files/my%20report.pdf"),
+    ("/caf%C3%A9", "/caf%C3%A9"),
+    ("/café", "/caf%C3%A9"),  # non-ASCII is percent-encoded in Location
+    ("http://127.0.0.1:3000/dashboard?x=1", "/dashboard?x=1"),  # same origin: reduced to path + query
+    ("HTTP://127.0.0.1:3000/dashboard", "/dashboard"),
+    ("http://127.0.0.1:3000", "/"),
+    ("http://127.0.0.1:3000?x=1", "/?x=1"),
+    ("http://127.0.0.1:3000#top", "/#top"),
 ]
 
 
 @pytest.mark.parametrize(("target", "location"), ACCEPTED)
-def test_local_targets_are_followed(target: str, location: str) -> None:
+def test_local_targets_are_followed_with_a_relative_location(target: str, location: str) -> None:
     response = safe_redirect(make_request(), target, fallback=FALLBACK)
     assert response.status_code == 307
     assert response.headers["location"] == location
@@ -122,9 +123,48 @@ def test_local_targets_are_followed(target: str, location: str) -> None:
 
 def test_default_port_is_the_same_origin() -> None:
     request = make_request("https://example.test/login")
-    assert safe_redirect(request, "https://example.test:443/x", fallback="/").headers["location"] == "https://example.test/x"
-    assert safe_redirect(request, "https://EXAMPLE.test/x", fallback="/").headers["location"] == "https://example.test/x"
-    assert safe_redirect(request, "http://example.test/x", fallback="/").headers["location"] == "https://example.test/"
+    assert safe_redirect(request, "https://example.test:443/x", fallback="/").headers["location"] == "/x"
+    assert safe_redirect(request, "https://EXAMPLE.test/x", fallback="/").headers["location"] == "/x"
+    assert safe_redirect(request, "http://example.test/x", fallback="/").headers["location"] == "/"
+
+
+def forged_host_request(host: str) -> Request:
+    """A request to our server whose `Host` header names another site (so `request.url` does too)."""
+    return Request({
+        "type": "http", "method": "GET", "scheme": "http", "path": "/api/refresh-token",
+        "raw_path": b"/api/refresh-token", "query_string": b"", "root_path": "",
+        "server": ("127.0.0.1", 3000), "headers": [(b"host", host.encode("latin-1"))],
+    })
+
+
+# (forged Host header, target, Location): never an absolute URL, so the browser stays on the real site.
+FORGED_HOST = [
+    ("evil.com", "/dashboard", "/dashboard"),
+    ("evil.com", "http://evil.com/steal?x=1", "/steal?x=1"),  # "same origin" as the forged host: only its path
+    ("evil.com", "http://evil.com", "/"),
+    ("evil.com", "//evil.com", "/dashboard"),
+    ("evil.com", "https://evil.com/", "/dashboard"),           # other scheme than the request's
+    ("evil.com:8080", "http://evil.com:8080/x", "/x"),
+    ("evil.com", "http://127.0.0.1:3000/x", "/dashboard"),     # our real origin is not the request URL's
+    ("127.0.0.1:3000@evil.com", "/dashboard?tab=1", "/dashboard?tab=1"),
+    ("evil.com:notaport", "/x", "/x"),
+    ("evil.com:notaport", "http://evil.com:notaport/x", "/dashboard"),  # unparsable: refused, no error
+    ("[::1", "/x", "/x"),                                       # a broken IPv6 literal
+    ("", "/x", "/x"),
+]
+
+
+@pytest.mark.parametrize(("host", "target", "location"), FORGED_HOST)
+def test_a_forged_host_header_cannot_steer_the_redirect(host: str, target: str, location: str) -> None:
+    response = safe_redirect(forged_host_request(host), target, fallback=FALLBACK)
+    assert response.status_code == 307
+    assert response.headers["location"] == location
+
+
+@pytest.mark.parametrize("payload", OPEN_REDIRECT_PAYLOADS, ids=repr)
+def test_open_redirect_payloads_fall_back_under_a_forged_host(payload: object) -> None:
+    response = safe_redirect(forged_host_request("evil.com"), payload, fallback=FALLBACK)
+    assert response.headers["location"] == "/dashboard"  # `http://evil.com/dashboard` only by its path
 
 
 def test_status_can_be_chosen() -> None:

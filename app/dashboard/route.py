@@ -7,11 +7,11 @@ import time
 from datetime import datetime, timezone
 from html import escape
 
-from starlette.responses import HTMLResponse, RedirectResponse
+from starlette.responses import RedirectResponse
 
 from lib.controllers.auth_controller import current_session
 from lib.controllers.files_controller import list_files
-from lib.html import page
+from lib.html import html_response
 from lib.urls import get_dashboard_url, get_file_url, get_login_url, get_logout_url, get_refresh_token_url
 
 
@@ -39,4 +39,4 @@ Or <a href="{escape(get_refresh_token_url(get_dashboard_url()))}">refresh now</a
 {files}
 </ul>
 <form method="post" action="{escape(get_logout_url())}"><button type="submit">Sign out</button></form>"""
-    return HTMLResponse(page("Dashboard", body), headers={"cache-control": "no-store"})
+    return html_response("Dashboard", body, headers={"cache-control": "no-store"})

@@ -7,8 +7,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, PlainTextResponse
 
 from framework.server import safe_redirect
-from lib.controllers.auth_controller import login
-from lib.html import page
+from lib.controllers.auth_controller import LoginThrottled, demo_credentials, login
+from lib.html import html_response
 from lib.urls import get_dashboard_url, get_login_url
 
 MAX_BODY = 4096
@@ -16,6 +16,9 @@ MAX_BODY = 4096
 
 def form(return_to: str | None, error: str | None = None, status: int = 200) -> HTMLResponse:
     message = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
+    demo = demo_credentials()
+    hint = (f'<p class="muted">Demo user: <code>{escape(demo[0])}</code>, password <code>{escape(demo[1])}</code>.</p>'
+            if demo else "")
     body = f"""<h1>Sign in</h1>
 {message}
 <form class="stack" method="post" action="{escape(get_login_url(return_to))}">
@@ -23,8 +26,8 @@ def form(return_to: str | None, error: str | None = None, status: int = 200) -> 
 <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
 <button type="submit">Sign in</button>
 </form>
-<p class="muted">Demo user: <code>demo</code>, password <code>demo-password</code>.</p>"""
-    return HTMLResponse(page("Sign in", body), status_code=status)
+{hint}"""
+    return html_response("Sign in", body, status=status)
 
 
 def GET(request):
@@ -46,7 +49,11 @@ async def POST(request):
         return PlainTextResponse("Malformed form", status_code=400)
     username = fields.get("username", [""])[0]
     password = fields.get("password", [""])[0]
-    result = await run_in_threadpool(login, username, password)  # scrypt is slow: keep the event loop free
+    address = request.client.host if request.client else None  # with --proxy-headers: the proxy's X-Forwarded-For
+    result = await run_in_threadpool(login, username, password, address)  # scrypt is slow: keep the loop free
+    if isinstance(result.error, LoginThrottled):
+        return PlainTextResponse(result.error.status_text, status_code=result.error.status,
+                                 headers={"retry-after": str(result.error.retry_after)})
     if result.error:
         return form(return_to, result.error.status_text, result.error.status)
     return safe_redirect(request, return_to, fallback=get_dashboard_url(), status=303)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 EPILOG = """examples:
   framework dev                         serve ./app on http://127.0.0.1:3000, reloading on every save
@@ -21,6 +22,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
 
     root = checked_root(args.root)
     setup_logging("warning")
+    os.environ["FRAMEWORK_ENV"] = "development"  # like NODE_ENV: the app may offer dev-only conveniences
     try:
         return run_dev(root, args.host, args.port)
     except BindError as exc:

@@ -7,7 +7,7 @@
 | its family was revoked (logout, reuse)     | 401 "Refresh token revoked"                                 |
 | already used once (stolen and replayed)    | 401 "Refresh token reused; the session was revoked", and the whole family is revoked |
 | expired                                    | 401 "Refresh token expired"                                 |
-| valid                                      | marked used; a new access + refresh pair in the same family, both cookies set |
+| valid                                      | marked used; the family's access tokens revoked; a new access + refresh pair in the same family, both cookies set |
 
 On every error both cookies are deleted, so the next page visit goes to the login form. The check
 and the rotation run in one `BEGIN IMMEDIATE` transaction: concurrent refreshes of one token issue
@@ -20,13 +20,13 @@ import time
 
 from framework.controllers import ControllerError, Result
 from framework.headers import cookies
-from lib import config, storage
+from lib import storage
 from lib.controllers import tokens
 from lib.controllers.tokens import Issued
 
 
 def refresh_token() -> Result[Issued]:
-    raw = cookies().get(config.REFRESH_COOKIE)
+    raw = cookies().get(tokens.names().refresh)
     if not raw:
         tokens.clear()
         return Result(error=ControllerError(401, "No refresh token"))
@@ -45,6 +45,9 @@ def refresh_token() -> Result[Issued]:
             error = "Refresh token expired"
         else:
             storage.mark_used(conn, raw, now)  # the write lock is held: nobody marked it in between
+            # The access token being replaced (and any other of this family) stops working now, not at
+            # its expiry: whoever copied it cannot outlive the rotation.
+            storage.revoke_access_tokens(conn, row.family_id)
             issued = tokens.issue(conn, row.family_id, now)
     if error is not None:
         tokens.clear()

@@ -7,7 +7,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 
-from framework.headers import cookies, headers
+from framework.headers import cookies, scheme
 from lib import config, storage
 
 
@@ -18,6 +18,11 @@ class Issued:
     family_id: str
     access_expires_at: float
     refresh_expires_at: float
+
+
+def names() -> config.AuthCookies:
+    """The auth cookies' names and `Secure` flag for the current request (`__Host-` names over https)."""
+    return config.auth_cookies(scheme())
 
 
 def new_token() -> str:
@@ -34,16 +39,15 @@ def issue(conn: sqlite3.Connection, family_id: str, now: float | None = None) ->
     storage.add_access(conn, access, family_id, issued.access_expires_at)
     storage.add_refresh(conn, refresh, family_id, now, issued.refresh_expires_at)
     storage.delete_expired_access(conn, now)
-    secure = config.cookie_secure(headers().get("host"))
-    jar = cookies()
-    jar.set(config.ACCESS_COOKIE, access, max_age=access_seconds, httponly=True, samesite="lax", secure=secure)
-    jar.set(config.REFRESH_COOKIE, refresh, max_age=refresh_seconds, httponly=True, samesite="lax", secure=secure)
+    auth, jar = names(), cookies()  # Path=/ and no Domain, as the __Host- prefix requires
+    jar.set(auth.access, access, max_age=access_seconds, path="/", httponly=True, samesite="lax", secure=auth.secure)
+    jar.set(auth.refresh, refresh, max_age=refresh_seconds, path="/", httponly=True, samesite="lax",
+            secure=auth.secure)
     return issued
 
 
 def clear() -> None:
     """Queue the deletion of both auth cookies."""
-    secure = config.cookie_secure(headers().get("host"))
-    jar = cookies()
-    for name in (config.ACCESS_COOKIE, config.REFRESH_COOKIE):
-        jar.delete(name, httponly=True, samesite="lax", secure=secure)
+    auth, jar = names(), cookies()
+    for name in (auth.access, auth.refresh):  # a __Host- cookie is only replaced by one with Secure
+        jar.delete(name, path="/", httponly=True, samesite="lax", secure=auth.secure)
