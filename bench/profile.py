@@ -132,7 +132,7 @@ def _layers(kind: str, app: Any, path: str) -> dict[str, Callable[[], Awaitable[
         from framework.loader import load_route
 
         handler = load_route(app.state.framework_root, endpoint.route).handlers["GET"]  # type: ignore[union-attr]
-        from framework.routing import RouteContext
+        from framework.endpoints import RouteContext
 
         def bare() -> Awaitable[Any]:
             request = Request(dict(scope, path_params=params))

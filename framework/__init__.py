@@ -14,7 +14,7 @@ __all__ = ["create_app", "Problem", "RouteContext", "RouteTreeError"]
 if TYPE_CHECKING:
     from .app import create_app
     from .errors import Problem, RouteTreeError
-    from .routing import RouteContext
+    from .endpoints import RouteContext
 
 
 def __getattr__(name: str) -> Any:
@@ -23,7 +23,7 @@ def __getattr__(name: str) -> Any:
 
         return create_app
     if name == "RouteContext":
-        from .routing import RouteContext
+        from .endpoints import RouteContext
 
         return RouteContext
     if name in ("Problem", "RouteTreeError"):

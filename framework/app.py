@@ -11,7 +11,8 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from .routing import FileRouter, RouteTable, build_table
+from .routing import FileRouter
+from .table import RouteTable, load_table
 from .settings import Settings
 
 log = logging.getLogger("framework")
@@ -36,7 +37,7 @@ def create_app(root: str | os.PathLike[str] = ".", *, dev: bool = False, setting
     """
     path = project_root(root)
     settings = settings or Settings()
-    table = build_table(path, settings)
+    table = load_table(path, settings)
     for warning in table.warnings:
         log.warning(warning)
     return _application(path, table, settings, dev=dev, **starlette_options)

@@ -93,11 +93,11 @@ def cmd_start(args: argparse.Namespace) -> int:
 
 def cmd_routes(args: argparse.Namespace) -> int:
     from .app import project_root
-    from .routing import build_table
+    from .table import load_table
 
     root = checked_root(args.root)
     setup_logging("warning")
-    table = build_table(project_root(root))
+    table = load_table(project_root(root))
     for warning in table.warnings:
         log.warning(warning)
     rows = [

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TypeGuard
 
 from .errors import Problem, RouteTreeError
-from .loader import METHODS, NO_HANDLER_TEXT, load_route, method_suggestion, misspelled_text, not_callable_problem
+from .loader import METHODS, NO_HANDLER_TEXT, Failure, load_route, method_suggestion, misspelled_text, not_callable_problem
 from .manifest import Route, build_manifest, pattern_of
 from .matcher import Matcher
 from .paths import BadPath, split_path
@@ -459,9 +459,10 @@ def check_router(project: Project, *, imports: bool = True) -> Iterator[Finding]
     with isolated_imports(project.root), redirect_stdout(sys.stderr):
         loaded = [load_route(project.root, route) for route in project.routes]
     for result in loaded:
-        if isinstance(result, Problem):
+        if isinstance(result, Failure):
             # `handler-not-callable` is the exports rule's finding (also found from the source).
-            yield _from_problem("route-exports" if result.code == "handler-not-callable" else "router-error", result)
+            problem = result.problem
+            yield _from_problem("route-exports" if problem.code == "handler-not-callable" else "router-error", problem)
 
 
 def check_syntax(project: Project) -> Iterator[Finding]:

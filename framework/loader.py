@@ -13,7 +13,7 @@ import inspect
 import sys
 import traceback
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
@@ -54,6 +54,21 @@ class LoadedRoute:
     config: RouteConfig = RouteConfig()
 
 
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A file that cannot be served (a route, or the proxy): the problem, and the exception behind it
+    (for the dev page's traceback) when there was one."""
+
+    file: str
+    problem: Problem
+    error: BaseException | None = field(default=None, compare=False)
+
+
+def is_async(func: object) -> bool:
+    """An `async def` function, or an object whose `__call__` is one."""
+    return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(getattr(func, "__call__", None))
+
+
 def module_name(file: str) -> str:
     """`app/api/users/[id]/route.py` -> `app/api/users/[id]/route`: unique per file, stable across runs."""
     return file.removesuffix(".py")
@@ -74,13 +89,18 @@ def import_file(root: Path, file: str) -> ModuleType:
     return module
 
 
-def load_route(root: Path, route: Route) -> LoadedRoute | Problem:
-    """Import one route module and collect its handlers, or the problem that stops it loading."""
+def load_route(root: Path, route: Route) -> LoadedRoute | Failure:
+    """Import one route module and collect its handlers, or the failure that stops it loading.
+
+    Anything user code raises at import time is a failure naming the file and line, `SystemExit`
+    included (a `sys.exit()` in a route must not end `framework check` silently); Ctrl+C is not.
+    """
     try:
         module = import_file(root, route.file)
-    except Exception as exc:  # any failure in user code at import time is reported, not raised
-        return import_problem(root, route.file, exc)
-    return read_handlers(route, module)
+    except (Exception, SystemExit) as exc:
+        return Failure(route.file, import_problem(root, route.file, exc), exc)
+    loaded = read_handlers(route, module)
+    return Failure(route.file, loaded) if isinstance(loaded, Problem) else loaded
 
 
 def read_handlers(route: Route, module: ModuleType) -> LoadedRoute | Problem:

@@ -37,7 +37,6 @@ upgrade with that status.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
@@ -48,17 +47,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .errors import Problem
-from .loader import import_file, import_problem
+from .errors import Problem, RouteTreeError
+from .loader import Failure, import_file, import_problem, is_async
 from .server import Next
 
 log = logging.getLogger("framework")
 
 ASGINext = Callable[[Scope, Receive, Send], Awaitable[None]]
-# What runs before routing: `Proxy`, or the dev server's stand-in for a proxy that failed to load.
-ProxyApp = Callable[[Scope, Receive, Send, ASGINext], Awaitable[None]]
 
 PROXY_FILE = "proxy.py"
 MIDDLEWARE_FILE = "middleware.py"
@@ -246,40 +243,57 @@ def find_proxy(root: Path) -> tuple[str | None, list[Problem], list[str]]:
     return (PROXY_FILE if has_proxy else None), [], []
 
 
-def load_proxy(root: Path) -> tuple[Proxy | Problem | None, tuple[str, ...]]:
-    """Import the root proxy file, if any: (the Proxy, or the Problem stopping it, or None; warnings).
+@dataclass(frozen=True, slots=True)
+class BrokenProxy:
+    """The dev server's stand-in for a proxy that failed to load: `app` (the error page) answers every
+    request, so nothing the proxy may guard is served meanwhile."""
 
-    Raises nothing for user errors: a problem with the file comes back as a `Problem`. Two files at
-    once is returned as a Problem too (the caller always raises it, in dev as in start mode).
+    app: ASGIApp
+    matcher: None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send, route: ASGINext) -> None:
+        await self.app(scope, receive, send)
+
+
+# What runs before routing: the loaded `Proxy`, or the dev server's stand-in for one that failed to load.
+ProxyApp = Proxy | BrokenProxy
+ProxyLoad = tuple[Proxy | Failure | None, tuple[str, ...]]
+
+
+def load_proxy(root: Path) -> ProxyLoad:
+    """Import the root proxy file, if any: (the Proxy, or the Failure stopping it, or None; warnings).
+
+    A problem with the file comes back as a `Failure`; `proxy.py` beside `middleware.py` is a tree
+    that cannot be served at all and raises `RouteTreeError`, in dev as in start mode.
     """
     file, problems, warnings = find_proxy(root)
     if problems:
-        return problems[0], ()
+        raise RouteTreeError(problems)
     if file is None:
         return None, ()
     name = "proxy" if file == PROXY_FILE else "middleware"
     try:
         module = import_file(root, file)
-    except Exception as exc:  # user code at import time: reported with file and line
-        return import_problem(root, file, exc), tuple(warnings)
+    except (Exception, SystemExit) as exc:  # user code at import time: reported with file and line
+        return Failure(file, import_problem(root, file, exc), exc), tuple(warnings)
     func = getattr(module, name, None)
     if func is None and name == "middleware":
         func = getattr(module, "proxy", None)
     if not callable(func):
         what = "is missing" if func is None else f"is a {type(func).__name__}, not a function"
-        return Problem(
+        return Failure(file, Problem(
             "proxy-no-function",
             f"`{name}` {what}; the proxy file must export the function that runs before routing.",
             f"Define `def {name}(request): ...` returning None (go on) or a Response.",
             (file,),
-        ), tuple(warnings)
+        )), tuple(warnings)
     try:
         matcher = compile_matchers(getattr(module, "config", None))
     except MatcherError as exc:
-        return Problem("proxy-bad-matcher", f"{exc}.", "Write matcher paths like '/dashboard/:path*' or '/api/:slug+'.",
-                       (file,), _config_line(root / file)), tuple(warnings)
-    is_async = inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(getattr(func, "__call__", None))
-    return Proxy(file, func, is_async, matcher), tuple(warnings)
+        return Failure(file, Problem(
+            "proxy-bad-matcher", f"{exc}.", "Write matcher paths like '/dashboard/:path*' or '/api/:slug+'.",
+            (file,), _config_line(root / file))), tuple(warnings)
+    return Proxy(file, func, is_async(func), matcher), tuple(warnings)
 
 
 def _config_line(path: Path) -> int | None:

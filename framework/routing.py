@@ -1,214 +1,30 @@
-"""The thin Starlette edge: one router over the route table, one dispatcher per URL.
+"""The thin Starlette edge: one router over the route table.
 
 Per request: a dict lookup on the raw path for static routes (else split, decode, walk the
-segment tree), then a dict lookup on the method. Everything else is decided at load time:
-the ASGI app for each method, HEAD served from GET, the automatic OPTIONS and the `Allow` header.
+segment tree), the body cap and the cross-origin check, the proxy, then a dict lookup on the method.
 """
 
 from __future__ import annotations
 
-import inspect
 import logging
+from collections.abc import Iterable
 from functools import partial
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import ClientDisconnect
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Router, request_response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.routing import Router
+from starlette.types import Message, Receive, Scope, Send
 
 from . import cross_origin
-from . import headers as request_context
-from .errors import Problem, RouteTreeError
-from .loader import Handler, LoadedRoute, load_route
-from .manifest import Manifest, Route, build_manifest
-from .matcher import Matcher
+from .endpoints import Endpoint
 from .paths import BadPath, Redirect, matcher_text, raw_path_bytes, request_path_text, split_path, strip_root
-from .proxy import ProxyApp, answer, load_proxy
-from .scan import scan
+from .proxy import answer
 from .settings import Settings
+from .table import RouteTable
 
 log = logging.getLogger("framework")
-
-
-@dataclass(frozen=True, slots=True)
-class RouteContext:
-    """The optional second argument of a handler, as Next.js passes `{ params }`."""
-
-    params: Mapping[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Endpoint:
-    """One URL's dispatcher: the ASGI app per method (HEAD and OPTIONS filled in), its `Allow`,
-    its request-body cap (None: no cap) and whether it accepts cross-origin unsafe requests."""
-
-    route: Route
-    apps: Mapping[str, ASGIApp]
-    allow: str
-    methods: tuple[str, ...]
-    body_cap: int | None = None
-    allow_cross_origin: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class RouteTable:
-    """Everything a request needs, built to one side and swapped in with one assignment."""
-
-    manifest: Manifest
-    endpoints: tuple[Endpoint, ...]
-    matcher: Matcher[Endpoint]
-    by_raw_path: Mapping[bytes, Endpoint] = field(default_factory=dict)
-    warnings: tuple[str, ...] = ()
-    proxy: ProxyApp | None = None  # the root proxy.py, run before matching
-
-
-def allowed_methods(exported: Iterable[str]) -> tuple[str, ...]:
-    """Exported methods plus HEAD (when GET is there) and OPTIONS, sorted, exactly as Next.js lists them."""
-    methods = set(exported) | {"OPTIONS"}
-    if "GET" in methods:
-        methods.add("HEAD")
-    return tuple(sorted(methods))
-
-
-def _is_async(func: object) -> bool:
-    return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(getattr(func, "__call__", None))
-
-
-def handler_endpoint(handler: Handler, file: str) -> Callable[[Request], Any]:
-    """Wrap a user handler: thread pool for sync ones, `context` when it takes one, a checked result.
-
-    The request context for `cookies()` / `headers()` is set around the call (one ContextVar set and
-    reset); cookie changes queued during the call are written onto the returned Response.
-    """
-    func, method = handler.func, handler.method
-    # `call` returns the awaitable without being a coroutine itself: one coroutine frame less per request.
-    call: Callable[[Request], Any]
-    if _is_async(func):
-        if handler.takes_context:
-            def call(request: Request) -> Any:
-                return func(request, RouteContext(request.path_params))
-        else:
-            call = func
-    elif handler.takes_context:
-        def call(request: Request) -> Any:
-            return run_in_threadpool(func, request, RouteContext(request.path_params))
-    else:
-        def call(request: Request) -> Any:
-            return run_in_threadpool(func, request)
-
-    name = getattr(func, "__name__", method)
-    # Bound once here: each lookup saved is paid on every request.
-    enter, leave, apply, state_key = request_context.enter, request_context.leave, request_context.apply, \
-        request_context.STATE_KEY
-
-    async def endpoint(request: Request) -> Response:
-        scope = request.scope
-        token = enter(scope)
-        try:
-            result = await call(request)
-        except Exception as exc:
-            exc.add_note(f"raised by {name}() in {file}")
-            raise
-        finally:
-            leave(token)
-        if not isinstance(result, Response):
-            raise TypeError(
-                f"{file}: {name}() returned {type(result).__name__}, not a Response; "
-                "return a starlette Response such as JSONResponse(...) or PlainTextResponse(...)"
-            )
-        if state_key in scope:  # cookies() or headers() was used during the request
-            apply(scope, result)
-        return result
-
-    return endpoint
-
-
-def _options_app(allow: str) -> ASGIApp:
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        await Response(status_code=204, headers={"allow": allow})(scope, receive, send)
-
-    return app
-
-
-def body_cap(route_size: int | None, settings: Settings) -> int | None:
-    """The cap a route serves with: its own `max_body_size`, else the server's; 0 means no cap."""
-    size = settings.max_body_size if route_size is None else route_size
-    return size or None
-
-
-def make_endpoint(loaded: LoadedRoute, settings: Settings) -> Endpoint:
-    apps: dict[str, ASGIApp] = {
-        method: request_response(handler_endpoint(handler, loaded.route.file))
-        for method, handler in loaded.handlers.items()
-    }
-    methods = allowed_methods(apps)
-    allow = ", ".join(methods)
-    if "HEAD" not in apps and "GET" in apps:
-        apps["HEAD"] = apps["GET"]  # the server sends the headers and drops the body
-    if "OPTIONS" not in apps:
-        apps["OPTIONS"] = _options_app(allow)
-    config = loaded.config
-    return Endpoint(loaded.route, apps, allow, methods, body_cap(config.max_body_size, settings),
-                    config.allow_cross_origin)
-
-
-def error_endpoint(route: Route, app: ASGIApp, settings: Settings) -> Endpoint:
-    """Every method answered by `app`: the dev server's stand-in for a route that failed to import."""
-    methods = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
-    return Endpoint(route, {m: app for m in methods}, "", (), body_cap(None, settings))
-
-
-def raw_key(route: Route) -> bytes | None:
-    """The raw path a static route answers without any decoding, or None when it has none."""
-    if not route.is_static or "%" in route.pattern:
-        return None
-    return route.pattern.encode("utf-8")
-
-
-def table_from(manifest: Manifest, endpoints: Iterable[Endpoint], warnings: Iterable[str] = (),
-               proxy: ProxyApp | None = None) -> RouteTable:
-    endpoints = tuple(endpoints)
-    by_raw = {key: e for e in endpoints if (key := raw_key(e.route)) is not None}
-    matcher = Matcher((e.route, e) for e in endpoints)
-    return RouteTable(manifest, endpoints, matcher, by_raw, tuple(warnings), proxy)
-
-
-def load_manifest(root: Path) -> Manifest:
-    return build_manifest(scan(root))
-
-
-def build_table(root: Path, settings: Settings | None = None) -> RouteTable:
-    """Scan, check, import and index the routes under `root/app`, and load the root `proxy.py`.
-
-    Any problem (a refused tree, a route or proxy that fails to import) raises `RouteTreeError`
-    naming every file: the start-mode contract. The dev server builds its tables in `dev/reloader.py`,
-    where a failing route or proxy gets the error page instead.
-    """
-    settings = settings or Settings()
-    manifest = load_manifest(root)
-    endpoints: list[Endpoint] = []
-    problems: list[Problem] = []
-    proxy, warnings = load_proxy(root)
-    warnings = list(warnings)
-    if isinstance(proxy, Problem):
-        problems.append(proxy)
-        proxy = None
-    for route in manifest.routes:
-        loaded = load_route(root, route)
-        if isinstance(loaded, Problem):
-            problems.append(loaded)
-        else:
-            warnings.extend(loaded.warnings)
-            endpoints.append(make_endpoint(loaded, settings))
-    if problems:
-        raise RouteTreeError(problems)
-    return table_from(manifest, endpoints, warnings, proxy)
 
 
 class BodyTooLarge(HTTPException):

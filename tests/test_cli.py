@@ -137,3 +137,11 @@ def test_only_server_processes_freeze_the_garbage_collector(tmp_path: Path) -> N
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True,
                          env=subprocess_env(), check=True).stdout.split()
     assert out[0] == "0" and int(out[1]) > 0
+
+
+@pytest.mark.parametrize("command", ["routes", "check"])
+def test_a_route_calling_sys_exit_at_import_is_reported_not_obeyed(tmp_path: Path, command: str) -> None:
+    root = write_tree(tmp_path / "p", {"app/x/route.py": "import sys\n\nsys.exit(0)\n"})
+    result = run_cli(command, "--root", str(root))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "app/x/route.py:3" in result.stdout + result.stderr and "SystemExit" in result.stdout + result.stderr

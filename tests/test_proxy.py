@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 from framework.app import create_app
 from framework.errors import RouteTreeError
 from framework.proxy import MatcherError, compile_matcher, compile_matchers
-from framework.routing import build_table
+from framework.table import load_table as build_table
 from tests.helpers import run_framework, write_tree
 
 MATCHERS = [

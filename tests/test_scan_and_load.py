@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from framework.errors import RouteTreeError
-from framework.loader import load_route, misspelled_method
+from framework.loader import Failure, load_route, misspelled_method
 from framework.manifest import build_manifest
-from framework.routing import build_table
+from framework.table import load_table as build_table
 from framework.scan import scan
 from tests.helpers import REPO, write_tree
 
@@ -48,7 +48,8 @@ def test_scan_survives_a_symlink_loop(tmp_path: Path) -> None:
 def _load(tmp_path: Path, files: dict[str, str]):  # type: ignore[no-untyped-def]
     write_tree(tmp_path, files)
     (route,) = build_manifest(scan(tmp_path)).routes
-    return load_route(tmp_path, route)
+    loaded = load_route(tmp_path, route)
+    return loaded.problem if isinstance(loaded, Failure) else loaded
 
 
 def test_syntax_error_names_file_and_line(tmp_path: Path) -> None:
@@ -71,7 +72,9 @@ def test_failure_in_an_imported_project_module_names_both_files(tmp_path: Path) 
     })
     sys.path.insert(0, str(tmp_path))
     try:
-        problem = load_route(tmp_path, build_manifest(scan(tmp_path)).routes[0])
+        failure = load_route(tmp_path, build_manifest(scan(tmp_path)).routes[0])
+        assert isinstance(failure, Failure)
+        problem = failure.problem
     finally:
         sys.path.remove(str(tmp_path))
         sys.modules.pop("helpers_broken", None)
@@ -95,6 +98,21 @@ def test_method_bound_to_a_non_callable_is_refused(tmp_path: Path) -> None:
     problem = _load(tmp_path, {"app/x/route.py": "GET = 'hello'\n"})
     assert problem.code == "handler-not-callable" and problem.line == 1
     assert "`GET` is a str" in problem.message
+
+
+@pytest.mark.parametrize(("source", "text"), [
+    ("import sys\n\nsys.exit(0)\n", "SystemExit: 0"),
+    ("raise SystemExit('bye')\n", "SystemExit: bye"),
+])
+def test_sys_exit_at_import_is_a_load_problem_not_an_exit(tmp_path: Path, source: str, text: str) -> None:
+    problem = _load(tmp_path, {"app/x/route.py": source})
+    assert problem.code == "import-error" and problem.files == ("app/x/route.py",)
+    assert problem.line == source.count("\n") and text in problem.message
+
+
+def test_keyboard_interrupt_at_import_is_not_swallowed(tmp_path: Path) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        _load(tmp_path, {"app/x/route.py": "raise KeyboardInterrupt\n"})
 
 
 def test_import_errors_fail_the_whole_table_in_start_mode(tmp_path: Path) -> None:

@@ -25,11 +25,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import Problem, RouteTreeError
-from ..loader import import_file, import_problem, read_handlers
+from starlette.types import ASGIApp
+
+from ..endpoints import Endpoint, error_endpoint
+from ..errors import RouteTreeError
+from ..loader import Failure
 from ..manifest import Manifest, Route, build_manifest
-from ..proxy import ProxyApp, load_proxy
-from ..routing import Endpoint, RouteTable, error_endpoint, make_endpoint, table_from
+from ..proxy import ProxyLoad, load_proxy
+from ..table import RouteTable, build_table, table_from
 from ..scan import PAGE_FILE, ROUTE_FILE, RouteFile, scan
 from ..segments import Kind, Segment
 from ..settings import Settings
@@ -45,7 +48,6 @@ class Entry:
 
     route: Route
     endpoint: Endpoint
-    warnings: tuple[str, ...] = ()
     failure: ErrorReport | None = None
 
 
@@ -130,21 +132,6 @@ def tree_error_table(error: RouteTreeError, settings: Settings) -> RouteTable:
     return table_from(Manifest((route,)), [error_endpoint(route, report_app(report_tree(error)), settings)])
 
 
-@dataclass(frozen=True, slots=True)
-class BrokenProxy:
-    """A proxy that failed to load: every request gets the dev error page until the file is fixed."""
-
-    report: ErrorReport
-
-    @property
-    def matcher(self) -> None:
-        """No matcher: a broken proxy answers every request, so nothing it may guard slips through."""
-        return None
-
-    async def __call__(self, scope, receive, send, route) -> None:  # type: ignore[no-untyped-def]
-        await report_app(self.report)(scope, receive, send)
-
-
 @dataclass
 class Reloader:
     root: Path
@@ -156,9 +143,7 @@ class Reloader:
     files: tuple[RouteFile, ...] | None = None  # the last walk of app/
     graph: DepGraph = field(init=False)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    proxy: ProxyApp | None = None
-    proxy_loaded: bool = False
-    proxy_warnings: tuple[str, ...] = ()
+    proxy: ProxyLoad | None = None  # the root proxy as last loaded (None: not loaded yet)
 
     def __post_init__(self) -> None:
         self.graph = DepGraph(self.root)
@@ -180,71 +165,55 @@ class Reloader:
         drop_bytecode(self.root, set(plan.python))
         self.graph.forget(changed)
         manifest = self.manifest
-        if manifest is None or self.tree_error is not None or self._needs_walk(plan, manifest):
-            if self.files is None or self.tree_error is not None:
-                self.files = scan(self.root)
-            else:
-                self.files = rescan(self.root, self.files, plan.tree)
-            try:
+        try:
+            if manifest is None or self.tree_error is not None or self._needs_walk(plan, manifest):
+                if self.files is None or self.tree_error is not None:
+                    self.files = scan(self.root)
+                else:
+                    self.files = rescan(self.root, self.files, plan.tree)
                 manifest = build_manifest(self.files)
-            except RouteTreeError as exc:
-                self.pending = changed
-                first = self.manifest is None
-                self.tree_error = exc
-                return Outcome(tree_error_table(exc, self.settings) if first else None, tuple(sorted(plan.python)), tree_error=exc)
+            loaded = project_modules(self.root)
+            stale = self.graph.reaching(set(loaded.values()), changed) | changed if changed else set()
+            refresh_modules({name for name, file in loaded.items() if file in stale})
+            proxy_reloaded = self.proxy is None or plan.rebuild or self._proxy_reaches(changed)
+            proxy = load_proxy(self.root) if proxy_reloaded else self.proxy
+        except RouteTreeError as exc:  # an invalid tree: keep serving the last good table
+            self.pending, self.tree_error = changed, exc
+            table = tree_error_table(exc, self.settings) if self.manifest is None else None
+            return Outcome(table, tuple(sorted(plan.python)), tree_error=exc)
         was_invalid = self.tree_error is not None
         self.tree_error, self.pending = None, set()
 
-        loaded = project_modules(self.root)
-        stale = self.graph.reaching(set(loaded.values()), changed) | changed if changed else set()
-        refresh_modules({name for name, file in loaded.items() if file in stale})
-        proxy_failure: ErrorReport | None = None
-        proxy_reloaded = False
-        if not self.proxy_loaded or plan.rebuild or self._proxy_reaches(changed):
-            proxy, proxy_warnings = load_proxy(self.root)
-            if isinstance(proxy, Problem):
-                if proxy.code == "proxy-and-middleware":  # no proxy can be chosen: an invalid tree
-                    exc = RouteTreeError([proxy])
-                    self.pending, self.tree_error = changed, exc
-                    first = self.manifest is None
-                    return Outcome(tree_error_table(exc, self.settings) if first else None, tuple(sorted(plan.python)), tree_error=exc)
-                proxy_failure = report_problem(self.root, proxy)
-                proxy = BrokenProxy(proxy_failure)
-            self.proxy, self.proxy_loaded, proxy_reloaded = proxy, True, True
-            self.proxy_warnings = tuple(proxy_warnings)
-
         old = self.entries
-        routes = manifest.routes
-        reach = self.graph.reaching([r.file for r in routes], changed) if changed else set()
-        entries: dict[str, Entry] = {}
-        imported: list[str] = []
-        failures: list[ErrorReport] = []
-        warnings: list[str] = []
-        for route in routes:
-            previous = old.get(route.file)
-            retry = previous is not None and previous.failure is not None and bool(changed)
-            if previous is not None and previous.route == route and not retry and route.file not in reach:
-                entries[route.file] = previous
-                continue
-            entry = self._load(route)
-            entries[route.file] = entry
-            imported.append(route.file)
-            if entry.failure is not None and (previous is None or previous.failure != entry.failure):
-                failures.append(entry.failure)
-            warnings.extend(w for w in entry.warnings if previous is None or w not in previous.warnings)
+        reach = self.graph.reaching([r.file for r in manifest.routes], changed) if changed else set()
+        keep = {file: entry.endpoint for file, entry in old.items()
+                if file not in reach and not (entry.failure is not None and changed)}
+        reports: dict[str, ErrorReport] = {}
+
+        def error_page(failure: Failure) -> ASGIApp:
+            reports[failure.file] = report_problem(self.root, failure.problem, failure.error)
+            return report_app(reports[failure.file])
+
+        built = build_table(self.root, manifest, self.settings, on_failure=error_page, keep=keep, proxy=proxy)
+        imported = set(built.imported)
+        entries = {e.route.file: Entry(e.route, e, reports.get(e.route.file) if e.route.file in imported
+                                       else old[e.route.file].failure)
+                   for e in built.table.endpoints}
+        failures = [reports[f] for f in built.imported if f in reports
+                    and (f not in old or old[f].failure != reports[f])]
+        if proxy_reloaded and isinstance(proxy[0], Failure):
+            failures.append(reports[proxy[0].file])
+        warnings = [w for f in built.imported for w in entries[f].endpoint.warnings
+                    if f not in old or w not in old[f].endpoint.warnings]
         added = tuple(f for f in entries if f not in old)
         removed = tuple(f for f in old if f not in entries)
-        same = (manifest == self.manifest and not imported and not plan.rebuild and not was_invalid
+        same = (manifest == self.manifest and not built.imported and not plan.rebuild and not was_invalid
                 and not proxy_reloaded)
-        self.manifest, self.entries = manifest, entries
+        self.manifest, self.entries, self.proxy = manifest, entries, proxy
         files = tuple(sorted(changed | set(added) | set(removed)))
         if same:
             return Outcome(None, files)
-        if proxy_failure is not None:
-            failures.append(proxy_failure)
-        table = table_from(manifest, (e.endpoint for e in entries.values()),
-                           [*self.proxy_warnings, *(w for e in entries.values() for w in e.warnings)], self.proxy)
-        return Outcome(table, files, tuple(imported), added, removed, tuple(failures), tuple(warnings))
+        return Outcome(built.table, files, built.imported, added, removed, tuple(failures), tuple(warnings))
 
     def _proxy_reaches(self, changed: set[str]) -> bool:
         """Does the root proxy import (directly or not) one of the changed project modules?"""
@@ -278,17 +247,3 @@ class Reloader:
                                       or not (self.root / f).is_file())
             for f in plan.python
         )
-
-    def _load(self, route: Route) -> Entry:
-        try:
-            module = import_file(self.root, route.file)
-        except (Exception, SystemExit) as exc:  # user code: report it, never let it stop the server
-            problem = import_problem(self.root, route.file, exc)
-            return self._failed(route, report_problem(self.root, problem, exc))
-        loaded = read_handlers(route, module)
-        if isinstance(loaded, Problem):
-            return self._failed(route, report_problem(self.root, loaded))
-        return Entry(route, make_endpoint(loaded, self.settings), loaded.warnings)
-
-    def _failed(self, route: Route, report: ErrorReport) -> Entry:
-        return Entry(route, error_endpoint(route, report_app(report), self.settings), (), report)
