@@ -1,0 +1,254 @@
+"""Server limits for uvicorn: request-head size (431), head timeout (408), concurrency (503).
+
+uvicorn's default httptools protocol has neither a head-size limit nor a head timer: one connection
+could send 300 MiB of headers (the parser keeps them all), and thousands of connections trickling a
+byte now and then were held forever. The protocols here are uvicorn's own, subclassed at the few
+points that matter:
+
+- **head size**: while a request head is incomplete, the bytes fed to the parser are counted; a read
+  that would take the count past `max_head_size` is fed only up to the limit, and if the head did
+  not complete within it the client gets 431 and the connection is closed. The parser never holds
+  more than `max_head_size` bytes of a head, one giant header value included, and body bytes that
+  arrive in the same read as the end of the head are never counted.
+- **head timer**: armed when a connection opens and when a read leaves a head incomplete (never for
+  a request whose head arrives in one read, the common case: no timer per request), cancelled when
+  the head completes. When it fires the client gets 408 (or, if it sent nothing yet, is just
+  disconnected). Idle keep-alive connections are uvicorn's keep-alive timeout's business (5 s).
+- **concurrency**: uvicorn's `limit_concurrency`, 503 beyond it.
+
+Without httptools, uvicorn's h11 protocol is the fallback, with the same count and timer; h11's own
+`max_incomplete_event_size` is set to the same limit as a backstop, and its refusal answers 431 too.
+
+What is not counted: bytes of a pipelined request that arrive in the same read as the end of the
+previous message. That is at most one read (256 KiB with uvloop), so memory stays bounded.
+
+`uvicorn_options(settings)` turns `Settings` into `uvicorn.Config` keyword arguments; `framework start`
+and `framework dev` both use it. Worker processes (`--workers N`) cannot receive a class built at run
+time, so they get the import string `framework.limits:WorkerProtocol`, which builds the protocol from
+the settings in `FRAMEWORK_SETTINGS` (`Settings.to_env()`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import http
+import importlib.util
+import logging
+from typing import Any
+
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from .escape import uvicorn_log_config
+from .settings import Settings
+
+WORKER_PROTOCOL = f"{__name__}:WorkerProtocol"
+HAVE_HTTPTOOLS = importlib.util.find_spec("httptools") is not None
+
+log = logging.getLogger("uvicorn.error")
+_DEFAULTS = Settings()
+
+
+def refusal(status: int, text: str) -> bytes:
+    """A complete `connection: close` response, written straight to the socket (no app involved)."""
+    body = f"{text}\n".encode("ascii")
+    return (f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}\r\ncontent-type: text/plain; charset=utf-8\r\n"
+            f"content-length: {len(body)}\r\nconnection: close\r\n\r\n").encode("ascii") + body
+
+
+HEAD_TOO_LARGE = refusal(431, "Request Header Fields Too Large")
+HEAD_TOO_SLOW = refusal(408, "Request Timeout")
+
+
+class HeadLimits:
+    """The head-size count and the head timer, shared by both protocols. Mixed in before uvicorn's
+    protocol class, whose `data_received` it wraps and whose `loop`, `transport`, `cycle` and
+    `client` it uses. The subclass says whether the next bytes belong to a request head
+    (`_reading_head`) and what to do after each read (`_after_read`)."""
+
+    max_head_size: int = _DEFAULTS.max_head_size
+    head_timeout: float = _DEFAULTS.head_timeout
+
+    loop: asyncio.AbstractEventLoop
+    transport: asyncio.Transport
+    cycle: Any
+    client: tuple[str, int] | None
+    _reading_head: bool
+    _head_fed = 0  # bytes of the current, unfinished head fed to the parser
+    _head_timer: asyncio.TimerHandle | None = None
+    _upgraded = False
+
+    def connection_made(self, transport: asyncio.Transport) -> None:
+        super().connection_made(transport)  # type: ignore[misc]
+        self._arm_head_timer()  # a client that connects and sends nothing is cut too
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_head_timer()
+        super().connection_lost(exc)  # type: ignore[misc]
+
+    def data_received(self, data: bytes) -> None:
+        while self._reading_head:
+            room = self.max_head_size - self._head_fed
+            if len(data) <= room:
+                self._head_fed += len(data)
+                super().data_received(data)  # type: ignore[misc]
+                break
+            # More than the head may still take: feed what fits and see whether the head ends in it.
+            self._head_fed = self.max_head_size
+            if room:
+                super().data_received(data[:room])  # type: ignore[misc]
+            if self._upgraded or self.transport.is_closing():  # a WebSocket now, or a 400 from the parser
+                return
+            if self._reading_head and self._head_fed == self.max_head_size:
+                log.warning("%s: request head over %d bytes: 431, connection closed", _peer(self.client),
+                            self.max_head_size)
+                self._refuse(HEAD_TOO_LARGE)
+                return
+            data = data[room:]  # the head ended within the limit: the rest is body or the next request
+        else:
+            super().data_received(data)  # type: ignore[misc]
+        self._after_read()
+
+    def _after_read(self) -> None:
+        raise NotImplementedError
+
+    def _arm_head_timer(self) -> None:
+        self._head_timer = self.loop.call_later(self.head_timeout, self._head_timed_out)
+
+    def _disarm_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if self.transport.is_closing() or not self._reading_head:
+            return
+        if self._head_fed:
+            log.warning("%s: request head not complete within %g s: 408, connection closed",
+                        _peer(self.client), self.head_timeout)
+            self._refuse(HEAD_TOO_SLOW)
+        else:
+            self.transport.close()  # connected and sent nothing: no response to give
+
+    def _refuse(self, response: bytes) -> None:
+        """Answer `response` and close. If a response to an earlier (pipelined) request is still being
+        sent, writing ours would corrupt it: close without one."""
+        if self.cycle is None or self.cycle.response_complete:
+            self.transport.write(response)
+        self.transport.close()
+
+
+def _peer(client: tuple[str, int] | None) -> str:
+    return f"{client[0]}:{client[1]}" if client else "client"
+
+
+class _H11Connection(h11.Connection):
+    """h11's connection, remembering the status h11 suggests when it refuses a request: 431 when
+    its own buffer limit (`max_incomplete_event_size`, our backstop) is what refused it."""
+
+    refused_status: int | None = None
+
+    def next_event(self) -> Any:
+        try:
+            return super().next_event()
+        except h11.RemoteProtocolError as exc:
+            self.refused_status = exc.error_status_hint
+            raise
+
+
+class LimitedH11Protocol(HeadLimits, H11Protocol):
+    """uvicorn's h11 protocol with the head-size count and the head timer.
+
+    h11 reads a head only while the client's state is IDLE; within one read it cannot return to
+    IDLE once the head is complete (that takes our response), so the count needs no callback."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.conn = _H11Connection(h11.SERVER, self.max_head_size)
+
+    @property  # type: ignore[override]
+    def _reading_head(self) -> bool:
+        return self.conn.their_state is h11.IDLE
+
+    def _after_read(self) -> None:
+        if self.conn.their_state is h11.IDLE:
+            if self._head_fed and self._head_timer is None and not self.transport.is_closing():
+                self._arm_head_timer()
+        else:
+            self._head_fed = 0
+            self._disarm_head_timer()
+
+    def handle_websocket_upgrade(self, event: h11.Request) -> None:
+        self._upgraded = True
+        super().handle_websocket_upgrade(event)
+
+    def send_400_response(self, msg: str) -> None:
+        if self.conn.refused_status == 431:
+            log.warning("%s: request head over %d bytes: 431, connection closed", _peer(self.client),
+                        self.max_head_size)
+            self._refuse(HEAD_TOO_LARGE)
+            return
+        super().send_400_response(msg)
+
+
+if HAVE_HTTPTOOLS:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    class LimitedHttpToolsProtocol(HeadLimits, HttpToolsProtocol):
+        """uvicorn's httptools protocol with the head-size count and the head timer. The parser's
+        callbacks keep `_reading_head`: true from the end of one message (or the connection's start)
+        to the end of the next head."""
+
+        _reading_head = True
+
+        def _after_read(self) -> None:
+            # Only a read that leaves a head unfinished arms the timer: not one per request.
+            if self._reading_head and self._head_fed and self._head_timer is None \
+                    and not self.transport.is_closing():
+                self._arm_head_timer()
+
+        def on_headers_complete(self) -> None:
+            self._reading_head, self._head_fed = False, 0
+            self._disarm_head_timer()
+            super().on_headers_complete()
+
+        def on_message_complete(self) -> None:
+            self._reading_head = True
+            super().on_message_complete()
+
+        def handle_websocket_upgrade(self) -> None:
+            self._upgraded = True
+            super().handle_websocket_upgrade()
+
+
+@functools.lru_cache(maxsize=8)
+def protocol_class(max_head_size: int, head_timeout: float, use_httptools: bool = HAVE_HTTPTOOLS) -> type:
+    """The limited protocol (httptools when installed, else h11) bound to these limits."""
+    base: type = LimitedHttpToolsProtocol if use_httptools else LimitedH11Protocol
+    return type(base.__name__, (base,), {"max_head_size": max_head_size, "head_timeout": head_timeout,
+                                         "__module__": __name__})
+
+
+def __getattr__(name: str) -> Any:
+    """`framework.limits:WorkerProtocol`, the protocol a `--workers` process builds from FRAMEWORK_SETTINGS."""
+    if name == "WorkerProtocol":
+        settings = Settings.from_env()
+        return protocol_class(settings.max_head_size, settings.head_timeout)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def uvicorn_options(settings: Settings, *, workers: bool = False) -> dict[str, Any]:
+    """The `uvicorn.Config` keyword arguments that enforce `settings`.
+
+    With `workers=True` the protocol is an import string; the caller must put `settings.to_env()`
+    in FRAMEWORK_SETTINGS before uvicorn starts the processes."""
+    http_protocol: Any = (WORKER_PROTOCOL if workers
+                          else protocol_class(settings.max_head_size, settings.head_timeout))
+    return {
+        "http": http_protocol,
+        "limit_concurrency": settings.max_concurrency,
+        "h11_max_incomplete_event_size": settings.max_head_size,
+        "log_config": uvicorn_log_config(),
+    }
