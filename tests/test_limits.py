@@ -34,7 +34,7 @@ async def POST(request):
     return PlainTextResponse(str(len(await request.body())))
 """
 REQUEST = b"GET /api/ok HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-COMMANDS = ["start"]
+COMMANDS = ["start", "dev"]
 
 
 @pytest.fixture(scope="module")

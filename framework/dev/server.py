@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from watchfiles import awatch
 
 from ..app import _application, project_root
+from ..limits import uvicorn_options
 from ..settings import Settings
 from .errorpage import report_exception
 from .plan import Plan, plan, relative
@@ -114,9 +115,10 @@ def framework_imports() -> str | None:
 
 
 class DevServer:
-    def __init__(self, root: Path, host: str, port: int, console: Console) -> None:
+    def __init__(self, root: Path, host: str, port: int, console: Console, settings: Settings | None = None) -> None:
         self.root = root
         self.host, self.port = host, port
+        self.settings = settings or Settings()
         self.console = console
         self.framework_dir = framework_source()
         self.filter = DevFilter(root, self.framework_dir)
@@ -134,9 +136,10 @@ class DevServer:
         restarted = os.environ.pop(ENV_RESTARTED, None)
         sock = listening_socket(self.host, self.port)
         first = self.reloader.start()
-        self.app = _application(self.root, first.table, Settings(), dev=True)  # type: ignore[arg-type]
+        self.app = _application(self.root, first.table, self.settings, dev=True)  # type: ignore[arg-type]
         config = uvicorn.Config(one_line_errors(self.app, self.root, self.console), log_level="warning",
-                                access_log=False, server_header=False, lifespan="auto")
+                                access_log=False, server_header=False, lifespan="auto",
+                                **uvicorn_options(self.settings))
         self.server = _Uvicorn(config)
         with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
             runner.run(self._main(sock, first, started, restarted))
@@ -243,6 +246,6 @@ class DevServer:
         os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
 
 
-def run_dev(root: Path, host: str, port: int) -> int:
+def run_dev(root: Path, host: str, port: int, settings: Settings | None = None) -> int:
     root = project_root(root)
-    return DevServer(root, host, port, Console()).run()
+    return DevServer(root, host, port, Console(), settings).run()
