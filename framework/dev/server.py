@@ -32,6 +32,7 @@ from ..app import _application, project_root
 from ..limits import uvicorn_options
 from ..settings import Settings
 from .errorpage import report_exception
+from .hosts import allowed_names, host_guard
 from .plan import Plan, plan, relative
 from .reloader import Outcome, Reloader
 from .terminal import Console
@@ -130,14 +131,19 @@ class DevServer:
         self.swapping = asyncio.Lock()
         self.app: Starlette | None = None
         self.server: _Uvicorn | None = None
+        self.bound = host
 
     def run(self) -> int:
         started = time.perf_counter()
         restarted = os.environ.pop(ENV_RESTARTED, None)
         sock = listening_socket(self.host, self.port)
+        self.bound = str(sock.getsockname()[0])
         first = self.reloader.start()
         self.app = _application(self.root, first.table, self.settings, dev=True)  # type: ignore[arg-type]
-        config = uvicorn.Config(one_line_errors(self.app, self.root, self.console), log_level="warning",
+        # The Host check is the outermost layer: a refused request reaches nothing, not even the terminal.
+        served = host_guard(one_line_errors(self.app, self.root, self.console),
+                            allowed_names((self.host, self.bound), self.settings.allowed_hosts))
+        config = uvicorn.Config(served, log_level="warning",
                                 access_log=False, server_header=False, lifespan="auto",
                                 **uvicorn_options(self.settings))
         self.server = _Uvicorn(config)
