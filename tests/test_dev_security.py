@@ -123,3 +123,21 @@ def test_the_allowed_names() -> None:
 ])
 def test_is_loopback(address: str, loopback: bool) -> None:
     assert is_loopback(address) is loopback
+
+
+# --- bind address -----------------------------------------------------------------------------------
+
+WARNING = "which other machines can reach: the dev error page shows source code and file paths"
+
+
+def test_binding_every_interface_warns_that_the_error_page_is_exposed(project: Path) -> None:
+    with run_framework(project, "dev", "--host", "0.0.0.0") as server:
+        wait_for(lambda: "ready in" in server.log(), what="the banner")
+        assert re.search(rf"warning listening on 0\.0\.0\.0, {WARNING} to anyone who can reach port {server.port}\.",
+                         server.log())
+        assert get(server.port, "/api/ok", b"Host: 0.0.0.0") == (200, b"ok")  # the bound address is a name too
+        assert get(server.port, "/api/ok", b"Host: 192.168.1.20")[0] == 403
+
+
+def test_the_default_loopback_bind_does_not_warn(dev: Server) -> None:
+    assert "ready in" in dev.log() and WARNING not in dev.log()

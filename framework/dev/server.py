@@ -32,7 +32,7 @@ from ..app import _application, project_root
 from ..limits import uvicorn_options
 from ..settings import Settings
 from .errorpage import report_exception
-from .hosts import allowed_names, host_guard
+from .hosts import allowed_names, host_guard, is_loopback
 from .plan import Plan, plan, relative
 from .reloader import Outcome, Reloader
 from .terminal import Console
@@ -183,6 +183,13 @@ class DevServer:
             why = file
         host = f"[{self.host}]" if ":" in self.host else self.host
         self.console.banner(f"http://{host}:{self.port}", first.routes, ms, str(self.root), why)
+        if not is_loopback(self.bound):
+            self.console.warning(
+                f"listening on {self.host}{f' ({self.bound})' if self.bound != self.host else ''}, which other "
+                "machines can reach: the dev error page "
+                f"shows source code and file paths to anyone who can reach port {self.port}. Use the default "
+                "--host 127.0.0.1 unless you need this; requests are answered only for the Host names "
+                "localhost, 127.0.0.1, ::1, the --host address and each --allowed-host NAME.")
         for warning in first.warnings:
             self.console.warning(warning)
         for failure in first.failures:
