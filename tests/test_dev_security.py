@@ -141,3 +141,20 @@ def test_binding_every_interface_warns_that_the_error_page_is_exposed(project: P
 
 def test_the_default_loopback_bind_does_not_warn(dev: Server) -> None:
     assert "ready in" in dev.log() and WARNING not in dev.log()
+
+
+# --- terminal injection -----------------------------------------------------------------------------
+
+def test_request_data_reaches_the_terminal_escaped(dev: Server) -> None:
+    """A path that would retitle the terminal (OSC ... BEL), clear it (CSI 2J) and forge a `reloaded` line,
+    and an exception message carrying it: the captured output has the escapes, never the bytes."""
+    path = "/api/boom/x%1b]0;owned%07%1b[2J%0areloaded%20app/api/ok/route.py%20in%201%20ms%e2%80%ae"
+    status, _ = get(dev.port, path, b"Host: localhost")
+    assert status == 500
+    line = wait_for(lambda: next((l for l in dev.log().splitlines() if "no such thing" in l), None),
+                    what="the error line")
+    log = dev.log()
+    assert not any(c in log for c in "\x1b\x07\u202e"), log
+    assert not any(l.startswith("reloaded") for l in log.splitlines()), log
+    escaped = "x\\x1b]0;owned\\x07\\x1b[2J\\x0areloaded app/api/ok/route.py in 1 ms\\u202e"
+    assert line == f"error app/api/boom/[...rest]/route.py:3 ValueError: no such thing: {escaped} (GET /api/boom/{escaped})"

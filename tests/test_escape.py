@@ -60,3 +60,19 @@ def test_the_access_log_formatter_escapes_the_request_line() -> None:
     out = format_with(EscapingAccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s',
                                               use_colors=False), record)
     assert out == '127.0.0.1:5000 - "GET /\\x1b[2J\\x0aforged HTTP/1.1" 200 OK\n'
+
+
+def test_framework_start_logs_request_data_escaped(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The access log line and the traceback of a handler whose exception message carries the path."""
+    from tests.helpers import run_framework, wait_for, write_tree
+
+    write_tree(tmp_path, {"app/api/boom/[...rest]/route.py": """
+        def GET(request, context):
+            raise ValueError("no such thing: " + "/".join(context.params["rest"]))
+    """})
+    with run_framework(tmp_path) as server:
+        assert server.get("/api/boom/x%1b]0;owned%07%1b[2J").status == 500
+        wait_for(lambda: "no such thing" in server.log(), what="the traceback")
+        log = server.log()
+    assert "\x1b" not in log and "\x07" not in log
+    assert "ValueError: no such thing: x\\x1b]0;owned\\x07\\x1b[2J" in log
