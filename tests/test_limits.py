@@ -350,3 +350,20 @@ def test_help_lists_every_limit(command: str) -> None:
     for option in ("--max-body-size SIZE", "--max-head-size SIZE", "--head-timeout SECONDS",
                    "--max-concurrency N", "--trusted-origin ORIGIN"):
         assert option in out, option
+
+
+@pytest.mark.parametrize("use_httptools", VARIANTS)
+def test_pipelined_requests_in_one_read_are_all_answered(use_httptools: bool) -> None:
+    """Three heads in one write, together over the limit, each under it: none is refused."""
+    one = REQUEST + b"X-Pad: " + b"p" * (2 * KiB) + b"\r\n\r\n"
+    with uvicorn_server(use_httptools, 4 * KiB, 5.0) as port, connect(port) as sock:
+        sock.sendall(one * 3)
+        received = b""
+        for _ in range(100):
+            if received.count(b"\r\n\r\nok") == 3:
+                break
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+    assert received.count(b"HTTP/1.1 200 OK") == 3, received
