@@ -140,7 +140,7 @@ def allowed_host(text: str) -> str:
 def add_limit_options(parser: argparse.ArgumentParser, *, dev: bool = False) -> None:
     """The limits group of `framework start` / `framework dev`."""
     d = _DEFAULTS
-    group = parser.add_argument_group("limits (docs/security.md)")
+    group = parser.add_argument_group("limits and access (docs/security.md)")
     group.add_argument("--max-body-size", type=body_size, default=d.max_body_size, metavar="SIZE",
                        help="largest request body; 413 beyond it; `none` for no cap (default: 10MiB)")
     group.add_argument("--max-head-size", type=head_size, default=d.max_head_size, metavar="SIZE",
