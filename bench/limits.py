@@ -4,7 +4,8 @@
     python -m bench.limits --rounds 1 --duration 2      a smoke run
     python -m bench.limits serve VARIANT PORT   one server (what the run starts, pinned to the server core)
 
-Last, one 20 MiB header is sent to uvicorn's httptools protocol and to the limited one, and each
+Then the cost per request in-process (no sockets, no wrk: steadier on a shared machine), and
+last one 20 MiB header is sent to uvicorn's httptools protocol and to the limited one, and each
 server's RSS is read before and after.
 
 The app is a bare ASGI callable answering `ok`, so the protocol is as large a share of each request
@@ -102,15 +103,95 @@ def measure(rounds: int, duration: float, connections: int, logdir: Path) -> dic
     return samples
 
 
+class _Transport:
+    """Just enough of an asyncio transport for a protocol to serve requests into (no socket)."""
+
+    def __init__(self) -> None:
+        self.written = 0
+        self.closing = False
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"peername": ("127.0.0.1", 5000), "sockname": ("127.0.0.1", 3000)}.get(name, default)
+
+    def write(self, data: bytes) -> None:
+        self.written += len(data)
+
+    def is_closing(self) -> bool:
+        return self.closing
+
+    def close(self) -> None:
+        self.closing = True
+
+    def pause_reading(self) -> None: ...
+
+    def resume_reading(self) -> None: ...
+
+
+def per_request_us(names: Sequence[str] = tuple(VARIANTS), requests: int = 20_000,
+                   batches: int = 9) -> dict[str, dict[str, float]]:
+    """The protocol's cost per GET in this process, in microseconds, fastest of `batches` with the
+    variants interleaved (far steadier than req/s on a shared machine). The request is fed to
+    `data_received`, the app task runs, the response goes to a counting transport. `keep-alive`: one
+    connection for all requests; `close`: a new protocol instance (connection) per request."""
+    import asyncio
+    import time
+
+    import uvicorn
+    import uvloop
+    from uvicorn.server import ServerState
+
+    request = b"GET / HTTP/1.1\r\nHost: 127.0.0.1:3000\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n"
+
+    async def batch(name: str, mode: str) -> float:
+        config = uvicorn.Config(tiny_app, lifespan="off", log_level="warning", access_log=False,
+                                **variant_options(name))
+        config.load()
+        state = ServerState()
+
+        def connect() -> tuple[Any, _Transport]:
+            protocol = config.http_protocol_class(config=config, server_state=state, app_state={})
+            transport = _Transport()
+            protocol.connection_made(transport)
+            return protocol, transport
+
+        protocol, transport = connect()
+        written = 0
+        start = time.perf_counter()
+        for _ in range(requests):
+            if mode == "close":
+                protocol, transport = connect()
+            protocol.data_received(request)
+            await asyncio.sleep(0)  # the app task runs and writes the response
+            written += transport.written
+            if mode == "close":
+                protocol.connection_lost(None)
+        elapsed = time.perf_counter() - start
+        if mode != "close":
+            written = transport.written
+            protocol.connection_lost(None)
+        assert written > requests * 50, f"{name}: the requests were not answered"
+        return elapsed / requests * 1e6
+
+    async def run() -> dict[str, dict[str, float]]:
+        best = {name: {mode: float("inf") for mode in MODES} for name in names}
+        for _ in range(batches):
+            for mode in MODES:
+                for name in names:
+                    best[name][mode] = min(best[name][mode], await batch(name, mode))
+        return best
+
+    return uvloop.run(run())
+
+
 def head_memory(name: str, logdir: Path, head_mib: int = 20) -> dict[str, Any]:
     """Send one `head_mib` MiB header in 64 KiB writes; the server's RSS before and after, in MiB, and
     how much it took before cutting the connection."""
     import re
     import socket
 
-    def rss() -> float:
+    def rss(field: str = "VmRSS") -> float:
         status = Path(f"/proc/{running.process.pid}/status").read_text()
-        return int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M).group(1)) / 1024  # type: ignore[union-attr]
+        return int(re.search(rf"^{field}:\s+(\d+) kB", status, re.M).group(1)) / 1024  # type: ignore[union-attr]
 
     port = harness.free_port()
     with harness.server(name, [sys.executable, "-m", "bench.limits", "serve", name, str(port)], port, "/",
@@ -122,12 +203,13 @@ def head_memory(name: str, logdir: Path, head_mib: int = 20) -> dict[str, Any]:
                 for _ in range(head_mib * 16):
                     sock.sendall(chunk)
                     sent += len(chunk)
-                sock.sendall(b"\r\n\r\n")
-                sock.recv(100)
             except OSError:  # reset or broken pipe: the server cut the connection
                 cut = True
+            harness.wait_idle(running.process.pid)
+            during = rss()  # the head is still open (unless it was cut): what the server holds for it
         harness.wait_idle(running.process.pid)
-        return {"rss_before_mib": before, "rss_after_mib": rss(), "sent_mib": sent / 2**20, "cut": cut}
+        return {"rss_before_mib": before, "rss_with_head_open_mib": during, "rss_after_close_mib": rss(),
+                "peak_rss_mib": rss("VmHWM"), "sent_mib": sent / 2**20, "cut": cut}
 
 
 def table(samples: dict[str, dict[str, list[float]]]) -> str:
@@ -155,22 +237,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=3, help="rounds, each running every variant (default 3)")
     p.add_argument("--duration", type=float, default=8.0, help="seconds per wrk run (default 8)")
     p.add_argument("--connections", type=int, default=64, help="wrk connections (default 64)")
-    p.add_argument("--json", help="also write the samples to this file")
+    p.add_argument("--json", help="also write the results to this file")
+    p.add_argument("--skip-load", action="store_true", help="only the in-process and memory measurements")
     args = p.parse_args(argv)
+    samples: dict[str, dict[str, list[float]]] = {}
     try:
         with tempfile.TemporaryDirectory(prefix="bench-limits-") as logdir:
-            samples = measure(args.rounds, args.duration, args.connections, Path(logdir))
+            if not args.skip_load:
+                samples = measure(args.rounds, args.duration, args.connections, Path(logdir))
+            micro = per_request_us()
             memory = {name: head_memory(name, Path(logdir)) for name in ("httptools", "limited")}
     except harness.BenchError as exc:
         print(f"bench.limits: {exc}", file=sys.stderr)
         return 1
-    print(table(samples))
+    if samples:
+        print(table(samples))
+    print("\nper request in-process (fastest of 9 batches of 20,000), microseconds:")
+    for name, us in micro.items():
+        print(f"  {name:<14} " + ", ".join(f"{mode} {us[mode]:.2f} ({us[mode] - micro['httptools'][mode]:+.2f})"
+                                         for mode in MODES))
     print("\none 20 MiB header, server RSS (MiB):")
     for name, m in memory.items():
-        print(f"  {name:<10} before {m['rss_before_mib']:.1f}, after {m['rss_after_mib']:.1f}, "
-              f"{m['sent_mib']:.1f} MiB sent" + (", then the connection was cut" if m["cut"] else ", all read"))
+        print(f"  {name:<10} before {m['rss_before_mib']:.1f}, head open {m['rss_with_head_open_mib']:.1f}, "
+              f"after close {m['rss_after_close_mib']:.1f}, peak {m['peak_rss_mib']:.1f}; {m['sent_mib']:.1f} MiB "
+              "sent" + (", then the connection was cut" if m["cut"] else ", all read"))
     if args.json:
-        Path(args.json).write_text(json.dumps({"req_per_s": samples, "head_memory": memory}, indent=2))
+        Path(args.json).write_text(json.dumps({"req_per_s": samples, "head_memory": memory,
+                                               "per_request_us": micro}, indent=2))
     return 0
 
 
