@@ -13,8 +13,11 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from .errors import RouteTreeError
+from .escape import EscapingFormatter
+from .options import add_limit_options
 
 log = logging.getLogger("framework")
 
@@ -22,6 +25,11 @@ EPILOG_START = """examples:
   framework start                       serve ./app on http://127.0.0.1:3000
   framework start --port 8000 --workers 2
   framework start --root examples/shop --host 0.0.0.0 --proxy-headers
+  framework start --max-body-size 50MiB --trusted-origin https://app.example
+  framework start --max-head-size 16KiB --head-timeout 5 --max-concurrency 200
+
+limits are on by default (request head 64KiB, head within 10 s, 1000 in flight, body 10MiB);
+what each guards against and what to leave to a reverse proxy: docs/security.md
 """
 EPILOG_ROUTES = """examples:
   framework routes                      the route table, most specific first
@@ -35,7 +43,7 @@ class UsageError(Exception):
 
 def setup_logging(level: str = "info") -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("framework: %(levelname)s: %(message)s"))
+    handler.setFormatter(EscapingFormatter("framework: %(levelname)s: %(message)s"))
     log.handlers[:] = [handler]
     log.setLevel(level.upper())
     log.propagate = False
@@ -66,28 +74,33 @@ def cmd_start(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .app import serving_app
+    from .limits import uvicorn_options
+    from .options import settings_from_args
+    from .settings import ENV_SETTINGS
 
     root = checked_root(args.root)
     setup_logging(args.log_level)
     os.environ.setdefault("FRAMEWORK_ENV", "production")  # like NODE_ENV; set before the app is imported
-    app = serving_app(root)
+    settings = settings_from_args(args)
+    app = serving_app(root, settings)
     count = len(app.router.table.endpoints)  # type: ignore[attr-defined]
     log.info("%d route%s from %s", count, "" if count == 1 else "s", root / "app")
-    options = dict(
+    options: dict[str, Any] = dict(
         host=args.host,
         port=args.port,
         log_level=args.log_level,
         access_log=not args.no_access_log,
         proxy_headers=args.proxy_headers,
         loop="auto",
-        http="auto",
         server_header=False,
     )
     if args.workers > 1:
         os.environ["FRAMEWORK_ROOT"] = str(root)
-        uvicorn.run("framework.app:app_from_environment", factory=True, workers=args.workers, **options)
+        os.environ[ENV_SETTINGS] = settings.to_env()  # each worker builds the app and the protocol from it
+        uvicorn.run("framework.app:app_from_environment", factory=True, workers=args.workers,
+                    **options, **uvicorn_options(settings, workers=True))
     else:
-        uvicorn.run(app, **options)
+        uvicorn.run(app, **options, **uvicorn_options(settings))
     return 0
 
 
@@ -136,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     start.add_argument("--no-access-log", action="store_true", help="do not log each request")
     start.add_argument("--proxy-headers", action="store_true", help="trust X-Forwarded-* from 127.0.0.1")
+    add_limit_options(start)
     start.set_defaults(func=cmd_start)
 
     routes = sub.add_parser(

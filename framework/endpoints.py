@@ -22,7 +22,7 @@ from starlette.routing import request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import headers as request_context
-from .loader import METHODS, Handler, LoadedRoute, is_async
+from .loader import METHODS, Handler, LoadedRoute, RouteConfig, is_async
 from .manifest import Route
 from .settings import Settings
 
@@ -112,10 +112,9 @@ def _options_app(allow: str) -> ASGIApp:
     return app
 
 
-def body_cap(route_size: int | None, settings: Settings) -> int | None:
-    """The cap a route serves with: its own `max_body_size`, else the server's; 0 means no cap."""
-    size = settings.max_body_size if route_size is None else route_size
-    return size or None
+def body_cap(config: RouteConfig | None, settings: Settings) -> int | None:
+    """The cap a route serves with: its own `max_body_size` when it set one, else the server's; None: no cap."""
+    return config.max_body_size if config is not None and config.own_body_cap else settings.max_body_size
 
 
 def make_endpoint(loaded: LoadedRoute, settings: Settings) -> Endpoint:
@@ -130,7 +129,7 @@ def make_endpoint(loaded: LoadedRoute, settings: Settings) -> Endpoint:
     if "OPTIONS" not in apps:
         apps["OPTIONS"] = _options_app(allow)
     config = loaded.config
-    return Endpoint(loaded.route, apps, allow, methods, body_cap(config.max_body_size, settings),
+    return Endpoint(loaded.route, apps, allow, methods, body_cap(config, settings),
                     config.allow_cross_origin, loaded.warnings)
 
 

@@ -38,11 +38,12 @@ class RouteConfig:
 
     | name                        | values                 | effect                                         |
     |-----------------------------|------------------------|------------------------------------------------|
-    | `max_body_size = 1_000_000` | int >= 0 (0: no cap)   | this route's request-body cap instead of the server's |
+    | `max_body_size = 1_000_000` | int >= 1, or None (no cap) | this route's request-body cap instead of the server's |
     | `allow_cross_origin = True` | bool                   | skip the cross-origin check (webhooks, public APIs) |
     """
 
-    max_body_size: int | None = None  # None: the server's setting
+    max_body_size: int | None = None
+    own_body_cap: bool = False  # False: `max_body_size` was not set, the server's cap applies
     allow_cross_origin: bool = False
 
 
@@ -123,17 +124,18 @@ def read_handlers(route: Route, module: ModuleType) -> LoadedRoute | Problem:
 
 def read_config(file: str, module: ModuleType) -> RouteConfig | Problem:
     """The route's `RouteConfig`, or the problem with a value it cannot take (file, line, allowed values)."""
+    own = hasattr(module, "max_body_size")
     size = getattr(module, "max_body_size", None)
-    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
         return Problem("bad-route-config", f"`max_body_size = {size!r}` is not a size in bytes.",
-                       "Write a whole number of bytes, e.g. `max_body_size = 50 * 1024 * 1024`, or 0 for no cap.",
+                       "Write a whole number of bytes, e.g. `max_body_size = 50 * 1024 * 1024`, or None for no cap.",
                        (file,), _line_of(module, "max_body_size"))
     allow = getattr(module, "allow_cross_origin", False)
     if not isinstance(allow, bool):
         return Problem("bad-route-config", f"`allow_cross_origin = {allow!r}` is not True or False.",
                        "Write `allow_cross_origin = True` to accept cross-origin unsafe requests on this route.",
                        (file,), _line_of(module, "allow_cross_origin"))
-    return RouteConfig(size, allow)
+    return RouteConfig(size, own, allow)
 
 
 def misspelled_method(name: str, value: object, module: str) -> str | None:

@@ -120,7 +120,7 @@ class FileRouter(Router):
                 await answer(refused, scope, receive, send)
                 return
         if kind == "http":
-            cap = endpoint.body_cap if endpoint is not None else self.settings.max_body_size or None
+            cap = endpoint.body_cap if endpoint is not None else self.settings.max_body_size
             if cap is not None:
                 length = body_framing(scope)
                 if length == -1:

@@ -8,7 +8,8 @@
 | `tests/test_users_by_id_route.py`                               | builder, controller and handler tests   |
 
 Nothing is overwritten: an existing route or test file, or a function name already taken, stops
-the command before it writes anything.
+the command before it writes anything. Nothing is written outside the project either: a path with
+`..`, a leading `/`, a backslash, or one that resolves outside app/ through a symlink is a usage error.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import RouteTreeError
+from .escape import printable
 from .loader import METHODS
 from .manifest import build_manifest, pattern_of
 from .scan import RouteFile, scan
@@ -142,9 +144,38 @@ def parse_methods(text: str) -> tuple[str, ...]:
     return tuple(methods)
 
 
+PATH_HINT = "write the folders under app/ separated by /, like api/users/[id]"
+
+
+def checked_folders(path: str) -> tuple[str, ...]:
+    """The folders of `path` under app/, refusing anything that could write elsewhere: `..` (and `.`)
+    segments, an absolute path, backslashes (a separator on Windows), control characters."""
+    text = path.strip()
+    if "\\" in text:
+        raise ScaffoldInputError(f"{path!r}: backslashes are not allowed; {PATH_HINT}.")
+    if text.startswith("/"):
+        raise ScaffoldInputError(f"{path!r} is an absolute path; {PATH_HINT} (no leading /).")
+    if not text.isprintable():
+        raise ScaffoldInputError(f"{printable(path)!r} contains control characters; {PATH_HINT}.")
+    folders = tuple(filter(None, text.rstrip("/").split("/")))
+    if any(folder in (".", "..") for folder in folders):
+        raise ScaffoldInputError(f"{path!r}: `.` and `..` segments are not allowed, the route must stay inside "
+                                 f"app/; {PATH_HINT}.")
+    return folders
+
+
+def inside_app(root: Path, url_path: str, folders: Sequence[str]) -> None:
+    """Refuse a route folder that resolves outside app/ (a symlinked folder on the way)."""
+    app = (root / "app").resolve()
+    target = app.joinpath(*folders).resolve()
+    if target != app and app not in target.parents:
+        raise ScaffoldInputError(f"{url_path!r} resolves to {target}, outside {app} (a symlink on the way); "
+                                 f"{PATH_HINT}, through real folders.")
+
+
 def parse_url_path(path: str) -> tuple[tuple[str, ...], tuple[Segment, ...]]:
     """`api/users/[id]` -> folders `("api", "users", "[id]")` and the URL segments (route groups dropped)."""
-    folders = tuple(filter(None, path.strip().strip("/").split("/")))
+    folders = checked_folders(path)
     segments = []
     for folder in folders:
         try:
@@ -191,6 +222,7 @@ def _append(existing: str, imports: Sequence[str], body: str) -> str:
 def plan_route(root: Path, url_path: str, methods: Sequence[str]) -> list[Change]:
     """Every file `framework new route` writes, or `ScaffoldRefused` before anything is written."""
     folders, segments = parse_url_path(url_path)
+    inside_app(root, url_path, folders)
     pattern = pattern_of(segments)
     route_file = "/".join(("app", *folders, "route.py"))
     if (root / route_file).exists():

@@ -219,3 +219,16 @@ def test_a_server_that_never_showed_the_change_reads_never_seen() -> None:
                            "machine": {"cpu": "x", "nproc": "2", "python": "3", "starlette": "s", "uvicorn": "u",
                                        "wrk": "w", "loadavg_at_start": ["0", "0", "0"]}})
     assert "| new route | uvicorn --reload | never seen | never seen | 0 / 10 |" in report
+
+
+def test_bench_limits_in_process_cost_and_table_at_a_tiny_size() -> None:
+    """`python -m bench.limits`' in-process part runs every variant (no wrk needed) and its table reads samples."""
+    from bench import limits
+
+    micro = limits.per_request_us(requests=50, batches=1)
+    assert set(micro) == set(limits.VARIANTS)
+    assert all(0 < us[mode] < 100_000 for us in micro.values() for mode in limits.MODES)
+    samples = {name: {mode: [1000.0, 2000.0, 3000.0] for mode in limits.MODES} for name in limits.VARIANTS}
+    samples["limited"] = {mode: [900.0, 1800.0, 2700.0] for mode in limits.MODES}
+    table = limits.table(samples)
+    assert "| `limited`: " in table and "| 1,800 | 0.90 | 1,800 | 0.90 |" in table

@@ -141,3 +141,47 @@ def test_a_single_lib_urls_module_is_used_and_checked(tmp_path: Path) -> None:
     assert not (tmp_path / "lib/urls").exists()
     assert 'return route_url("/api/ping")' in (tmp_path / "lib/urls.py").read_text(encoding="utf-8")
     assert check_project(tmp_path).findings == ()
+
+
+@pytest.mark.parametrize("path, says", [
+    ("../../x", "'../../x': `.` and `..` segments are not allowed, the route must stay inside app/"),
+    ("..", "'..': `.` and `..` segments are not allowed"),
+    ("api/../../x", "'api/../../x': `.` and `..` segments are not allowed"),
+    ("api/users/..", "`.` and `..` segments are not allowed"),
+    ("./api/x", "'./api/x': `.` and `..` segments are not allowed"),
+    ("/etc/cron.d/x", "'/etc/cron.d/x' is an absolute path; write the folders under app/ separated by /, "
+                      "like api/users/[id] (no leading /)."),
+    ("/api/users", "'/api/users' is an absolute path"),
+    ("..\\..\\x", "'..\\\\..\\\\x': backslashes are not allowed; write the folders under app/ separated by /"),
+    ("api\\users", "backslashes are not allowed"),
+    ("api/x\x1b]0;t\x07", "'api/x\\\\x1b]0;t\\\\x07' contains control characters"),
+    ("api/x\ny", "contains control characters"),
+])
+def test_paths_that_could_leave_app_are_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                     path: str, says: str) -> None:
+    project = tmp_path / "deep" / "proj"
+    (project / "app").mkdir(parents=True)
+    before = tree(tmp_path)
+    assert new_route(project, path) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("framework new: error: ") and says in err, err
+    assert "write the folders under app/" in err
+    assert tree(tmp_path) == before
+
+
+def test_a_symlink_out_of_app_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project, outside = tmp_path / "proj", tmp_path / "outside"
+    (project / "app").mkdir(parents=True)
+    outside.mkdir()
+    (project / "app" / "link").symlink_to(outside, target_is_directory=True)
+    assert new_route(project, "link/x") == 2
+    err = capsys.readouterr().err
+    assert f"'link/x' resolves to {outside.resolve()}/x, outside {(project / 'app').resolve()}" in err
+    assert list(outside.iterdir()) == [] and not (project / "lib").exists()
+
+
+def test_the_refusal_exits_2_from_the_command_line(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    result = run_cli("new", "route", "../../x", "--root", str(tmp_path))
+    assert result.returncode == 2 and "`..` segments are not allowed" in result.stderr
+    assert not (tmp_path.parent / "x").exists()

@@ -248,7 +248,7 @@ def uploads(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     root = write_tree(tmp_path_factory.mktemp("uploads") / "p", {
         "app/default/route.py": UPLOAD.format(config=""),
         "app/small/route.py": UPLOAD.format(config="max_body_size = 1000"),
-        "app/unlimited/route.py": UPLOAD.format(config="max_body_size = 0"),
+        "app/unlimited/route.py": UPLOAD.format(config="max_body_size = None"),
     })
     with run_framework(root) as running:
         yield running
@@ -303,3 +303,31 @@ def test_a_malformed_trusted_origin_is_refused_at_startup(tmp_path: Path) -> Non
         create_app(root, settings=Settings(trusted_origins=("app.example/path",)))
     app = create_app(root, settings=Settings(trusted_origins=("HTTPS://App.Example/",)))
     assert app.router.trusted_origins == frozenset({"https://app.example"})  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("line", "fix"), [
+    ("max_body_size = 0", "or None for no cap"),
+    ("max_body_size = -5", "is not a size in bytes"),
+    ("max_body_size = '10MiB'", "Write a whole number of bytes"),
+    ("allow_cross_origin = 'yes'", "is not True or False"),
+])
+def test_bad_route_settings_are_load_problems_with_the_line(tmp_path: Path, line: str, fix: str) -> None:
+    from framework import RouteTreeError, create_app
+
+    root = write_tree(tmp_path / "p", {"app/x/route.py": "\n" + line + "\n" + ROUTE.format(name="x")})
+    with pytest.raises(RouteTreeError) as info:
+        create_app(root)
+    [problem] = info.value.problems
+    assert (problem.code, problem.files, problem.line) == ("bad-route-config", ("app/x/route.py",), 2)
+    assert fix in str(problem)
+
+
+def test_the_dev_server_caps_bodies_and_refuses_cross_origin_posts_too(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "p", {"app/small/route.py": UPLOAD.format(config="max_body_size = 1000")})
+    with run_framework(root, "dev", "--trusted-origin", "https://app.example") as running:
+        answer = raw_exchange(running.port, [head("/small", "Content-Length: 2000\r\n"), b"a" * 2000])
+        assert answer.startswith(b"HTTP/1.1 413 ")
+        evil = {"sec-fetch-site": "cross-site", "origin": "https://evil.example", "content-length": "0"}
+        assert running.request("POST", "/small", headers=evil).status == 403
+        trusted = {**evil, "origin": "https://app.example"}
+        assert running.request("POST", "/small", headers=trusted).text == "0 bytes"

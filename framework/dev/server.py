@@ -29,8 +29,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from watchfiles import awatch
 
 from ..app import _application, project_root
+from ..limits import uvicorn_options
 from ..settings import Settings
 from .errorpage import report_exception
+from .hosts import allowed_names, host_guard, is_loopback
 from .plan import Plan, plan, relative
 from .reloader import Outcome, Reloader
 from .terminal import Console
@@ -114,13 +116,14 @@ def framework_imports() -> str | None:
 
 
 class DevServer:
-    def __init__(self, root: Path, host: str, port: int, console: Console) -> None:
+    def __init__(self, root: Path, host: str, port: int, console: Console, settings: Settings | None = None) -> None:
         self.root = root
         self.host, self.port = host, port
+        self.settings = settings or Settings()
         self.console = console
         self.framework_dir = framework_source()
         self.filter = DevFilter(root, self.framework_dir)
-        self.reloader = Reloader(root)
+        self.reloader = Reloader(root, self.settings)
         self.restart_file: str | None = None
         self.stop = asyncio.Event()
         self.follow_up: asyncio.Task[None] | None = None
@@ -128,15 +131,21 @@ class DevServer:
         self.swapping = asyncio.Lock()
         self.app: Starlette | None = None
         self.server: _Uvicorn | None = None
+        self.bound = host
 
     def run(self) -> int:
         started = time.perf_counter()
         restarted = os.environ.pop(ENV_RESTARTED, None)
         sock = listening_socket(self.host, self.port)
+        self.bound = str(sock.getsockname()[0])
         first = self.reloader.start()
-        self.app = _application(self.root, first.table, Settings(), dev=True)  # type: ignore[arg-type]
-        config = uvicorn.Config(one_line_errors(self.app, self.root, self.console), log_level="warning",
-                                access_log=False, server_header=False, lifespan="auto")
+        self.app = _application(self.root, first.table, self.settings, dev=True)  # type: ignore[arg-type]
+        # The Host check is the outermost layer: a refused request reaches nothing, not even the terminal.
+        served = host_guard(one_line_errors(self.app, self.root, self.console),
+                            allowed_names((self.host, self.bound), self.settings.allowed_hosts))
+        config = uvicorn.Config(served, log_level="warning",
+                                access_log=False, server_header=False, lifespan="auto",
+                                **uvicorn_options(self.settings))
         self.server = _Uvicorn(config)
         with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
             runner.run(self._main(sock, first, started, restarted))
@@ -174,6 +183,13 @@ class DevServer:
             why = file
         host = f"[{self.host}]" if ":" in self.host else self.host
         self.console.banner(f"http://{host}:{self.port}", first.routes, ms, str(self.root), why)
+        if not is_loopback(self.bound):
+            self.console.warning(
+                f"listening on {self.host}{f' ({self.bound})' if self.bound != self.host else ''}, which other "
+                "machines can reach: the dev error page "
+                f"shows source code and file paths to anyone who can reach port {self.port}. Use the default "
+                "--host 127.0.0.1 unless you need this; requests are answered only for the Host names "
+                "localhost, 127.0.0.1, ::1, the --host address and each --allowed-host NAME.")
         for warning in first.warnings:
             self.console.warning(warning)
         for failure in first.failures:
@@ -243,6 +259,6 @@ class DevServer:
         os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
 
 
-def run_dev(root: Path, host: str, port: int) -> int:
+def run_dev(root: Path, host: str, port: int, settings: Settings | None = None) -> int:
     root = project_root(root)
-    return DevServer(root, host, port, Console()).run()
+    return DevServer(root, host, port, Console(), settings).run()

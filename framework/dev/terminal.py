@@ -1,5 +1,9 @@
 """What `framework dev` prints: a banner, one line per reload, one line per error. Colour only on a terminal.
 
+Every text that is not the console's own (a request's method and path, an exception's message,
+file names) goes through `printable`: a path like `/%1b]0;x%07%0areloaded` cannot retitle the
+terminal or print a line of its own. Only `paint` writes escape sequences.
+
     framework dev ready in 212 ms: http://127.0.0.1:3000 (4 routes from /srv/shop/app)
     reloaded app/api/x/route.py in 14 ms
     error app/api/x/route.py:3 SyntaxError: invalid syntax (this route answers 500 until fixed)
@@ -13,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from ..errors import RouteTreeError
+from ..escape import printable
 from .errorpage import ErrorReport
 from .reloader import Outcome
 
@@ -25,7 +30,7 @@ def use_colour(stream: TextIO) -> bool:
 
 
 def _names(files: tuple[str, ...], limit: int = 3) -> str:
-    shown = ", ".join(files[:limit])
+    shown = ", ".join(printable(f) for f in files[:limit])
     return shown + (f" and {len(files) - limit} more" if len(files) > limit else "")
 
 
@@ -47,25 +52,27 @@ class Console:
     def banner(self, url: str, routes: int, ms: float, root: str, restarted: str | None = None) -> None:
         why = f" after {restarted} changed" if restarted else ""
         self.line(
-            f"{self.paint(BOLD, 'framework dev')} ready in {ms:.0f} ms{why}: {self.paint(CYAN, url)} "
-            f"({routes} route{'' if routes == 1 else 's'} from {root}/app; Ctrl+C to stop)"
+            f"{self.paint(BOLD, 'framework dev')} ready in {ms:.0f} ms{printable(why)}: "
+            f"{self.paint(CYAN, printable(url))} "
+            f"({routes} route{'' if routes == 1 else 's'} from {printable(root)}/app; Ctrl+C to stop)"
         )
 
     def warning(self, text: str) -> None:
-        self.line(f"{self.paint(YELLOW, 'warning')} {text}")
+        self.line(f"{self.paint(YELLOW, 'warning')} {printable(text)}")
 
     def failure(self, text: str) -> None:
         """An error that is not a report about the project's code (a refused restart, an internal error)."""
-        self.line(f"{self.paint(RED, 'error')} {text}")
+        self.line(f"{self.paint(RED, 'error')} {printable(text)}")
 
     def error(self, report: ErrorReport, note: str = "") -> None:
-        self.line(f"{self.paint(RED, 'error')} {report.location} {report.title}{note}")
+        self.line(f"{self.paint(RED, 'error')} {printable(report.location)} {printable(report.title)}"
+                  f"{printable(note)}")
 
     def tree_error(self, error: RouteTreeError, serving: bool) -> None:
         still = "still serving the last good routes" if serving else "every URL shows this error until it is fixed"
         self.line(f"{self.paint(RED, 'error')} the route tree is invalid ({still}):")
         for problem in error.problems:
-            self.line(f"  {problem}")
+            self.line(f"  {printable(str(problem))}")
 
     def report(self, outcome: Outcome, serving: bool = True) -> None:
         if outcome.tree_error is not None:
@@ -83,4 +90,4 @@ class Console:
         self.line(f"{self.paint(GREEN, 'reloaded')} {_names(outcome.files) or 'app/'} in {outcome.ms:.0f} ms{count}")
 
     def restart(self, file: str) -> None:
-        self.line(f"{self.paint(YELLOW, 'restarting')}: {file} changed (the server keeps its socket)")
+        self.line(f"{self.paint(YELLOW, 'restarting')}: {printable(file)} changed (the server keeps its socket)")
