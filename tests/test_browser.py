@@ -96,3 +96,41 @@ def test_missing_chromium_is_a_failure_with_install_lines(tmp_path: Path, monkey
     monkeypatch.setattr(__import__(__name__, fromlist=["CHROMIUM"]), "CHROMIUM", tmp_path / "no-chromium")
     with pytest.raises(pytest.fail.Exception, match="apt-get install -y chromium chromium-driver"):
         launch(None)
+
+
+ATTACKER = '''
+from starlette.responses import HTMLResponse
+
+def GET(request):
+    target = request.query_params["target"]
+    return HTMLResponse(
+        f'<form id="f" method="post" action="{target}/login">'
+        '<input name="username" value="demo"><input name="password" value="demo-password"></form>'
+        '<script>document.getElementById("f").submit()</script>')
+'''
+
+
+def test_a_cross_site_form_post_from_a_real_browser_is_refused(tmp_path: Path) -> None:
+    """Login CSRF as a browser does it: a page on another origin submits a form to our login."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail(f"the Python package `playwright` is required for the browser test. Install it: {INSTALL}")
+    from tests.helpers import write_tree
+
+    evil = write_tree(tmp_path / "evil", {"app/route.py": ATTACKER})
+    env = {"AUTH_DB_PATH": str(tmp_path / "auth.sqlite3"), "DEMO_USER": "1", "PASSWORD_HASH_N": "1024"}
+    with run_framework(REPO, "start", "--no-access-log", env=env) as server, \
+            run_framework(evil, "start", "--no-access-log") as attacker, sync_playwright() as p:
+        browser = launch(p)
+        try:
+            page = browser.new_context().new_page()
+            answers: list[tuple[str, int]] = []
+            page.on("response", lambda r: answers.append((r.request.method, r.status)) if "/login" in r.url else None)
+            # localhost and 127.0.0.1 are different sites to the browser: Sec-Fetch-Site says cross-site.
+            page.goto(f"http://localhost:{attacker.port}/?target=http://127.0.0.1:{server.port}")
+            wait_for(lambda: answers, what="the forged login POST to be answered")
+            assert answers[0] == ("POST", 403)
+            assert page.context.cookies() == []  # no session was planted
+        finally:
+            browser.close()
