@@ -1,8 +1,11 @@
-"""Per-request cost of the router, in-process (no HTTP): a route that never touches cookies().
+"""Per-request cost of the router in-process (no HTTP), the figure behind docs/security.md and docs/layout.md.
 
-    python bench/request_context.py            # best of 7 runs of 20,000 requests
+    python bench/request_context.py            # best of 7 runs of 20,000 requests per case
 
-Compare a checkout before and after a change to `routing.py` or `headers.py`. Figures in docs/layout.md.
+Cases: a static GET, a GET with a param, a POST with a small declared body (body cap and cross-origin
+check on the way), a POST with a same-origin `Origin` and `Sec-Fetch-Site`, and a GET under a proxy
+whose matcher skips the path. Compare a checkout before and after a change to the request path by
+copying this file into the other checkout and running it there.
 """
 
 from __future__ import annotations
@@ -12,31 +15,46 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from framework.app import create_app  # noqa: E402
 
-ROUTE = "from starlette.responses import PlainTextResponse\nasync def GET(request):\n    return PlainTextResponse('hi')\n"
+ROUTE = ("from starlette.responses import PlainTextResponse\n"
+         "async def GET(request):\n    return PlainTextResponse('hi')\nPOST = GET\n")
 PROXY = "def proxy(request):\n    return None\nconfig = {'matcher': ['/dashboard/:path*']}\n"
 
+CASES: dict[str, tuple[str, str, list[tuple[bytes, bytes]]]] = {
+    "static GET": ("GET", "/hello", []),
+    "param GET": ("GET", "/users/42", []),
+    "POST, small body": ("POST", "/hello", [(b"content-length", b"2"), (b"content-type", b"text/plain")]),
+    "POST, same-origin browser": ("POST", "/hello", [(b"content-length", b"2"), (b"host", b"127.0.0.1:3000"),
+                                                     (b"origin", b"http://127.0.0.1:3000"),
+                                                     (b"sec-fetch-site", b"same-origin")]),
+}
 
-def measure(with_proxy: bool, n: int = 20_000, runs: int = 7) -> float:
+
+def measure(method: str, path: str, headers: list[tuple[bytes, bytes]], with_proxy: bool = False,
+            n: int = 20_000, runs: int = 7) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        (root / "app/hello").mkdir(parents=True)
-        (root / "app/hello/route.py").write_text(ROUTE)
+        for folder in ("hello", "users/[id]"):
+            (root / "app" / folder).mkdir(parents=True)
+            (root / "app" / folder / "route.py").write_text(ROUTE)
         if with_proxy:
             (root / "proxy.py").write_text(PROXY)
         app = create_app(root)
-        scope = {"type": "http", "method": "GET", "path": "/hello", "raw_path": b"/hello", "query_string": b"",
-                 "headers": [], "root_path": "", "scheme": "http", "server": ("127.0.0.1", 1),
-                 "client": ("127.0.0.1", 2), "http_version": "1.1", "app": app}
+        scope: dict[str, Any] = {
+            "type": "http", "method": method, "path": path, "raw_path": path.encode(), "query_string": b"",
+            "headers": headers, "root_path": "", "scheme": "http", "server": ("127.0.0.1", 1),
+            "client": ("127.0.0.1", 2), "http_version": "1.1", "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "app": app}
 
-        async def receive() -> dict:
-            return {"type": "http.request", "body": b"", "more_body": False}
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"hi", "more_body": False}
 
-        async def send(message: dict) -> None:
+        async def send(message: dict[str, Any]) -> None:
             pass
 
         async def run() -> float:
@@ -52,5 +70,6 @@ def measure(with_proxy: bool, n: int = 20_000, runs: int = 7) -> float:
 
 
 if __name__ == "__main__":
-    print(f"no proxy:                          {measure(False) * 1e6:.2f} us/request")
-    print(f"proxy whose matcher skips the path: {measure(True) * 1e6:.2f} us/request")
+    for name, (method, path, headers) in CASES.items():
+        print(f"{name:<36} {measure(method, path, headers) * 1e6:6.2f} us/request")
+    print(f"{'GET, proxy whose matcher skips it':<36} {measure('GET', '/hello', [], with_proxy=True) * 1e6:6.2f} us/request")
