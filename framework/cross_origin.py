@@ -25,19 +25,6 @@ from urllib.parse import urlsplit
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "QUERY"})
 
 
-def normalise_origin(text: str) -> str:
-    """A trusted origin as browsers send it (`scheme://host[:port]`, lowercase), or ValueError saying why.
-
-    >>> normalise_origin("HTTPS://App.Example:8443/")
-    'https://app.example:8443'
-    """
-    parts = urlsplit(text.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/") \
-            or parts.query or parts.fragment or "@" in parts.netloc:
-        raise ValueError(f"{text!r} is not an origin; write scheme://host[:port], like https://app.example")
-    return f"{parts.scheme}://{parts.netloc.lower()}"
-
-
 def refusal(headers: Iterable[tuple[bytes, bytes]], trusted: frozenset[str]) -> str | None:
     """Why this unsafe request is refused as cross-origin, or None to let it through (the module's table)."""
     site = origin = host = None

@@ -81,7 +81,7 @@ class FileRouter(Router):
         super().__init__(redirect_slashes=False, **kwargs)
         self.table = table
         self.settings = settings or Settings()
-        self.trusted_origins = frozenset(cross_origin.normalise_origin(o) for o in self.settings.trusted_origins)
+        self.trusted_origins = frozenset(self.settings.trusted_origins)
 
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]

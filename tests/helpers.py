@@ -125,10 +125,54 @@ def stop(process: subprocess.Popen[str]) -> None:
             process.wait(timeout=10)
 
 
-def run_cli(*args: str, cwd: Path | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """`python -m framework ARGS` to completion, capturing output."""
-    return subprocess.run([sys.executable, "-m", "framework", *args], capture_output=True, text=True,
-                          cwd=cwd, env=subprocess_env(), timeout=timeout)
+@dataclass
+class Completed:
+    """What a command printed and returned, like `subprocess.CompletedProcess`."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> Completed:
+    """`framework ARGS` to completion, in this process (click's runner), capturing output.
+
+    What a command leaves behind is undone afterwards: modules imported from the project, `sys.path`
+    entries, environment variables, the working directory and the framework's log handlers.
+    """
+    import logging
+
+    from click.testing import CliRunner
+
+    from framework.cli import main
+
+    modules, path, environ, here = set(sys.modules), list(sys.path), dict(os.environ), os.getcwd()
+    loggers = {name: list(logging.getLogger(name).handlers) for name in ("framework", "uvicorn", "uvicorn.error")}
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        with CliRunner().isolation() as (out, err, _):
+            code = main(list(args))
+            sys.stdout.flush()
+            sys.stderr.flush()
+            stdout, stderr = out.getvalue().decode(), err.getvalue().decode()
+    finally:
+        os.chdir(here)
+        for name, handlers in loggers.items():
+            logging.getLogger(name).handlers[:] = handlers
+        sys.path[:] = path
+        os.environ.clear()
+        os.environ.update(environ)
+        for name in set(sys.modules) - modules:
+            if _project_module(sys.modules[name]):
+                del sys.modules[name]
+    return Completed(code, stdout, stderr)
+
+
+def _project_module(module: object) -> bool:
+    """Imported from a project (a temp tree, the repository's app/ and lib/), not the framework or a package."""
+    file = getattr(module, "__file__", None) or ""
+    return not file.startswith((sys.prefix, sys.base_prefix, str(REPO / "framework")))
 
 
 def wait_for(predicate, timeout: float = 10.0, interval: float = 0.02, what: str = "condition"):  # type: ignore[no-untyped-def]

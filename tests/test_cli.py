@@ -74,9 +74,10 @@ def test_a_new_route_file_shows_up_after_a_restart(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("args", "message"), [
     (["routes", "--root", "/nonexistent/dir"], "no such directory"),
     (["start", "--root", "/tmp"], "no `app/` folder"),
-    (["start", "--port", "notaport"], "invalid int value"),
-    (["frobnicate"], "invalid choice"),
-    ([], "required"),
+    (["start", "--port", "notaport"], "'notaport' is not a valid integer"),
+    (["start", "--workers", "0"], "0 is not in the range x>=1"),
+    (["frobnicate"], "No such command 'frobnicate'"),
+    ([], "Usage: framework [OPTIONS] COMMAND"),
 ])
 def test_usage_errors_exit_2_without_traceback(args: list[str], message: str) -> None:
     result = run_cli(*args)

@@ -164,7 +164,7 @@ def test_paths_that_could_leave_app_are_usage_errors(tmp_path: Path, capsys: pyt
     before = tree(tmp_path)
     assert new_route(project, path) == 2
     err = capsys.readouterr().err
-    assert err.startswith("framework new: error: ") and says in err, err
+    assert err.startswith("framework new route: error: ") and says in err, err
     assert "write the folders under app/" in err
     assert tree(tmp_path) == before
 

@@ -299,7 +299,7 @@ def test_a_malformed_trusted_origin_is_refused_at_startup(tmp_path: Path) -> Non
     from framework.settings import Settings
 
     root = write_tree(tmp_path / "p", {"app/x/route.py": ROUTE.format(name="x")})
-    with pytest.raises(ValueError, match="is not an origin; write scheme://host"):
+    with pytest.raises(ValueError, match="is not an origin; write an origin like https://app.example"):
         create_app(root, settings=Settings(trusted_origins=("app.example/path",)))
     app = create_app(root, settings=Settings(trusted_origins=("HTTPS://App.Example/",)))
     assert app.router.trusted_origins == frozenset({"https://app.example"})  # type: ignore[attr-defined]

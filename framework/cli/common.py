@@ -1,0 +1,141 @@
+"""What every command shares: the project root, logging, the server and limit options, the errors.
+
+Errors print one paragraph and what to do next, never a traceback. Exit codes: 0 ok, 1 the project
+has a problem (`ProjectError`, a refused route tree), 2 a usage error (click's `UsageError`).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+import click
+
+from ..errors import RouteTreeError
+from ..escape import EscapingFormatter
+from ..settings import (Settings, parse_allowed_host, parse_body_size, parse_concurrency, parse_head_size,
+                        parse_seconds, normalise_origin)
+
+log = logging.getLogger("framework")
+F = TypeVar("F", bound=Callable[..., Any])
+DEFAULTS = Settings()
+
+
+class CommandError(click.ClickException):
+    """One line, `framework start: error: ...`, and the exit code: 2 for bad input (the default)."""
+
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+        context = click.get_current_context(silent=True)  # raised while the command runs: name it
+        self.command = context.command_path if context is not None else "framework"
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"{self.command}: error: {self.format_message()}", err=True)
+
+
+class ProjectError(CommandError):
+    """The project cannot be served or checked as it is: exit 1 with the message (it names the files)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, 1)
+
+
+class Command(click.Command):
+    """A command whose refused route tree (`RouteTreeError`) is a `ProjectError`: exit 1, the problems."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RouteTreeError as exc:
+            raise ProjectError(str(exc)) from None
+
+
+def setup_logging(level: str = "info") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(EscapingFormatter("framework: %(levelname)s: %(message)s"))
+    log.handlers[:] = [handler]
+    log.setLevel(level.upper())
+    log.propagate = False
+
+
+def checked_root(value: str) -> Path:
+    """`--root` as a resolved folder that holds `app/`, or a usage error saying what to pass."""
+    root = Path(value).resolve()
+    if not root.is_dir():
+        raise CommandError(f"--root {value}: no such directory. Pass the folder that holds your `app/` folder.")
+    if not (root / "app").is_dir():
+        raise CommandError(
+            f"no `app/` folder in {root}. Run the command from your project's root, or pass --root PATH; "
+            "routes live in app/**/route.py."
+        )
+    return root
+
+
+class Parsed(click.ParamType):
+    """An option value read by one of `settings`' parsers; their ValueError becomes a usage error."""
+
+    def __init__(self, name: str, parse: Callable[[str], Any]) -> None:
+        self.name = name
+        self.parse = parse
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, str):
+            return value  # a default, already parsed
+        try:
+            return self.parse(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def root_option(func: F) -> F:
+    return click.option("--root", default=".", show_default=True, help="project folder holding app/")(func)
+
+
+def server_options(func: F) -> F:
+    func = click.option("--port", type=int, default=3000, show_default=True, help="port to bind")(func)
+    return click.option("--host", default="127.0.0.1", show_default=True, help="interface to bind")(func)
+
+
+def limit_options(*, dev: bool = False) -> Callable[[F], F]:
+    """The limits of `framework start` / `framework dev` (docs/security.md), filling one `Settings`."""
+    d = DEFAULTS
+
+    def decorate(func: F) -> F:
+        options = [
+            click.option("--max-body-size", type=Parsed("SIZE", parse_body_size), default=d.max_body_size,
+                         help="largest request body; 413 beyond it; `none` for no cap  [default: 10MiB]"),
+            click.option("--max-head-size", type=Parsed("SIZE", parse_head_size), default=d.max_head_size,
+                         help="largest request line + headers; 431 and close beyond it  [default: 64KiB]"),
+            click.option("--head-timeout", type=Parsed("SECONDS", parse_seconds), default=d.head_timeout,
+                         help="a client must send its whole request head within this time; 408 and close "
+                              f"otherwise  [default: {d.head_timeout:g}]"),
+            click.option("--max-concurrency", type=Parsed("N", parse_concurrency), default=d.max_concurrency,
+                         help="connections and requests in flight per process; 503 beyond it; `none` for no "
+                              f"cap  [default: {d.max_concurrency}]"),
+            click.option("--trusted-origin", "trusted_origins", type=Parsed("ORIGIN", normalise_origin),
+                         multiple=True, help="an origin allowed to send cross-origin unsafe requests, like "
+                                             "https://app.example (repeatable)"),
+        ]
+        if dev:
+            options.append(click.option(
+                "--allowed-host", "allowed_hosts", type=Parsed("NAME", parse_allowed_host), multiple=True,
+                help="a Host name this dev server answers besides localhost, 127.0.0.1, ::1 and the --host "
+                     "address (repeatable)"))
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
+
+
+def settings_from(options: dict[str, Any]) -> Settings:
+    """The limit options of a command as one `Settings` value."""
+    return Settings(
+        max_body_size=options["max_body_size"], max_head_size=options["max_head_size"],
+        head_timeout=options["head_timeout"], max_concurrency=options["max_concurrency"],
+        trusted_origins=tuple(options["trusted_origins"]), allowed_hosts=tuple(options.get("allowed_hosts", ())),
+    )

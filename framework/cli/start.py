@@ -1,0 +1,59 @@
+"""`framework start`: serve the project in production mode with uvicorn."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import click
+
+from .common import Command, limit_options, log, root_option, server_options, settings_from, setup_logging, checked_root
+
+EXAMPLES = """\b
+examples:
+  framework start                       serve ./app on http://127.0.0.1:3000
+  framework start --port 8000 --workers 2
+  framework start --root examples/shop --host 0.0.0.0 --proxy-headers
+  framework start --max-body-size 50MiB --trusted-origin https://app.example
+  framework start --max-head-size 16KiB --head-timeout 5 --max-concurrency 200
+
+\b
+limits are on by default (request head 64KiB, head within 10 s, 1000 in flight, body 10MiB);
+what each guards against and what to leave to a reverse proxy: docs/security.md
+"""
+
+
+@click.command(cls=Command, epilog=EXAMPLES)
+@root_option
+@server_options
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="worker processes")
+@click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]), default="info",
+              show_default=True)
+@click.option("--no-access-log", is_flag=True, help="do not log each request")
+@click.option("--proxy-headers", is_flag=True, help="trust X-Forwarded-* from 127.0.0.1")
+@limit_options()
+def start(root: str, host: str, port: int, workers: int, log_level: str, no_access_log: bool, proxy_headers: bool,
+          **limits: Any) -> None:
+    """Serve the project with uvicorn (fastest loop and parser available, no reload)."""
+    import uvicorn
+
+    from ..app import serving_app
+    from ..limits import uvicorn_options
+    from ..settings import ENV_SETTINGS
+
+    path = checked_root(root)
+    setup_logging(log_level)
+    os.environ.setdefault("FRAMEWORK_ENV", "production")  # like NODE_ENV; set before the app is imported
+    settings = settings_from(limits)
+    app = serving_app(path, settings)
+    count = len(app.router.table.endpoints)  # type: ignore[attr-defined]
+    log.info("%d route%s from %s", count, "" if count == 1 else "s", path / "app")
+    options: dict[str, Any] = dict(host=host, port=port, log_level=log_level, access_log=not no_access_log,
+                                   proxy_headers=proxy_headers, loop="auto", server_header=False)
+    if workers > 1:
+        os.environ["FRAMEWORK_ROOT"] = str(path)
+        os.environ[ENV_SETTINGS] = settings.to_env()  # each worker builds the app and the protocol from it
+        uvicorn.run("framework.app:app_from_environment", factory=True, workers=workers,
+                    **options, **uvicorn_options(settings, workers=True))
+    else:
+        uvicorn.run(app, **options, **uvicorn_options(settings))
