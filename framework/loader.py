@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import importlib.util
 import inspect
+import os
 import sys
 import traceback
 from collections.abc import Callable, Mapping
@@ -230,13 +231,28 @@ def import_problem(root: Path, file: str, exc: BaseException) -> Problem:
     return Problem("import-error", f"cannot import the route{via}: {detail}.", fix, files, line)
 
 
-def project_relative(root: Path, filename: str) -> str | None:
-    """`filename` relative to the project root, or None for the standard library and installed packages."""
-    path = Path(filename)
-    try:
-        rel = path.resolve().relative_to(root)
-    except (ValueError, OSError):
+def project_relative(root: Path, filename: object) -> str | None:
+    """`/srv/proj/lib/db.py` -> `lib/db.py` when it is the project's own code under the (resolved) root, not
+    a virtual environment or hidden folder inside it; None for the standard library and installed packages.
+
+    String work only: the dev server runs it over every module in sys.modules on each reload. Modules
+    and tracebacks carry the absolute path they were imported by, which starts with the resolved root.
+
+    >>> project_relative(Path("/srv/proj"), "/srv/proj/lib/db.py"), project_relative(Path("/srv/proj"), "/srv/proj/.venv/x.py")
+    ('lib/db.py', None)
+    """
+    prefix = str(root) + os.sep
+    if not isinstance(filename, str) or not filename.startswith(prefix):
         return None
-    if any(part in ("site-packages", "dist-packages") or part.startswith(".") for part in rel.parts):
+    rel = filename[len(prefix):].replace(os.sep, "/")
+    if any(p.startswith(".") or p in ("site-packages", "dist-packages") for p in rel.split("/")[:-1]):
         return None
-    return rel.as_posix()
+    return rel
+
+
+def dotted_name(file: str) -> str:
+    """A project file's importable module name: `lib/db.py` -> `lib.db`, `lib/__init__.py` -> `lib`.
+
+    (Route modules are imported by path under `module_name(file)`, since their folders are not identifiers.)
+    """
+    return file.removesuffix(".py").removesuffix("/__init__").replace("/", ".")

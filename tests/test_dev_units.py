@@ -13,7 +13,8 @@ import pytest
 from starlette.responses import PlainTextResponse
 from watchfiles import Change
 
-from framework.dev.deps import DepGraph, imported_names, module_of
+from framework.dev.deps import DepGraph, imported_names, package_of
+from framework.loader import dotted_name, project_relative
 from framework.dev.errorpage import ErrorReport, render_html, render_text, wants_html
 from framework.dev.plan import Plan, plan
 from framework.dev.reloader import Outcome, tree_error_table
@@ -67,8 +68,24 @@ def test_imported_names(source: str, package: str | None, names: set[str]) -> No
     ("lib/__init__.py", ("lib", "lib")),
     ("settings.py", ("settings", None)),
 ])
-def test_module_of(file: str, module: tuple[str, str | None]) -> None:
-    assert module_of(file) == module
+def test_module_names(file: str, module: tuple[str, str | None]) -> None:
+    assert (dotted_name(file), package_of(file)) == module
+
+
+@pytest.mark.parametrize(("filename", "relative"), [
+    ("/srv/proj/lib/db.py", "lib/db.py"),
+    ("/srv/proj/app/api/[id]/route.py", "app/api/[id]/route.py"),
+    ("/srv/proj/.venv/lib/python3.11/site-packages/x.py", None),
+    ("/srv/proj/env/lib/site-packages/x.py", None),
+    ("/srv/project2/lib/db.py", None),  # a sibling folder sharing the prefix
+    ("/usr/lib/python3.11/os.py", None),
+    ("<string>", None),
+    (None, None),
+])
+def test_project_relative(filename: object, relative: str | None) -> None:
+    from pathlib import Path
+
+    assert project_relative(Path("/srv/proj"), filename) == relative
 
 
 def test_dep_graph_finds_routes_reaching_a_changed_module(tmp_path: Path) -> None:

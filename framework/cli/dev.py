@@ -35,7 +35,7 @@ bound to an address other machines can reach. The limits are framework start's: 
 def dev(root: str, host: str, port: int, **limits: Any) -> int:
     """Serve the project for development: every saved change is served by the next request, without a
     restart; errors show a page with the file, line and traceback."""
-    from ..dev.server import BindError, run_dev
+    from ..dev.runner import BindError, run_dev
 
     path = checked_root(root)
     setup_logging("warning")

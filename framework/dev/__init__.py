@@ -9,5 +9,6 @@
 | `reloader.py`  | builds the next `RouteTable` to one side; the caller swaps it in one assignment  |
 | `errorpage.py` | the dev error page (HTML for browsers, plain text otherwise)                     |
 | `terminal.py`  | banner, one line per reload or error, colour only on a terminal                  |
-| `server.py`    | uvicorn on a socket that survives a full restart (`os.execv`), the watch loop    |
+| `hosts.py`     | the Host check: only this machine's names are answered (DNS rebinding)          |
+| `runner.py`    | uvicorn on a socket that survives a full restart (`os.execv`), the watch loop    |
 """

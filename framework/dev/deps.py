@@ -18,6 +18,8 @@ import ast
 from collections.abc import Iterable
 from pathlib import Path
 
+from ..loader import dotted_name
+
 
 def imported_names(source: str, package: str | None = None) -> frozenset[str]:
     """Every module name `source` could import (see the table above); `package` resolves relative imports."""
@@ -57,13 +59,10 @@ def _absolute(module: str | None, level: int, package: str | None) -> str | None
     return ".".join([*base, module] if module else base)
 
 
-def module_of(file: str) -> tuple[str, str | None]:
-    """`lib/db.py` -> (`lib.db`, package `lib`); `lib/__init__.py` -> (`lib`, `lib`)."""
-    parts = file.removesuffix(".py").split("/")
-    if parts[-1] == "__init__":
-        name = ".".join(parts[:-1])
-        return name, name
-    return ".".join(parts), ".".join(parts[:-1]) or None
+def package_of(file: str) -> str | None:
+    """The package relative imports in `file` resolve against: `lib/db.py` -> `lib`, `lib/__init__.py` -> `lib`."""
+    name = dotted_name(file)
+    return name if file.endswith("__init__.py") else name.rpartition(".")[0] or None
 
 
 class DepGraph:
@@ -84,7 +83,7 @@ class DepGraph:
                 source = (self.root / file).read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError):
                 source = ""
-            names = imported_names(source, module_of(file)[1])
+            names = imported_names(source, package_of(file))
             self._names[file] = names
         return names
 

@@ -29,7 +29,7 @@ from starlette.types import ASGIApp
 
 from ..endpoints import Endpoint, error_endpoint
 from ..errors import RouteTreeError
-from ..loader import Failure
+from ..loader import Failure, project_relative
 from ..manifest import Manifest, Route, build_manifest
 from ..proxy import ProxyLoad, load_proxy
 from ..table import RouteTable, build_table, table_from
@@ -78,25 +78,11 @@ def drop_bytecode(root: Path, files: set[str]) -> None:
             pass
 
 
-def own_file(prefix: str, file: object) -> str | None:
-    """`/srv/proj/lib/db.py` -> `lib/db.py` when it is the project's own code (not a venv or hidden folder under the root).
-
-    String work only: this runs over every module in sys.modules on each reload."""
-    if not isinstance(file, str) or not file.startswith(prefix):
-        return None
-    rel = file[len(prefix):].replace(os.sep, "/")
-    parts = rel.split("/")
-    if any(p.startswith(".") or p in ("site-packages", "dist-packages") for p in parts[:-1]):
-        return None
-    return rel
-
-
 def project_modules(root: Path) -> dict[str, str]:
     """Module name -> file (relative to the root) for every loaded module that is the project's own."""
-    prefix = str(root) + os.sep
     found: dict[str, str] = {}
     for name, module in list(sys.modules.items()):
-        rel = own_file(prefix, getattr(module, "__file__", None))
+        rel = project_relative(root, getattr(module, "__file__", None))
         if rel is not None:
             found[name] = rel
     return found

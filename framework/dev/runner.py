@@ -107,7 +107,7 @@ class _Uvicorn(uvicorn.Server):
 
 def framework_imports() -> str | None:
     """Before a restart: can a fresh interpreter import the framework? The error when it cannot."""
-    result = subprocess.run([sys.executable, "-c", "import framework.cli, framework.dev.server"],
+    result = subprocess.run([sys.executable, "-c", "import framework.cli, framework.dev.runner"],
                             capture_output=True, text=True, timeout=60)
     if result.returncode == 0:
         return None
