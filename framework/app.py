@@ -63,7 +63,6 @@ def _application(root: Path, table: RouteTable, settings: Settings, *, dev: bool
     app = Starlette(**starlette_options)
     app.router = FileRouter(table, settings, routes=app.router.routes, lifespan=app.router.lifespan_context)
     app.state.framework_root = root
-    app.state.framework_dev = dev
     return app
 
 

@@ -123,7 +123,7 @@ class HeadLimits:
     _head_since: float | None  # loop time the unfinished head (or the connection) began
     _upgraded: bool
 
-    def connection_made(self, transport: asyncio.Transport) -> None:
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)  # type: ignore[misc]
         self._reading_head_start()
         self._head_fed, self._upgraded = 0, False
@@ -196,8 +196,8 @@ class LimitedH11Protocol(HeadLimits, H11Protocol):
     IDLE once the head is complete (that takes our response), so the count needs no callback:
     `data_received` sees the state change after the read."""
 
-    @property  # type: ignore[override]
-    def _reading_head(self) -> bool:
+    @property
+    def _reading_head(self) -> bool:  # type: ignore[override]  # the httptools subclass keeps a plain attribute
         return self.conn.their_state is h11.IDLE
 
     def handle_websocket_upgrade(self, event: h11.Request) -> None:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from .errors import Problem
 from .manifest import Route
@@ -29,7 +30,7 @@ class Handler:
     """One exported method. `takes_context` is read from the signature once: `GET(request, context)`."""
 
     method: str
-    func: Callable[..., object]
+    func: Callable[..., Any]
     takes_context: bool
 
 

@@ -34,10 +34,6 @@ class Route:
     segments: tuple[Segment, ...]
 
     @property
-    def param_names(self) -> tuple[str, ...]:
-        return tuple(s.name for s in self.segments if s.is_param)
-
-    @property
     def is_static(self) -> bool:
         return all(s.kind is Kind.STATIC for s in self.segments)
 

@@ -42,6 +42,7 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -162,7 +163,7 @@ class Proxy:
     """
 
     file: str
-    func: Callable[[Request], object]
+    func: Callable[[Request], Any]
     is_async: bool
     matcher: re.Pattern[str] | None
 

@@ -89,7 +89,7 @@ def route_url(pattern: str, params: Mapping[str, ParamValue] | None = None,
         raise RouteUrlError(f"route_url({pattern!r}): unknown param{'s' if len(extra) > 1 else ''} {', '.join(map(repr, extra))}")
     url = "/" + "/".join(parts)
     if query:
-        pairs = []
+        pairs: list[str] = []
         for key, val in query.items():
             if val is None:
                 continue

@@ -25,11 +25,12 @@ DEFAULTS = Settings()
 
 
 class CommandError(click.ClickException):
-    """One line, `framework start: error: ...`, and the exit code: 2 for bad input (the default)."""
+    """One line, `framework start: error: ...`, and exit code 2: bad input."""
 
-    def __init__(self, message: str, exit_code: int = 2) -> None:
+    exit_code = 2
+
+    def __init__(self, message: str) -> None:
         super().__init__(message)
-        self.exit_code = exit_code
         context = click.get_current_context(silent=True)  # raised while the command runs: name it
         self.command = context.command_path if context is not None else "framework"
 
@@ -40,8 +41,7 @@ class CommandError(click.ClickException):
 class ProjectError(CommandError):
     """The project cannot be served or checked as it is: exit 1 with the message (it names the files)."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message, 1)
+    exit_code = 1
 
 
 class Command(click.Command):
@@ -75,7 +75,7 @@ def checked_root(value: str) -> Path:
     return root
 
 
-class Parsed(click.ParamType):
+class Parsed(click.ParamType[Any, Any]):
     """An option value read by one of `settings`' parsers; their ValueError becomes a usage error."""
 
     def __init__(self, name: str, parse: Callable[[str], Any]) -> None:

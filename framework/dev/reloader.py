@@ -63,7 +63,6 @@ class Outcome:
     failures: tuple[ErrorReport, ...] = ()  # routes that newly fail to import
     warnings: tuple[str, ...] = ()
     tree_error: RouteTreeError | None = None
-    restart: str | None = None
     ms: float = 0.0
     routes: int = 0
 
@@ -162,7 +161,7 @@ class Reloader:
             stale = self.graph.reaching(set(loaded.values()), changed) | changed if changed else set()
             refresh_modules({name for name, file in loaded.items() if file in stale})
             proxy_reloaded = self.proxy is None or plan.rebuild or self._proxy_reaches(changed)
-            proxy = load_proxy(self.root) if proxy_reloaded else self.proxy
+            proxy = load_proxy(self.root) if proxy_reloaded or self.proxy is None else self.proxy
         except RouteTreeError as exc:  # an invalid tree: keep serving the last good table
             self.pending, self.tree_error = changed, exc
             table = tree_error_table(exc, self.settings) if self.manifest is None else None

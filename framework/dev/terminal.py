@@ -21,7 +21,7 @@ from ..escape import printable
 from .errorpage import ErrorReport
 from .reloader import Outcome
 
-RED, GREEN, YELLOW, CYAN, DIM, BOLD, RESET = "31", "32", "33", "36", "2", "1", "0"
+RED, GREEN, YELLOW, CYAN, BOLD = "31", "32", "33", "36", "1"
 
 
 def use_colour(stream: TextIO) -> bool:
