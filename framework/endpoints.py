@@ -11,18 +11,21 @@ Sync handlers run in Starlette's thread pool; `context` is passed when the signa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import inspect
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import request_response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import headers as request_context
-from .loader import METHODS, Handler, LoadedRoute, RouteConfig, is_async
+from .loader import METHODS, Handler, HandlerResultError, LoadedRoute, RouteConfig, is_async, return_line
+from .navigation import Redirect
 from .manifest import Route
 from .settings import Settings
 
@@ -88,21 +91,50 @@ def handler_endpoint(handler: Handler, file: str) -> Callable[[Request], Any]:
         token = enter(scope)
         try:
             result = await call(request)
+        except Redirect as exc:  # redirect() from the handler or a controller: cookies set so far are kept
+            result = RedirectResponse(exc.location, exc.status_code)
         except Exception as exc:
             exc.add_note(f"raised by {name}() in {file}")
             raise
         finally:
             leave(token)
         if not isinstance(result, Response):
-            raise TypeError(
-                f"{file}: {name}() returned {type(result).__name__}, not a Response; "
-                "return a starlette Response such as JSONResponse(...) or PlainTextResponse(...)"
-            )
+            result = response_of(result, func, name, file)
         if state_key in scope:  # cookies() or headers() was used during the request
             apply(scope, result)
         return result
 
     return endpoint
+
+
+def response_of(result: object, func: Callable[..., Any], name: str, file: str) -> Response:
+    """What a handler may return besides a Response: a dict or list (JSON, 200), None (204, no body).
+
+    Anything else is a `HandlerResultError` naming the file, the function, the `return` and the value.
+    """
+    if result is None:
+        return Response(status_code=204)
+    if isinstance(result, (dict, list)):
+        try:
+            return JSONResponse(result)
+        except (TypeError, ValueError) as exc:  # json.dumps: a value with no JSON form, NaN
+            problem, fix = f"a {type(result).__name__} that is not JSON ({exc})", \
+                "convert the value first (str() for dates and decimals), or return a Response of your own"
+    elif inspect.isawaitable(result):
+        if inspect.iscoroutine(result):
+            result.close()  # never awaited on purpose: no "coroutine was never awaited" warning on top
+        problem = "a coroutine: it called an async method such as request.json(), request.body() or request.form() " \
+                  "without await"
+        fix = f"make the handler `async def {name}(...)` and await the call, like `data = await request.json()`"
+    else:
+        shown = repr(result)
+        problem = f"{type(result).__name__} {shown[:60] + '...' if len(shown) > 60 else shown}"
+        fix = "return a dict or list (JSON), None (204) or a Starlette Response such as PlainTextResponse(...)"
+        if isinstance(result, tuple):
+            fix += "; a (body, status) tuple is not an answer here: return JSONResponse(body, status_code=status)"
+    line = return_line(func, result)
+    where = f"{file}:{line}" if line else file
+    raise HandlerResultError(f"{where}: {name}() returned {problem}; {fix}.", file, line)
 
 
 def _options_app(allow: str) -> ASGIApp:
@@ -117,9 +149,66 @@ def body_cap(config: RouteConfig | None, settings: Settings) -> int | None:
     return config.max_body_size if config is not None and config.own_body_cap else settings.max_body_size
 
 
+class SharedReceive:
+    """One receive channel, two readers: the request body (read by the handler, maybe while its
+    response streams) and a streaming response's disconnect listener. A body message the listener
+    happens to read is kept for the body reader instead of being dropped, so echoing
+    `request.stream()` in a `StreamingResponse` delivers every chunk (Starlette's listener reads the
+    same channel under ASGI spec 2.3, which uvicorn speaks)."""
+
+    __slots__ = ("_receive", "_pending", "_lock")
+
+    def __init__(self, receive: Receive) -> None:
+        self._receive = receive
+        self._pending: deque[Message] = deque()
+        self._lock = anyio.Lock()
+
+    async def body(self) -> Message:
+        while not self._pending:
+            async with self._lock:
+                if not self._pending:
+                    return await self._receive()
+        return self._pending.popleft()
+
+    async def disconnect(self) -> Message:
+        while True:
+            async with self._lock:
+                message = await self._receive()
+            if message["type"] != "http.request":
+                return message
+            self._pending.append(message)
+
+
+def body_may_follow(scope: Scope) -> bool:
+    """A request body is declared (a non-zero Content-Length, or chunked), or the protocol is HTTP/2+."""
+    for key, value in scope["headers"]:
+        if key == b"content-length":
+            return value != b"0"
+        if key == b"transfer-encoding":
+            return True
+    return not scope.get("http_version", "1.1").startswith("1")
+
+
+def handler_app(endpoint: Callable[[Request], Awaitable[Response]]) -> ASGIApp:
+    """`endpoint(request) -> Response` as an ASGI app (what Starlette's `request_response` does, one layer
+    thinner: exceptions go to the application's own exception middleware). When a body may follow, the
+    handler and the response share the receive channel through `SharedReceive`."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if body_may_follow(scope):
+            shared = SharedReceive(receive)
+            response = await endpoint(Request(scope, shared.body, send))
+            await response(scope, shared.disconnect, send)
+        else:
+            response = await endpoint(Request(scope, receive, send))
+            await response(scope, receive, send)
+
+    return app
+
+
 def make_endpoint(loaded: LoadedRoute, settings: Settings) -> Endpoint:
     apps: dict[str, ASGIApp] = {
-        method: request_response(handler_endpoint(handler, loaded.route.file))
+        method: handler_app(handler_endpoint(handler, loaded.route.file))
         for method, handler in loaded.handlers.items()
     }
     methods = allowed_methods(apps)

@@ -18,7 +18,7 @@ context into the thread pool, so the same state is visible there. Outside a hand
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
@@ -48,13 +48,14 @@ class _CookieChange:
 class RequestState:
     """Per request: the scope, read lazily, and the cookie changes to apply to the response."""
 
-    __slots__ = ("scope", "_headers", "_cookies", "changes")
+    __slots__ = ("scope", "_headers", "_cookies", "changes", "after")
 
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
         self._headers: Headers | None = None
         self._cookies: dict[str, str] | None = None
         self.changes: list[_CookieChange] | None = None
+        self.after: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []  # `framework.server.after()`
 
     @property
     def headers(self) -> Headers:
@@ -80,7 +81,7 @@ _STATE_KEY = "framework.request_state"
 _current: ContextVar[Scope | None] = ContextVar("framework_request", default=None)
 
 
-def _state(what: str) -> RequestState:
+def current_state(what: str) -> RequestState:
     scope = _current.get()
     if scope is None:
         raise RequestContextError(
@@ -147,12 +148,12 @@ def _check_name(name: str) -> None:
 
 def cookies() -> RequestCookies:
     """The current request's cookies; `.set()` / `.delete()` apply to the response the handler returns."""
-    return RequestCookies(_state("cookies"))
+    return RequestCookies(current_state("cookies"))
 
 
 def headers() -> Headers:
     """The current request's headers (read-only, case-insensitive)."""
-    return _state("headers").headers
+    return current_state("headers").headers
 
 
 def scheme() -> str:
@@ -161,7 +162,7 @@ def scheme() -> str:
     Under `framework start --proxy-headers`, uvicorn has already replaced it with a trusted proxy's
     `X-Forwarded-Proto`. Use it (not the `Host` header, which the client chooses) to decide `Secure`.
     """
-    return str(_state("scheme").scope.get("scheme") or "http")
+    return str(current_state("scheme").scope.get("scheme") or "http")
 
 
 enter = _current.set  # make `scope` the current request; returns the token `leave()` needs

@@ -7,11 +7,13 @@ without `.py` (`app/api/users/[id]/route`). Stdlib only.
 
 from __future__ import annotations
 
+import ast
 import difflib
 import importlib.util
 import inspect
 import os
 import sys
+import textwrap
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -204,8 +206,72 @@ def _line_of(module: ModuleType, name: str) -> int | None:
     return None
 
 
+class HandlerResultError(TypeError):
+    """A handler gave back something the framework cannot answer with. Raised by the framework, so the
+    traceback has no frame in user code: `file` and `line` say where to look (the `return`)."""
+
+    def __init__(self, message: str, file: str, line: int | None) -> None:
+        super().__init__(message)
+        self.file, self.line = file, line
+
+
+def return_line(func: Callable[..., Any], value: object) -> int | None:
+    """The line of the `return` in `func` that most likely gave back `value`, or None when it cannot tell.
+
+    Read from the source at the time of the error (never on the request path): the only `return`, or
+    the only one whose expression could produce a value of that type (a str literal for a str, a call
+    of `.json()` / `.body()` / `.form()` for a coroutine).
+    """
+    try:
+        lines, start = inspect.getsourcelines(inspect.unwrap(func))
+        tree = ast.parse(textwrap.dedent("".join(lines)))
+    except (OSError, TypeError, SyntaxError):
+        return None
+    if not tree.body or not isinstance(tree.body[0], (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    returns = [(start + node.lineno - 1, node.value) for node in _returns(tree.body[0])]
+    if len(returns) == 1:
+        return returns[0][0]
+    candidates = [line for line, expr in returns if _could_give(expr, value)]
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def _returns(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.Return]:
+    """The function's own `return` statements (not those of functions nested in it)."""
+    found: list[ast.Return] = []
+    todo: list[ast.AST] = list(func.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Return):
+            found.append(node)
+        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            todo.extend(ast.iter_child_nodes(node))
+    return sorted(found, key=lambda n: n.lineno)
+
+
+_LITERALS: dict[type, type[ast.AST] | tuple[type[ast.AST], ...]] = {
+    str: (ast.Constant, ast.JoinedStr), bytes: ast.Constant, tuple: ast.Tuple, set: ast.Set, int: ast.Constant,
+    float: ast.Constant, bool: ast.Constant,
+}
+
+
+def _could_give(expr: ast.expr | None, value: object) -> bool:
+    if expr is None:
+        return value is None
+    if inspect.isawaitable(value):
+        return isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) \
+            and expr.func.attr in ("json", "body", "form", "stream")
+    literal = _LITERALS.get(type(value))
+    if literal is None or not isinstance(expr, literal):
+        return False
+    return not isinstance(expr, ast.Constant) or type(expr.value) is type(value)
+
+
 def project_location(root: Path, exc: BaseException) -> tuple[str | None, int | None]:
-    """The innermost place in the project's own files where `exc` happened (a SyntaxError's own position first)."""
+    """The innermost place in the project's own files where `exc` happened (a SyntaxError's own
+    position first, or the place a `HandlerResultError` names)."""
+    if isinstance(exc, HandlerResultError):
+        return exc.file, exc.line
     if isinstance(exc, SyntaxError) and exc.filename:
         rel = project_relative(root, exc.filename)
         if rel is not None:

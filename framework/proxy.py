@@ -47,11 +47,12 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import Problem, RouteTreeError
 from .loader import Failure, import_file, import_problem, is_async
+from .navigation import Redirect
 from .server import Next
 
 log = logging.getLogger("framework")
@@ -171,6 +172,8 @@ class Proxy:
         request = Request(scope if scope["type"] == "http" else {**scope, "type": "http", "method": "GET"}, receive)
         try:
             result = await self.func(request) if self.is_async else await run_in_threadpool(self.func, request)
+        except Redirect as exc:  # redirect() from the proxy; not_found() and the others answer as HTTPExceptions
+            result = RedirectResponse(exc.location, exc.status_code)
         except Exception as exc:
             exc.add_note(f"raised by {getattr(self.func, '__name__', 'proxy')}() in {self.file}")
             raise

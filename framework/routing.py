@@ -7,10 +7,11 @@ segment tree), the body cap and the cross-origin check, the proxy, then a dict l
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import PlainTextResponse, Response
@@ -19,6 +20,8 @@ from starlette.types import Message, Receive, Scope, Send
 
 from . import cross_origin
 from .endpoints import Endpoint
+from .headers import STATE_KEY
+from .loader import is_async
 from .paths import BadPath, Redirect, matcher_text, raw_path_bytes, request_path_text, split_path, strip_root
 from .proxy import answer
 from .settings import Settings
@@ -63,6 +66,19 @@ def body_framing(scope: Scope) -> int | None:
         if key == b"transfer-encoding":
             chunked = True
     return -1 if chunked or not scope.get("http_version", "1.1").startswith("1") else None
+
+
+async def run_after(callbacks: list[tuple[Callable[..., Any], tuple[Any, ...]]], file: str) -> None:
+    """The `after()` callbacks of one request, in order; each failure is logged with the route file."""
+    for fn, args in callbacks:
+        try:
+            if is_async(fn):
+                await fn(*args)
+            else:
+                await run_in_threadpool(fn, *args)
+        except Exception:
+            log.exception("after(%s) from %s raised; the response had already been sent",
+                          getattr(fn, "__qualname__", repr(fn)), file)
 
 
 class FileRouter(Router):
@@ -160,7 +176,12 @@ class FileRouter(Router):
             await response(scope, receive, send)
             return
         scope["router"] = self
-        await app(scope, receive, send)
+        try:
+            await app(scope, receive, send)
+        finally:
+            state = scope.get(STATE_KEY)
+            if state is not None and state.after:  # after() was called: the response is out by now
+                await run_after(state.after, endpoint.route.file)
 
     @staticmethod
     async def _redirect(prefix: bytes, redirect: Redirect, scope: Scope, receive: Receive, send: Send) -> None:

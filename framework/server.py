@@ -24,12 +24,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
+
+from .headers import current_state
 
 MAX_TARGET_LENGTH = 2048
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -63,6 +66,22 @@ def _path_is_safe(path: str) -> bool:
     return False  # still changing after several rounds: nobody encodes a real path that deeply
 
 
+def path_is_local(target: object) -> bool:
+    """A target that is a path on this site by the rules of the module's table (`/x?y#z`, not `//x`).
+
+    >>> path_is_local("/dashboard?tab=1"), path_is_local("//evil.com"), path_is_local("/%2F/evil.com")
+    (True, False, False)
+    """
+    if not isinstance(target, str) or not target.startswith("/") or len(target) > MAX_TARGET_LENGTH:
+        return False
+    if _has_forbidden_char(target):
+        return False
+    try:
+        return _path_is_safe(target.split("?", 1)[0].split("#", 1)[0])
+    except UnicodeDecodeError:  # an escape that is not UTF-8
+        return False
+
+
 def _origin(scheme: str, host: str | None, port: int | None) -> tuple[str, str, int | None]:
     scheme = scheme.lower()
     return scheme, (host or "").lower().rstrip("."), port if port is not None else _DEFAULT_PORTS.get(scheme)
@@ -81,12 +100,11 @@ def safe_target(target: object, request_url: str) -> str | None:
     """
     if not isinstance(target, str) or not target or len(target) > MAX_TARGET_LENGTH:
         return None
+    if target.startswith("/"):
+        return target if path_is_local(target) else None
     if _has_forbidden_char(target):
         return None
     try:
-        if target.startswith("/"):
-            path = target.split("?", 1)[0].split("#", 1)[0]
-            return target if _path_is_safe(path) else None
         base = urlsplit(request_url)
         parts = urlsplit(target)
         if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.netloc or "@" in parts.netloc:
@@ -114,6 +132,23 @@ def safe_redirect(request: Request, target: object, *, fallback: str, status: in
         if location is None:
             raise ValueError(f"safe_redirect: fallback {fallback!r} is not a local path; use one like '/dashboard'")
     return RedirectResponse(location, status_code=status)
+
+
+def after(fn: Callable[..., Any], *args: Any) -> None:
+    """Run `fn(*args)` once the response has been sent (Next.js `after()`): logging, analytics, cache warming.
+
+    From a handler or anything it calls. `fn` may be sync (run in the thread pool) or async; callbacks
+    run in the order they were added, also when the handler failed; an exception in one is logged
+    with the route file and never reaches the client. The response is gone by then: `cookies().set()`
+    inside `fn` has no effect.
+
+        def POST(request):
+            after(send_welcome_mail, "ada@example.com")
+            return {"ok": True}
+    """
+    if not callable(fn):
+        raise TypeError(f"after() takes a function to call later, got {type(fn).__name__}")
+    current_state("after").after.append((fn, args))
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,8 +83,11 @@ def DELETE(request):
             raise ValueError("secret detail that must not leak")
     """,
     "app/api/noresp/route.py": """
+        from starlette.responses import PlainTextResponse
         def GET(request):
-            return {"not": "a response"}
+            if request.query_params.get("ok"):
+                return PlainTextResponse("fine")
+            return "not a response", 200
     """,
     "app/api/blocking/route.py": """
         from starlette.responses import PlainTextResponse
@@ -238,11 +241,13 @@ def test_handler_exception_is_a_plain_500_and_the_log_names_the_file(server: Ser
     assert server.get("/api/health").status == 200  # the server lives on
 
 
-def test_non_response_result_is_a_500_naming_file_function_and_type(server: Server) -> None:
+def test_non_response_result_is_a_500_naming_file_function_line_and_value(server: Server) -> None:
     reply = server.get("/api/noresp")
     assert reply.status == 500 and reply.text == "Internal Server Error"
-    wait_for(lambda: "app/api/noresp/route.py: GET() returned dict, not a Response" in server.log(),
+    wait_for(lambda: "app/api/noresp/route.py:6: GET() returned tuple ('not a response', 200)" in server.log(),
              what="the error log line")
+    assert "a (body, status) tuple is not an answer here" in server.log()
+    assert "not a response" not in reply.text
 
 
 def test_misspelled_export_is_warned_at_startup(server: Server) -> None:
