@@ -120,6 +120,9 @@ def response_of(result: object, func: Callable[..., Any], name: str, file: str) 
         except (TypeError, ValueError) as exc:  # json.dumps: a value with no JSON form, NaN
             problem, fix = f"a {type(result).__name__} that is not JSON ({exc})", \
                 "convert the value first (str() for dates and decimals), or return a Response of your own"
+            if "coroutine" in str(exc):
+                fix = f"a sync handler got a coroutine from request.json(), .body() or .form(): make it " \
+                      f"`async def {name}(...)` and await the call"
     elif inspect.isawaitable(result):
         if inspect.iscoroutine(result):
             result.close()  # never awaited on purpose: no "coroutine was never awaited" warning on top

@@ -24,7 +24,8 @@ from typing import Any
 from .errors import Problem
 from .manifest import Route
 
-METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+# QUERY: the safe method with a body (draft-ietf-httpbis-safe-method-w-body), as recent Next.js accepts it.
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "QUERY")
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,8 +144,14 @@ def read_config(file: str, module: ModuleType) -> RouteConfig | Problem:
 
 
 def misspelled_method(name: str, value: object, module: str) -> str | None:
-    """`get`, `Post`, `DELTE` defined in the route module -> the method it was meant to be."""
-    if not callable(value) or getattr(value, "__module__", None) != module:
+    """`get`, `Post`, `DELTE` -> the method it was meant to be, for a function defined in the route module,
+    or one imported under that name whose own name is a method (`from lib.handlers import GET as get`).
+
+    A function imported under its own lowercase name (`from httpx import get`) is not a handler mix-up.
+    """
+    if not callable(value):
+        return None
+    if getattr(value, "__module__", None) != module and getattr(value, "__name__", None) not in METHODS:
         return None
     return method_suggestion(name)
 
@@ -192,17 +199,30 @@ def _takes_context(func: Callable[..., object]) -> bool:
 
 
 def _line_of(module: ModuleType, name: str) -> int | None:
+    """Where the module binds `name`: its `def`, an assignment, or the import that brings it in.
+
+    Only called to report something (a warning, a problem), so reading the source here is fine.
+    """
     value = getattr(module, name, None)
     code = getattr(value, "__code__", None)
     if code is not None and code.co_filename == module.__file__:
         return int(code.co_firstlineno)
     try:
-        lines = Path(module.__file__ or "").read_text(encoding="utf-8").splitlines()
-    except OSError:
+        tree = ast.parse(Path(module.__file__ or "").read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
         return None
-    for number, line in enumerate(lines, 1):
-        if line.startswith(name) and line[len(name):].lstrip().startswith(("=", ":")):
-            return number
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound = [alias.asname or alias.name.split(".")[0] for alias in node.names]
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            bound = [t.id for t in targets if isinstance(t, ast.Name)]
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound = [node.name]
+        else:
+            continue
+        if name in bound:
+            return node.lineno
     return None
 
 
