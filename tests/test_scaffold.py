@@ -103,7 +103,7 @@ def test_appends_to_existing_modules_keeping_their_content(tmp_path: Path) -> No
     (("api/users/[id]",), 1, "app/api/users/[id]/route.py exists already; nothing was written."),
     (("api/users/[slug]/posts",), 1, "would not fit the route tree: app/api/users/[id]/route.py: different parameter names"),
     (("api/other/[id]", "--methods", "GTE"), 2, "--methods: 'GTE' is not an HTTP method; use GET, HEAD, POST, PUT, "
-                                                "PATCH, DELETE, OPTIONS. Did you mean GET?"),
+                                                "PATCH, DELETE, OPTIONS, QUERY. Did you mean GET?"),
     (("api/_private/x",), 2, "`_private` is a private folder, never routed"),
     (("api/[oops",), 2, "'api/[oops': folder name '[oops' has brackets that do not span the whole name"),
     (("api/[...a]/b",), 2, "the catch-all `[...a]` in `/api/[...a]/b` is not the last segment"),
