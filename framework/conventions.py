@@ -36,7 +36,7 @@ from typing import TypeGuard
 
 from .errors import Problem, RouteTreeError
 from .loader import METHODS, NO_HANDLER_TEXT, Failure, load_route, method_suggestion, misspelled_text, not_callable_problem
-from .manifest import Route, build_manifest, pattern_of
+from .manifest import Route, Shape, build_manifest, pattern_of, shape
 from .matcher import Matcher
 from .paths import BadPath, split_path
 from .scan import RouteFile, scan
@@ -623,10 +623,6 @@ def pattern_segments(pattern: str) -> tuple[Segment, ...]:
     return tuple(segments)
 
 
-def _shape(segments: Iterable[Segment]) -> tuple[tuple[int, str], ...]:
-    return tuple((int(s.kind), s.name if s.kind is Kind.STATIC else "") for s in segments)
-
-
 def _module_of(file: str) -> str:
     return file.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
 
@@ -660,7 +656,7 @@ def check_url_builders(project: Project) -> Iterator[Finding]:
 
     calls = route_url_calls(project)
     by_pattern = {r.pattern: r for r in project.routes}
-    by_shape = {_shape(r.segments): r for r in project.routes}
+    by_shape = {shape(r.segments): r for r in project.routes}
     built = builders_by_pattern(calls)
     for route in project.routes:
         if route.pattern not in built:
@@ -675,7 +671,7 @@ def check_url_builders(project: Project) -> Iterator[Finding]:
 
 
 def _check_call(call: RouteUrlCall, by_pattern: Mapping[str, Route],
-                by_shape: Mapping[tuple[tuple[int, str], ...], Route]) -> Iterator[Finding]:
+                by_shape: Mapping[Shape, Route]) -> Iterator[Finding]:
     rule = "url-builder-mismatch"
     if call.pattern is None:
         yield _finding(rule, call.file, call.line,
@@ -692,7 +688,7 @@ def _check_call(call: RouteUrlCall, by_pattern: Mapping[str, Route],
     pattern = pattern_of(segments)
     route = by_pattern.get(pattern)
     if route is None:
-        same = by_shape.get(_shape(segments))
+        same = by_shape.get(shape(segments))
         if same is not None:
             yield _finding(rule, call.file, call.line,
                            f"`{shown}` names its params differently from the route `{same.pattern}` ({same.file}).",
