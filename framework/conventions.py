@@ -40,7 +40,7 @@ from .manifest import Route, Shape, build_manifest, pattern_of, shape
 from .matcher import Matcher
 from .paths import BadPath, split_path
 from .scan import RouteFile, scan
-from .segments import Kind, Segment, SegmentError, parse_segment
+from .segments import Kind, PatternError, parse_pattern
 
 ERROR = "error"
 WARNING = "warning"
@@ -607,22 +607,6 @@ def route_url_calls(project: Project) -> list[RouteUrlCall]:
     return calls
 
 
-def pattern_segments(pattern: str) -> tuple[Segment, ...]:
-    """A `route_url` pattern to segments, as the router reads folder names; ValueError says what is wrong."""
-    if not pattern.startswith("/"):
-        raise ValueError("a route pattern starts with `/`, like '/api/users/[id]'")
-    segments = []
-    for part in filter(None, pattern.split("/")):
-        try:
-            seg = parse_segment(part)
-        except SegmentError as exc:
-            raise ValueError(str(exc)) from None
-        if seg.kind in (Kind.GROUP, Kind.PRIVATE):
-            raise ValueError(f"`{part}` is a folder, not a URL segment; write the URL pattern without it")
-        segments.append(seg)
-    return tuple(segments)
-
-
 def _module_of(file: str) -> str:
     return file.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
 
@@ -634,8 +618,8 @@ def builders_by_pattern(calls: Iterable[RouteUrlCall]) -> dict[str, list[str]]:
         if call.pattern is None:
             continue
         try:
-            key = pattern_of(pattern_segments(call.pattern))
-        except ValueError:
+            key = pattern_of(parse_pattern(call.pattern))
+        except PatternError:
             continue
         name = f"{_module_of(call.file)}.{call.function}" if call.function else f"route_url({call.pattern!r})"
         found.setdefault(key, [])
@@ -680,8 +664,8 @@ def _check_call(call: RouteUrlCall, by_pattern: Mapping[str, Route],
         return
     shown = f"route_url({call.pattern!r})"
     try:
-        segments = pattern_segments(call.pattern)
-    except ValueError as exc:
+        segments = parse_pattern(call.pattern)
+    except PatternError as exc:
         yield _finding(rule, call.file, call.line, f"`{shown}`: {exc}.",
                        "Write the URL pattern in Next.js notation, like '/api/users/[id]'.")
         return

@@ -27,7 +27,7 @@ from .escape import printable
 from .loader import METHODS
 from .manifest import build_manifest, pattern_of
 from .scan import RouteFile, scan
-from .segments import Kind, Segment, SegmentError, parse_segment
+from .segments import Kind, PatternError, Segment, parse_pattern
 from .urls import route_url
 
 
@@ -176,22 +176,19 @@ def inside_app(root: Path, url_path: str, folders: Sequence[str]) -> None:
 def parse_url_path(path: str) -> tuple[tuple[str, ...], tuple[Segment, ...]]:
     """`api/users/[id]` -> folders `("api", "users", "[id]")` and the URL segments (route groups dropped)."""
     folders = checked_folders(path)
-    segments = []
-    for folder in folders:
-        try:
-            seg = parse_segment(folder)
-        except SegmentError as exc:
-            raise ScaffoldInputError(f"{path!r}: {exc}.") from None
-        if seg.kind is Kind.PRIVATE:
+    try:
+        segments = parse_pattern("/" + "/".join(folders), groups=True)
+    except PatternError as exc:
+        if exc.folder is not None and exc.folder.kind is Kind.PRIVATE:
+            folder = exc.folder.name
             raise ScaffoldInputError(f"{path!r}: `{folder}` is a private folder, never routed; "
-                                     f"drop the leading underscore or write `%5F{folder[1:]}` for a literal `_`.")
-        if seg.kind is not Kind.GROUP:
-            segments.append(seg)
+                                     f"drop the leading underscore or write `%5F{folder[1:]}` for a literal `_`.") from None
+        raise ScaffoldInputError(f"{path!r}: {exc}.") from None
     try:
         build_manifest([RouteFile("/".join(("app", *folders, "route.py")), folders)])
     except RouteTreeError as exc:
         raise ScaffoldInputError(f"{path!r}: {exc.problems[0].message} {exc.problems[0].fix}") from None
-    return folders, tuple(segments)
+    return folders, segments
 
 
 def _defined_names(text: str) -> set[str]:
