@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TypeGuard
 
-from .errors import Problem, RouteTreeError
+from .errors import Problem, RouteTreeError, location
 from .loader import METHODS, NO_HANDLER_TEXT, Failure, load_route, method_suggestion, misspelled_text, not_callable_problem
 from .manifest import Route, Shape, build_manifest, pattern_of, shape
 from .matcher import Matcher
@@ -128,10 +128,19 @@ class Finding:
 
     @property
     def location(self) -> str:
-        return f"{self.file}:{self.line}" if self.line else self.file
+        return location(self.file, self.line)
+
+    @property
+    def headline(self) -> str:
+        return f"{self.location}: {self.severity}[{self.rule}] {self.message}"
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.severity}[{self.rule}] {self.message}\n  fix: {self.fix}"
+        """The paragraph `framework check` prints: the headline, then `  fix: ...` on its own line."""
+        return f"{self.headline}\n  fix: {self.fix}"
+
+    def one_line(self) -> str:
+        """For pytest's warnings summary, which shows one line per warning."""
+        return f"{self.headline} Fix: {self.fix}"
 
     @property
     def sort_key(self) -> tuple[str, int, str, str]:

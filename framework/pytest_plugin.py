@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from .conventions import ERROR, RULES, ConfigError, Finding, Report, Rule, check_project, load_config
+from .conventions import ERROR, RULES, ConfigError, Report, Rule, check_project, load_config
 
 INI = "framework_check"
 _REPORT = pytest.StashKey["Report | ConfigError"]()
@@ -64,7 +64,7 @@ class RuleItem(pytest.Item):
         failing = [f for f in mine if f.severity == ERROR or report.strict]
         for finding in mine:
             if finding not in failing:
-                warnings.warn(ConventionWarning(_one_line(finding)), stacklevel=1)
+                warnings.warn(ConventionWarning(finding.one_line()), stacklevel=1)
         if failing:
             head = f"{len(failing)} finding{'s' * (len(failing) != 1)} for rule `{self.rule.id}` ({self.rule.checks}):"
             raise ConventionFailure(head + "\n\n" + "\n\n".join(str(f) for f in failing))
@@ -76,10 +76,6 @@ class RuleItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, None, self.name
-
-
-def _one_line(finding: Finding) -> str:
-    return f"{finding.location}: {finding.severity}[{finding.rule}] {finding.message} Fix: {finding.fix}"
 
 
 @pytest.hookimpl(tryfirst=True)
