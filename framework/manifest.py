@@ -103,8 +103,19 @@ def _parse(rf: RouteFile, problems: list[Problem]) -> tuple[Segment, ...] | None
     return result
 
 
-def build_manifest(files: Iterable[RouteFile]) -> Manifest:
-    """Check the tree and order its routes, or raise `RouteTreeError` naming every file involved."""
+@dataclass(frozen=True, slots=True)
+class Tree:
+    """Each route file read on its own, and every problem with the tree as a whole.
+
+    `framework check` reads both from one pass (a conflict between two files hides neither route);
+    `build_manifest` serves only a tree without problems.
+    """
+
+    routes: tuple[Route, ...]  # every route.py whose own folders parse, in the order given
+    problems: tuple[Problem, ...]
+
+
+def read_tree(files: Iterable[RouteFile]) -> Tree:
     problems: list[Problem] = []
     routes: list[Route] = []
     pages: list[Route] = []
@@ -112,11 +123,16 @@ def build_manifest(files: Iterable[RouteFile]) -> Manifest:
         segments = _parse(rf, problems)
         if segments is not None:
             (routes if rf.kind == "route" else pages).append(Route(pattern_of(segments), rf.file, segments))
-
     problems += _conflicts(routes, pages)
-    if problems:
-        raise RouteTreeError(problems)
-    return Manifest(tuple(sorted(routes, key=lambda r: (r.sort_key, r.file))))
+    return Tree(tuple(routes), tuple(problems))
+
+
+def build_manifest(files: Iterable[RouteFile]) -> Manifest:
+    """Check the tree and order its routes, or raise `RouteTreeError` naming every file involved."""
+    tree = read_tree(files)
+    if tree.problems:
+        raise RouteTreeError(tree.problems)
+    return Manifest(tuple(sorted(tree.routes, key=lambda r: (r.sort_key, r.file))))
 
 
 def _conflicts(routes: list[Route], pages: list[Route]) -> list[Problem]:
