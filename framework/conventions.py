@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TypeGuard
 
+from .check.naming import builder_hint
 from .errors import Problem, RouteTreeError, location
 from .loader import METHODS, NO_HANDLER_TEXT, Failure, load_route, method_suggestion, misspelled_text, not_callable_problem
 from .manifest import Route, Shape, build_manifest, pattern_of, shape
@@ -645,8 +646,6 @@ def _first_handler_line(project: Project, file: str) -> int | None:
 
 
 def check_url_builders(project: Project) -> Iterator[Finding]:
-    from .scaffold import builder_hint  # the same builder `framework new` writes
-
     calls = route_url_calls(project)
     by_pattern = {r.pattern: r for r in project.routes}
     by_shape = {shape(r.segments): r for r in project.routes}

@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import ast
 import difflib
-import keyword
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .check.naming import builder_name, builder_source, param_segments, python_name, qualified_stem, signature, stem
 from .errors import RouteTreeError
 from .escape import printable
 from .loader import METHODS
@@ -37,79 +36,6 @@ class ScaffoldInputError(ValueError):
 
 class ScaffoldRefused(Exception):
     """Writing the route would overwrite or clash with something that exists (the project's state)."""
-
-
-def python_name(name: str) -> str:
-    """A URL param or folder name as a Python identifier: `user-id` -> `user_id`, `class` -> `class_`."""
-    ident = re.sub(r"\W", "_", name).lower() or "_"
-    if ident[0].isdigit():
-        ident = "_" + ident
-    return ident + "_" if keyword.iskeyword(ident) else ident
-
-
-def _word(name: str) -> str:
-    """A name as part of a longer identifier: `refresh-token` -> `refresh_token`."""
-    return re.sub(r"\W", "_", name).lower()
-
-
-def stem(segments: Sequence[Segment]) -> str:
-    """The name a route's functions share: its literal segments without a leading `api` (`home` for `/`)."""
-    names = [s.name for s in segments if s.kind is Kind.STATIC]
-    if names[:1] == ["api"] and len(names) > 1:
-        names = names[1:]
-    return "_".join(_word(n) for n in names) or "home"
-
-
-def params(segments: Sequence[Segment]) -> list[Segment]:
-    return [s for s in segments if s.is_param]
-
-
-def qualified_stem(segments: Sequence[Segment]) -> str:
-    """`stem` plus the params, so `/api/users` and `/api/users/[id]` never share a name: `users_by_id`."""
-    names = [_word(p.name) for p in params(segments)]
-    return stem(segments) + ("_by_" + "_".join(names) if names else "")
-
-
-def builder_name(segments: Sequence[Segment]) -> str:
-    """`/api/refresh-token` -> `get_refresh_token_url`; `/api/users/[id]` -> `get_users_by_id_url`."""
-    return f"get_{qualified_stem(segments)}_url"
-
-
-def _signature(segments: Sequence[Segment]) -> str:
-    args = []
-    for p in params(segments):
-        if p.kind is Kind.DYNAMIC:
-            args.append(f"{python_name(p.name)}: str")
-        elif p.kind is Kind.CATCH_ALL:
-            args.append(f"{python_name(p.name)}: list[str]")
-        else:
-            args.append(f"{python_name(p.name)}: list[str] | None = None")
-    return ", ".join(args)
-
-
-def _params_dict(segments: Sequence[Segment]) -> str:
-    items = []
-    for p in params(segments):
-        arg = python_name(p.name)
-        items.append(f'"{p.name}": {arg} or []' if p.kind is Kind.OPTIONAL_CATCH_ALL else f'"{p.name}": {arg}')
-    return "{" + ", ".join(items) + "}"
-
-
-def _call(pattern: str, segments: Sequence[Segment]) -> str:
-    return f'route_url("{pattern}", {_params_dict(segments)})' if params(segments) else f'route_url("{pattern}")'
-
-
-def builder_hint(segments: Sequence[Segment], name: str | None = None) -> str:
-    """The one-line builder `framework check` suggests for a route without one."""
-    pattern = pattern_of(segments)
-    return f"def {name or builder_name(segments)}({_signature(segments)}) -> str: return {_call(pattern, segments)}"
-
-
-def builder_source(name: str, segments: Sequence[Segment], file: str) -> str:
-    pattern = pattern_of(segments)
-    return (f"def {name}({_signature(segments)}) -> str:\n"
-            f'    """The URL of `{pattern}` ({file})."""\n'
-            f"    return {_call(pattern, segments)}\n")
 
 
 PACKAGES = {
@@ -292,27 +218,27 @@ def write_changes(root: Path, changes: Sequence[Change]) -> None:
 
 def _data_expr(method: str, segments: Sequence[Segment]) -> str:
     parts = [f"{method} {stem(segments)}"]
-    for p in params(segments):
+    for p in param_segments(segments):
         arg = python_name(p.name)
         parts.append(f" {p.name}={{{arg}}}" if p.kind is Kind.DYNAMIC else f" {p.name}={{'/'.join({arg} or [])}}")
-    return "f" + repr("".join(parts)) if params(segments) else repr(parts[0])
+    return "f" + repr("".join(parts)) if param_segments(segments) else repr(parts[0])
 
 
 def _sample(segments: Sequence[Segment]) -> dict[str, str | list[str]]:
-    return {p.name: ("42" if p.kind is Kind.DYNAMIC else ["a", "b"]) for p in params(segments)}
+    return {p.name: ("42" if p.kind is Kind.DYNAMIC else ["a", "b"]) for p in param_segments(segments)}
 
 
 def _expected_text(method: str, segments: Sequence[Segment]) -> str:
     sample = _sample(segments)
     text = f"{method} {stem(segments)}"
-    for p in params(segments):
+    for p in param_segments(segments):
         value = sample[p.name]
         text += f" {p.name}={value if isinstance(value, str) else '/'.join(value)}"
     return text
 
 
 def _controller_function(name: str, method: str, segments: Sequence[Segment]) -> str:
-    return (f"def {name}({_signature(segments)}) -> Result[str]:\n"
+    return (f"def {name}({signature(segments)}) -> Result[str]:\n"
             f'    """{method} {pattern_of(segments)}: do the work here. On failure return\n'
             f'    `Result(error=ControllerError(404, "Not found"))` (from framework.controllers);\n'
             f'    the route turns it into the response."""\n'
@@ -322,7 +248,7 @@ def _controller_function(name: str, method: str, segments: Sequence[Segment]) ->
 def _route_source(pattern: str, methods: Sequence[str], functions: Sequence[str], segments: Sequence[Segment],
                   controller_module: str) -> str:
     module = controller_module.removesuffix(".py").replace("/", ".")
-    has_params = bool(params(segments))
+    has_params = bool(param_segments(segments))
     lines = [
         f'"""{", ".join(methods)} {pattern}: an action (a redirect, a file), its work done by {controller_module}."""',
         "",
@@ -335,7 +261,7 @@ def _route_source(pattern: str, methods: Sequence[str], functions: Sequence[str]
     lines += [f"from {module} import {', '.join(functions)}", ""]
     for method, func in zip(methods, functions):
         args = ", ".join(f'context.params["{p.name}"]' if p.kind is Kind.DYNAMIC else f'context.params.get("{p.name}", [])'
-                         for p in params(segments))
+                         for p in param_segments(segments))
         sig = "request: Request, context: RouteContext" if has_params else "request: Request"
         lines += [
             "",
@@ -353,7 +279,7 @@ def _test_source(pattern: str, route_file: str, methods: Sequence[str], function
                  segments: Sequence[Segment], builder: str, controller_module: str) -> str:
     module = controller_module.removesuffix(".py").replace("/", ".")
     sample = _sample(segments)
-    call_args = ", ".join(repr(sample[p.name]) for p in params(segments))
+    call_args = ", ".join(repr(sample[p.name]) for p in param_segments(segments))
     url = route_url(pattern, sample)
     out = [
         f'"""Tests for {pattern} ({route_file}), written by `framework new route`."""',
