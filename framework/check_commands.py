@@ -29,7 +29,7 @@ tests/; existing files are never overwritten (exit 1 and nothing written if one 
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .conventions import ConfigError, check_project, format_json, format_rules, format_text
+    from .check import ConfigError, check_project, format_json, format_rules, format_text
 
     if args.list_rules:
         print(format_rules())

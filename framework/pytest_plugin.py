@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from .conventions import ERROR, RULES, ConfigError, Report, Rule, check_project, load_config
+from .check import ERROR, RULES, ConfigError, Report, Rule, check_project, load_config
 
 INI = "framework_check"
 _REPORT = pytest.StashKey["Report | ConfigError"]()
@@ -66,7 +66,7 @@ class RuleItem(pytest.Item):
             if finding not in failing:
                 warnings.warn(ConventionWarning(finding.one_line()), stacklevel=1)
         if failing:
-            head = f"{len(failing)} finding{'s' * (len(failing) != 1)} for rule `{self.rule.id}` ({self.rule.checks}):"
+            head = f"{len(failing)} finding{'s' * (len(failing) != 1)} for rule `{self.rule.id}` ({self.rule.doc}):"
             raise ConventionFailure(head + "\n\n" + "\n\n".join(str(f) for f in failing))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from framework.conventions import RULES
+from framework.check import RULES
 from tests.helpers import REPO, run_cli, write_tree
 from tests.test_conventions_rules import BASE, PING_ROUTE
 

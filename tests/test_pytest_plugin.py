@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from framework.conventions import RULES
+from framework.check import RULES
 from tests.helpers import REPO, plugin_args, subprocess_env
 from tests.test_conventions_rules import BASE, PING_ROUTE
 
