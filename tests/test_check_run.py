@@ -47,3 +47,31 @@ def test_a_hit_under_a_disabled_rule_id_is_dropped(tmp_path: Path) -> None:
     root = write_tree(tmp_path, {**BASE, "app/api/ping/route.py": route})
     assert [(f.rule, f.line) for f in check_project(root).findings] == [("route-exports", 9)]
     assert check_project(root, Config(disabled=frozenset({"route-exports"}))).findings == ()
+
+
+def test_the_project_is_read_once_per_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One manifest (every build goes through `_conflicts`), one reading of the URL builders."""
+    import framework.check.project
+    import framework.manifest
+
+    counts: dict[str, int] = {}
+
+    def count(module: object, name: str) -> None:
+        real = getattr(module, name)
+
+        def counted(*args: object) -> object:
+            counts[name] = counts.get(name, 0) + 1
+            return real(*args)
+
+        monkeypatch.setattr(module, name, counted)
+
+    count(framework.manifest, "_conflicts")
+    count(framework.check.project, "route_url_calls")
+    count(framework.check.project, "builders_by_pattern")
+    root = write_tree(tmp_path, {  # a conflict, a builder and a hard-coded URL: every rule has work
+        **BASE, "app/(a)/dup/route.py": "def GET(request): ...\n", "app/(b)/dup/route.py": "def GET(request): ...\n",
+        "lib/controllers/x.py": "URL = '/api/ping'\n",
+    })
+    rules = {f.rule for f in check_project(root).findings}
+    assert {"router-error", "url-builder-missing", "hard-coded-url"} <= rules
+    assert counts == {"_conflicts": 1, "route_url_calls": 1, "builders_by_pattern": 1}
