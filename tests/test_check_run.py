@@ -75,3 +75,12 @@ def test_the_project_is_read_once_per_run(tmp_path: Path, monkeypatch: pytest.Mo
     rules = {f.rule for f in check_project(root).findings}
     assert {"router-error", "url-builder-missing", "hard-coded-url"} <= rules
     assert counts == {"_conflicts": 1, "route_url_calls": 1, "builders_by_pattern": 1}
+
+
+@pytest.mark.parametrize("imports, rule", [(True, "router-error"), (False, "syntax-error")])
+def test_a_file_that_does_not_parse_gets_one_finding(tmp_path: Path, imports: bool, rule: str) -> None:
+    """Not its syntax error plus what other rules guess about it (here `url-builder-missing`)."""
+    root = write_tree(tmp_path, {**BASE, "app/api/pong/route.py": "import sqlite3\n\ndef GET(request:\n    pass\n"})
+    [finding] = check_project(root, imports=imports).findings
+    assert (finding.rule, finding.file, finding.line) == (rule, "app/api/pong/route.py", 3)
+    assert "never closed" in finding.message

@@ -9,11 +9,12 @@ route's `route.py`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from .config import Config, Exemption
 from .project import Project
 from .report import Finding
+from .source import Source
 
 _IGNORE = re.compile(r"#\s*framework:\s*ignore\[([^\]]*)\]")
 
@@ -29,10 +30,22 @@ def triage(findings: Iterable[Finding], project: Project, config: Config) -> tup
         if exemption_for(f, config.exempt, patterns) is not None:
             continue
         kept.setdefault((f.rule, f.file, f.line, f.message), f)
-    result = sorted(kept.values(), key=lambda f: f.sort_key)
-    # A file that does not parse is reported once: the router's import error already names it.
-    routed = {(f.file, f.line) for f in result if f.rule == "router-error"}
-    return tuple(f for f in result if not (f.rule == "syntax-error" and (f.file, f.line) in routed))
+    return tuple(one_per_unparsable(sorted(kept.values(), key=lambda f: f.sort_key), project.sources))
+
+
+def one_per_unparsable(findings: Sequence[Finding], sources: Mapping[str, Source]) -> Iterator[Finding]:
+    """A file that does not parse gets one finding: its syntax error, or the router's import error naming it.
+
+    Other rules cannot read such a file, so what they would say about it (a route "without a builder"
+    whose builder call is in the broken part) is a guess; only the router's verdict on its folders stays.
+    """
+    routed = {(f.file, f.line) for f in findings if f.rule == "router-error"}
+    for f in findings:
+        src = sources.get(f.file)
+        if src is None or src.error is None or f.rule == "router-error":
+            yield f
+        elif f.rule == "syntax-error" and (f.file, f.line) not in routed:
+            yield f
 
 
 def ignored_on_line(text: str, line: int | None, rule: str) -> bool:
