@@ -44,7 +44,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    from .scaffold import ScaffoldInputError, ScaffoldRefused, parse_methods, plan_route, write_changes
+    from .check.scaffold import ScaffoldInputError, ScaffoldRefused, parse_methods, plan_route, write_changes
 
     root = Path(args.root).resolve()
     if not root.is_dir():

@@ -11,7 +11,7 @@ import pytest
 from framework.cli import main
 from framework.check import check_project
 from framework.check.naming import builder_name, python_name
-from framework.scaffold import parse_url_path
+from framework.check.scaffold import parse_url_path
 from tests.helpers import plugin_args, run_cli, run_framework, subprocess_env, write_tree
 
 

@@ -20,14 +20,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .check.naming import builder_name, builder_source, param_segments, python_name, qualified_stem, signature, stem
-from .errors import RouteTreeError
-from .escape import printable
-from .loader import METHODS
-from .manifest import build_manifest, pattern_of
-from .scan import RouteFile, scan
-from .segments import Kind, PatternError, Segment, parse_pattern
-from .urls import route_url
+from ..errors import RouteTreeError
+from ..escape import printable
+from ..loader import METHODS
+from ..manifest import build_manifest, pattern_of
+from ..scan import RouteFile, scan
+from ..segments import Kind, PatternError, Segment, parse_pattern
+from ..urls import route_url
+from .naming import builder_name, builder_source, param_segments, python_name, qualified_stem, signature, stem
 
 
 class ScaffoldInputError(ValueError):
