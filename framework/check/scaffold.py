@@ -148,6 +148,37 @@ def plan_route(root: Path, url_path: str, methods: Sequence[str]) -> list[Change
     inside_app(root, url_path, folders)
     pattern = pattern_of(segments)
     route_file = "/".join(("app", *folders, "route.py"))
+    _refuse_taken_route(root, route_file, folders)
+    controller_module = f"lib/controllers/{python_name(stem(segments))}_controller.py"
+    functions = [f"{m.lower()}_{qualified_stem(segments)}" for m in methods]
+    builder = builder_name(segments)
+    test_file = f"tests/test_{qualified_stem(segments)}_route.py"
+    _refuse_taken_names([root / controller_module], functions, controller_module,
+                        "Remove or rename it first, or pick another path.")
+    _refuse_taken_names([*sorted(root.glob("lib/urls/**/*.py")), root / "lib/urls.py"], [builder], "lib/urls/",
+                        "Rename it, or pick another path.")
+    if (root / test_file).exists():
+        raise ScaffoldRefused(f"{test_file} exists already; nothing was written. Move it, or pick another path.")
+
+    changes = [Change(package, f'"""{doc}"""\n', "created", "package")
+               for package, doc in PACKAGES.items() if not (root / package).exists()]
+    controller_body = "\n\n".join(_controller_function(f, m, segments) for f, m in zip(functions, methods))
+    changes.append(_module_change(
+        root, controller_module, f"The work behind {pattern}: functions that return `Result`, never HTTP responses.",
+        "from framework.controllers import Result", controller_body, ", ".join(functions)))
+    urls_file = "lib/urls.py" if (root / "lib/urls.py").is_file() else "lib/urls/__init__.py"
+    changes.append(_module_change(
+        root, urls_file, "URL builders: one per route, so every use of a URL can be found and checked.",
+        "from framework.urls import route_url", builder_source(builder, segments, route_file), builder))
+    changes.append(Change(route_file, _route_source(pattern, methods, functions, segments, controller_module),
+                          "created", ", ".join(methods)))
+    changes.append(Change(test_file, _test_source(pattern, route_file, methods, functions, segments, builder,
+                                                  controller_module), "created", "tests"))
+    return changes
+
+
+def _refuse_taken_route(root: Path, route_file: str, folders: tuple[str, ...]) -> None:
+    """The route file exists, or would conflict with the tree (the router's message)."""
     if (root / route_file).exists():
         raise ScaffoldRefused(f"{route_file} exists already; nothing was written. Edit it, or pick another path.")
     try:
@@ -156,57 +187,26 @@ def plan_route(root: Path, url_path: str, methods: Sequence[str]) -> list[Change
         ours = [p for p in exc.problems if route_file in p.files]
         if ours:
             raise ScaffoldRefused(f"{route_file} would not fit the route tree: {ours[0]}") from None
-    name = stem(segments)
-    controller_module = f"lib/controllers/{python_name(name)}_controller.py"
-    functions = [f"{m.lower()}_{qualified_stem(segments)}" for m in methods]
-    changes: list[Change] = []
 
-    for package, doc in PACKAGES.items():
-        if not (root / package).exists():
-            changes.append(Change(package, f'"""{doc}"""\n', "created", "package"))
 
-    controller_body = "\n\n".join(_controller_function(f, m, segments) for f, m in zip(functions, methods))
-    path = root / controller_module
+def _refuse_taken_names(paths: Sequence[Path], names: Sequence[str], where: str, fix: str) -> None:
+    """A function name we would add is already defined in one of the modules at `paths` (`where` to the user)."""
+    defined: set[str] = set()
+    for path in paths:
+        if path.is_file():
+            defined |= _defined_names(path.read_text(encoding="utf-8"))
+    taken = sorted(set(names) & defined)
+    if taken:
+        raise ScaffoldRefused(f"{where} already defines {', '.join(taken)}; nothing was written. {fix}")
+
+
+def _module_change(root: Path, file: str, doc: str, import_line: str, body: str, added: str) -> Change:
+    """Append `body` to `file`, adding `import_line` if missing, or create it with `doc` and the import."""
+    path = root / file
     if path.exists():
-        existing = path.read_text(encoding="utf-8")
-        taken = sorted(set(functions) & _defined_names(existing))
-        if taken:
-            raise ScaffoldRefused(f"{controller_module} already defines {', '.join(taken)}; nothing was written. "
-                                  "Remove or rename it first, or pick another path.")
-        text = _append(existing, ["from framework.controllers import Result"], controller_body)
-        changes.append(Change(controller_module, text, "updated", f"added {', '.join(functions)}"))
-    else:
-        header = (f'"""The work behind {pattern}: functions that return `Result`, never HTTP responses."""\n\n'
-                  "from framework.controllers import Result\n\n\n")
-        changes.append(Change(controller_module, header + controller_body, "created", ", ".join(functions)))
-
-    urls_file = "lib/urls.py" if (root / "lib/urls.py").is_file() else "lib/urls/__init__.py"
-    taken_urls: set[str] = set()
-    url_modules = sorted((root / "lib/urls").rglob("*.py")) if (root / "lib/urls").is_dir() else []
-    for existing_file in [*url_modules, root / "lib/urls.py"]:
-        if existing_file.is_file():
-            taken_urls |= _defined_names(existing_file.read_text(encoding="utf-8"))
-    builder = builder_name(segments)
-    if builder in taken_urls:
-        raise ScaffoldRefused(f"lib/urls/ already defines {builder}; nothing was written. Rename it, or pick another path.")
-    path = root / urls_file
-    body = builder_source(builder, segments, route_file)
-    if path.exists():
-        text = _append(path.read_text(encoding="utf-8"), ["from framework.urls import route_url"], body)
-        changes.append(Change(urls_file, text, "updated", f"added {builder}"))
-    else:
-        header = ('"""URL builders: one per route, so every use of a URL can be found and checked."""\n\n'
-                  "from framework.urls import route_url\n\n\n")
-        changes.append(Change(urls_file, header + body, "created", builder))
-
-    test_file = f"tests/test_{qualified_stem(segments)}_route.py"
-    if (root / test_file).exists():
-        raise ScaffoldRefused(f"{test_file} exists already; nothing was written. Move it, or pick another path.")
-    changes.append(Change(route_file, _route_source(pattern, methods, functions, segments, controller_module),
-                          "created", ", ".join(methods)))
-    changes.append(Change(test_file, _test_source(pattern, route_file, methods, functions, segments, builder,
-                                                  controller_module), "created", "tests"))
-    return changes
+        text = _append(path.read_text(encoding="utf-8"), [import_line], body)
+        return Change(file, text, "updated", f"added {added}")
+    return Change(file, f'"""{doc}"""\n\n{import_line}\n\n\n{body}', "created", added)
 
 
 def write_changes(root: Path, changes: Sequence[Change]) -> None:
