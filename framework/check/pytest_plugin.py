@@ -1,9 +1,9 @@
 """The convention checks as pytest items: one per rule, in any project whose rootdir has an `app/` folder.
 
-Registered through the `pytest11` entry point `framework`. Turn it off with `-p no:framework`, or
-with `framework_check = false` in the ini file (`[tool.pytest.ini_options]`). A failing rule shows
-the same text as `framework check`, with no traceback; warnings pass (unless `strict`) and are
-shown in pytest's warnings summary.
+Registered through the `pytest11` entry point `framework` (`-p framework.check.pytest_plugin` in a
+source checkout). Turn it off with `-p no:framework`, or with `framework_check = false` in the ini
+file (`[tool.pytest.ini_options]`). A failing rule shows the same text as `framework check`, with no
+traceback; warnings pass (unless `strict`) and are shown in pytest's warnings summary.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 
-from .check import ERROR, RULES, ConfigError, Report, Rule, check_project, load_config
+from . import ERROR, RULES, Config, ConfigError, Report, Rule, check_project, load_config
 
 INI = "framework_check"
+_CONFIG = pytest.StashKey[Config]()
 _REPORT = pytest.StashKey["Report | ConfigError"]()
 
 
@@ -38,10 +39,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _report(config: pytest.Config) -> Report | ConfigError:
-    """One check per session, shared by every rule's item."""
+    """One check per session, shared by every rule's item, with the configuration read at collection."""
     if _REPORT not in config.stash:
         try:
-            config.stash[_REPORT] = check_project(config.rootpath)
+            config.stash[_REPORT] = check_project(config.rootpath, config.stash.get(_CONFIG, None))
         except ConfigError as exc:
             config.stash[_REPORT] = exc
     return config.stash[_REPORT]
@@ -84,12 +85,12 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         return
     app = config.rootpath / "app"
     try:
-        disabled = load_config(config.rootpath).disabled
+        config.stash[_CONFIG] = checked = load_config(config.rootpath)
     except ConfigError:
         items.append(RuleItem.from_parent(session, name=_name("config"), nodeid=_name("config"), rule=None, path=app))
         return
     for rule in RULES:
-        if rule.id not in disabled:
+        if rule.id not in checked.disabled:
             name = _name(rule.id)
             items.append(RuleItem.from_parent(session, name=name, nodeid=name, rule=rule, path=app))
 
