@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+import framework.check.project
 import framework.check.run
+import framework.manifest
 from framework.check import RULES, Config, check_project
 from framework.check.project import Project
 from framework.check.registry import Hit
-from tests.helpers import write_tree
+from tests.helpers import REPO, write_tree
 from tests.test_conventions_rules import BASE, PING_ROUTE
 
 
@@ -51,9 +55,6 @@ def test_a_hit_under_a_disabled_rule_id_is_dropped(tmp_path: Path) -> None:
 
 def test_the_project_is_read_once_per_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """One manifest (every build goes through `_conflicts`), one reading of the URL builders."""
-    import framework.check.project
-    import framework.manifest
-
     counts: dict[str, int] = {}
 
     def count(module: object, name: str) -> None:
@@ -84,3 +85,11 @@ def test_a_file_that_does_not_parse_gets_one_finding(tmp_path: Path, imports: bo
     [finding] = check_project(root, imports=imports).findings
     assert (finding.rule, finding.file, finding.line) == (rule, "app/api/pong/route.py", 3)
     assert "never closed" in finding.message
+
+
+def test_the_check_does_not_load_the_scaffolder() -> None:
+    """The builder the check suggests comes from check/naming.py, which framework new shares."""
+    code = ("import sys\nfrom framework.check import check_project\ncheck_project(sys.argv[1])\n"
+            "print(sorted(m for m in sys.modules if m.startswith('framework.check.') and 'scaffold' in m))\n")
+    out = subprocess.run([sys.executable, "-c", code, str(REPO)], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
