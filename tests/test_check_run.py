@@ -47,7 +47,8 @@ def test_router_error_disabled_imports_no_user_code(tmp_path: Path) -> None:
 
 def test_a_hit_under_a_disabled_rule_id_is_dropped(tmp_path: Path) -> None:
     """The router's import finds `GET = make()` not callable, a `route-exports` finding the source cannot show."""
-    route = PING_ROUTE.replace("def GET(request):", "def make():\n    return 'x'\n\n\nGET = make()\n\n\ndef POST(request):")
+    made = "def make():\n    return 'x'\n\n\nGET = make()\n\n\ndef POST(request):"
+    route = PING_ROUTE.replace("def GET(request):", made)
     root = write_tree(tmp_path, {**BASE, "app/api/ping/route.py": route})
     assert [(f.rule, f.line) for f in check_project(root).findings] == [("route-exports", 9)]
     assert check_project(root, Config(disabled=frozenset({"route-exports"}))).findings == ()

@@ -16,7 +16,8 @@ def syntax_error(project: Project) -> Iterator[Hit]:
     """The other rules cannot read the file, and it fails as soon as it is imported."""
     for src in project.sources.values():
         if src.error is not None:
-            yield Hit(src.file, src.error.lineno, f"cannot parse: {src.error.msg}.", "Fix the syntax error at that line.")
+            yield Hit(src.file, src.error.lineno, f"cannot parse: {src.error.msg}.",
+                      "Fix the syntax error at that line.")
 
 
 @rule("route-exports", ERROR,

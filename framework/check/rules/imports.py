@@ -19,7 +19,8 @@ FORBIDDEN_IMPORTS: Mapping[str, str] = {
 }
 
 
-@rule("forbidden-import", ERROR, "code under app/ importing an HTTP client or a database driver (a list you can extend)")
+@rule("forbidden-import", ERROR,
+      "code under app/ importing an HTTP client or a database driver (a list you can extend)")
 def forbidden_import(project: Project) -> Iterator[Hit]:
     """Route handlers call controllers in lib/controllers/; the backend work lives there, testable without HTTP.
 

@@ -25,7 +25,8 @@ _URL_TEXT = re.compile(r"/[^\s\"'<>`\\]*")
 _PLACEHOLDER = "{\u2026}"
 
 
-@rule("url-builder-missing", ERROR, "every route pattern is built by at least one `route_url(\"...\")` call in lib/urls/")
+@rule("url-builder-missing", ERROR,
+      "every route pattern is built by at least one `route_url(\"...\")` call in lib/urls/")
 def url_builder_missing(project: Project) -> Iterator[Hit]:
     """A builder per route makes every use of a URL findable, and checked when routes move."""
     for route in project.routes:
@@ -63,7 +64,8 @@ def _check_call(call: RouteUrlCall, by_pattern: Mapping[str, Route], by_shape: M
     try:
         segments = parse_pattern(call.pattern)
     except PatternError as exc:
-        yield Hit(call.file, call.line, f"`{shown}`: {exc}.", "Write the URL pattern in Next.js notation, like '/api/users/[id]'.")
+        yield Hit(call.file, call.line, f"`{shown}`: {exc}.",
+                  "Write the URL pattern in Next.js notation, like '/api/users/[id]'.")
         return
     pattern = pattern_of(segments)
     route = by_pattern.get(pattern)
