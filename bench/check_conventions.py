@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from framework.conventions import check_project  # noqa: E402
+from framework.check import check_project  # noqa: E402
 
 
 def make_project(root: Path, n: int) -> None:

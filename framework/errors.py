@@ -9,6 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+def location(file: str, line: int | None) -> str:
+    """Where to look, as editors and terminals link it: `app/x/route.py:3`, or the file alone without a line."""
+    return f"{file}:{line}" if line else file
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """One thing wrong with the route tree.
@@ -25,7 +30,7 @@ class Problem:
 
     @property
     def location(self) -> str:
-        return f"{self.files[0]}:{self.line}" if self.line else self.files[0]
+        return location(self.files[0], self.line)
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message} {self.fix}"

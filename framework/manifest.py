@@ -24,6 +24,9 @@ from .errors import Problem, RouteTreeError
 from .scan import RouteFile
 from .segments import Kind, Segment, SegmentError, parse_segment
 
+Shape = tuple[tuple[int, str], ...]
+"""A route's segments as (kind, literal name or ""): `/api/users/[id]` -> ((0, "api"), (0, "users"), (1, ""))."""
+
 
 @dataclass(frozen=True, slots=True)
 class Route:
@@ -38,9 +41,9 @@ class Route:
         return all(s.kind is Kind.STATIC for s in self.segments)
 
     @property
-    def sort_key(self) -> tuple[tuple[int, str], ...]:
+    def sort_key(self) -> Shape:
         """Segment by segment from the left: static < `[x]` < `[...x]` < `[[...x]]`, then by name."""
-        return tuple((int(s.kind), s.name if s.kind is Kind.STATIC else "") for s in self.segments)
+        return shape(self.segments)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +57,8 @@ def pattern_of(segments: Iterable[Segment]) -> str:
     return "/" + "/".join(s.notation() for s in segments)
 
 
-def _shape(segments: tuple[Segment, ...]) -> tuple[tuple[int, str], ...]:
-    """Two routes with one shape answer the same URLs, whatever their param names."""
+def shape(segments: Iterable[Segment]) -> Shape:
+    """Two routes with one shape answer the same URLs, whatever their param names; it also orders them."""
     return tuple((int(s.kind), s.name if s.kind is Kind.STATIC else "") for s in segments)
 
 
@@ -96,8 +99,19 @@ def _parse(rf: RouteFile, problems: list[Problem]) -> tuple[Segment, ...] | None
     return result
 
 
-def build_manifest(files: Iterable[RouteFile]) -> Manifest:
-    """Check the tree and order its routes, or raise `RouteTreeError` naming every file involved."""
+@dataclass(frozen=True, slots=True)
+class Tree:
+    """Each route file read on its own, and every problem with the tree as a whole.
+
+    `framework check` reads both from one pass (a conflict between two files hides neither route);
+    `build_manifest` serves only a tree without problems.
+    """
+
+    routes: tuple[Route, ...]  # every route.py whose own folders parse, in the order given
+    problems: tuple[Problem, ...]
+
+
+def read_tree(files: Iterable[RouteFile]) -> Tree:
     problems: list[Problem] = []
     routes: list[Route] = []
     pages: list[Route] = []
@@ -105,26 +119,31 @@ def build_manifest(files: Iterable[RouteFile]) -> Manifest:
         segments = _parse(rf, problems)
         if segments is not None:
             (routes if rf.kind == "route" else pages).append(Route(pattern_of(segments), rf.file, segments))
-
     problems += _conflicts(routes, pages)
-    if problems:
-        raise RouteTreeError(problems)
-    return Manifest(tuple(sorted(routes, key=lambda r: (r.sort_key, r.file))))
+    return Tree(tuple(routes), tuple(problems))
+
+
+def build_manifest(files: Iterable[RouteFile]) -> Manifest:
+    """Check the tree and order its routes, or raise `RouteTreeError` naming every file involved."""
+    tree = read_tree(files)
+    if tree.problems:
+        raise RouteTreeError(tree.problems)
+    return Manifest(tuple(sorted(tree.routes, key=lambda r: (r.sort_key, r.file))))
 
 
 def _conflicts(routes: list[Route], pages: list[Route]) -> list[Problem]:
     problems: list[Problem] = []
-    by_shape: dict[tuple[tuple[int, str], ...], list[Route]] = defaultdict(list)
+    by_shape: dict[Shape, list[Route]] = defaultdict(list)
     # (shape of the prefix, kind) -> param name -> routes using it there
-    names_at: dict[tuple[tuple[tuple[int, str], ...], Kind], dict[str, list[Route]]] = defaultdict(lambda: defaultdict(list))
+    names_at: dict[tuple[Shape, Kind], dict[str, list[Route]]] = defaultdict(lambda: defaultdict(list))
     for r in routes:
-        shape = _shape(r.segments)
-        by_shape[shape].append(r)
+        key = shape(r.segments)
+        by_shape[key].append(r)
         for i, seg in enumerate(r.segments):
             if seg.is_param:
-                names_at[(shape[:i], seg.kind)][seg.name].append(r)
+                names_at[(key[:i], seg.kind)][seg.name].append(r)
 
-    for shape, same in by_shape.items():
+    for same in by_shape.values():
         if len(same) > 1 and len({r.pattern for r in same}) == 1:
             files = tuple(r.file for r in same)
             problems.append(Problem(
@@ -147,10 +166,10 @@ def _conflicts(routes: list[Route], pages: list[Route]) -> list[Problem]:
                 files,
             ))
 
-    for shape, same in by_shape.items():
-        if not shape:
+    for key, same in by_shape.items():
+        if not key:
             continue
-        prefix, last = shape[:-1], shape[-1]
+        prefix, last = key[:-1], key[-1]
         if last[0] == Kind.CATCH_ALL:
             optional = by_shape.get((*prefix, (int(Kind.OPTIONAL_CATCH_ALL), "")), [])
             if optional:
@@ -173,9 +192,9 @@ def _conflicts(routes: list[Route], pages: list[Route]) -> list[Problem]:
                 files,
             ))
 
-    route_by_pattern = {_shape(r.segments): r for r in routes}
+    route_by_pattern = {shape(r.segments): r for r in routes}
     for page in pages:
-        route = route_by_pattern.get(_shape(page.segments))
+        route = route_by_pattern.get(shape(page.segments))
         if route is not None:
             problems.append(Problem(
                 "route-beside-page",
@@ -186,8 +205,8 @@ def _conflicts(routes: list[Route], pages: list[Route]) -> list[Problem]:
     return problems
 
 
-def _segments_of(shape: tuple[tuple[int, str], ...]) -> tuple[Segment, ...]:
-    return tuple(Segment(Kind(k), n or "*") for k, n in shape)
+def _segments_of(of: Shape) -> tuple[Segment, ...]:
+    return tuple(Segment(Kind(k), n or "*") for k, n in of)
 
 
 def _listing(files: tuple[str, ...]) -> str:

@@ -10,7 +10,8 @@
 | `(admin)`     | GROUP               | nothing      | -    |
 | `_lib`        | PRIVATE             | not routed   | -    |
 
-The rank is the match priority at one position: lower wins.
+The rank is the match priority at one position: lower wins. `parse_pattern` reads a whole URL
+pattern (`/api/users/[id]`), as `route_url`, `framework check` and `framework new` take it.
 """
 
 from __future__ import annotations
@@ -129,3 +130,39 @@ def _param_name(folder: str, param: str) -> str:
             "write a name like `[id]` or `[...path]` (no brackets, parentheses, slashes, spaces or leading dots in the name)"
         )
     return param
+
+
+class PatternError(ValueError):
+    """A URL pattern no route can have (`api/x`, `/api/[id`, `/(shop)/x`); the message says what to write.
+
+    `folder` is the segment at fault when it is a folder that is never part of a URL (`(group)`, `_private`),
+    so a caller taking folder paths can word that case its own way.
+    """
+
+    def __init__(self, message: str, folder: Segment | None = None) -> None:
+        super().__init__(message)
+        self.folder = folder
+
+
+def parse_pattern(pattern: str, *, groups: bool = False) -> tuple[Segment, ...]:
+    """A URL pattern to its segments, as the router reads folder names.
+
+    >>> parse_pattern("/api/[id]")
+    (Segment(kind=<Kind.STATIC: 0>, name='api'), Segment(kind=<Kind.DYNAMIC: 1>, name='id'))
+
+    With `groups=True` route groups may appear and are left out: `/(shop)/cart` is `/cart`.
+    """
+    if not pattern.startswith("/"):
+        raise PatternError("a route pattern starts with `/`, like '/api/users/[id]'")
+    segments: list[Segment] = []
+    for part in filter(None, pattern.split("/")):
+        try:
+            seg = parse_segment(part)
+        except SegmentError as exc:
+            raise PatternError(str(exc)) from None
+        if seg.kind is Kind.GROUP and groups:
+            continue
+        if seg.kind in (Kind.GROUP, Kind.PRIVATE):
+            raise PatternError(f"`{part}` is a folder, not a URL segment; write the URL pattern without it", seg)
+        segments.append(seg)
+    return tuple(segments)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote
 
-from .segments import Kind, SegmentError, parse_segment
+from .segments import Kind, PatternError, parse_pattern
 
 _COMPONENT_SAFE = "-_.!~*'()"
 
@@ -44,19 +44,13 @@ def route_url(pattern: str, params: Mapping[str, ParamValue] | None = None,
     given a string instead of a list. Query values that are None are left out; lists repeat the key.
     """
     params = dict(params or {})
-    if not pattern.startswith("/"):
-        raise RouteUrlError(f"route_url({pattern!r}): a route pattern starts with `/`, like '/api/users/[id]'")
+    try:
+        segments = parse_pattern(pattern)
+    except PatternError as exc:
+        raise RouteUrlError(f"route_url({pattern!r}): {exc}") from None
     parts: list[str] = []
     used: set[str] = set()
-    for folder in filter(None, pattern.split("/")):
-        try:
-            seg = parse_segment(folder)
-        except SegmentError as exc:
-            raise RouteUrlError(f"route_url({pattern!r}): {exc}") from None
-        if seg.kind in (Kind.GROUP, Kind.PRIVATE):
-            raise RouteUrlError(
-                f"route_url({pattern!r}): `{folder}` is a folder, not a URL segment; write the URL pattern without it"
-            )
+    for seg in segments:
         if seg.kind is Kind.STATIC:
             parts.append(encode_component(seg.name))
             continue

@@ -191,7 +191,7 @@ def wait_for(predicate, timeout: float = 10.0, interval: float = 0.02, what: str
 
 
 def plugin_args() -> tuple[str, ...]:
-    """`-p framework.pytest_plugin` unless the installed package already registers it via `pytest11`.
+    """`-p framework.check.pytest_plugin` unless the installed package already registers it via `pytest11`.
 
     Loading it both ways fails ("Plugin already registered under a different name"); in a plain checkout
     (PYTHONPATH only) the entry point does not exist, once `pip install -e .` ran it does.
@@ -199,4 +199,4 @@ def plugin_args() -> tuple[str, ...]:
     from importlib.metadata import entry_points
 
     installed = any(ep.name == "framework" for ep in entry_points(group="pytest11"))
-    return () if installed else ("-p", "framework.pytest_plugin")
+    return () if installed else ("-p", "framework.check.pytest_plugin")

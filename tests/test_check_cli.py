@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
-from framework.conventions import RULES
+from framework.check import RULES, format_rules
 from tests.helpers import REPO, run_cli, write_tree
 from tests.test_conventions_rules import BASE, PING_ROUTE
 
@@ -98,3 +99,13 @@ def test_json_stays_parseable_when_a_route_prints_at_import(tmp_path: Path) -> N
     result = run_cli("check", "--root", str(root), "--format", "json")
     assert (result.returncode, json.loads(result.stdout)["findings"]) == (0, [])
     assert "hello from import" in result.stderr
+
+
+def test_the_docs_show_the_rules_from_the_registry() -> None:
+    """docs/conventions.md has `--list-rules` verbatim and one `### `id` (severity)` section per rule, in order."""
+    docs = (REPO / "docs" / "conventions.md").read_text(encoding="utf-8")
+    assert f"```\n{format_rules()}\n```" in docs
+    assert re.findall(r"^### `([a-z-]+)` \((error|warning)\)$", docs, re.M) == [(r.id, r.severity) for r in RULES]
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    conventions = readme[readme.index("## Conventions"):readme.index("## Benchmarks")]
+    assert [r.id for r in RULES if f"`{r.id}`" not in conventions] == []

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from framework.conventions import CONFIGURED, ConfigError, check_project, parse_config
+from framework.check import ConfigError, check_project
+from framework.check.config import CONFIGURED, parse_config
 from tests.helpers import write_tree
 from tests.test_conventions_rules import BASE, PING_ROUTE
 

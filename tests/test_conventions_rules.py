@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from framework.conventions import CONVENTION_QUOTE, RULES, Finding, check_project
+from framework.check import RULES, Finding, check_project
+from framework.check.rules.responses import CONVENTION_QUOTE
 from tests.helpers import write_tree
 
 PING_ROUTE = '''\

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from framework.errors import RouteTreeError
+from framework.errors import Problem, RouteTreeError, location
 from framework.manifest import build_manifest
 from framework.scan import RouteFile
 
@@ -139,3 +139,8 @@ def test_every_problem_is_reported_at_once() -> None:
 def test_pages_are_not_routes() -> None:
     manifest = build_manifest(files("about/page.py", "api/x/route.py"))
     assert [r.pattern for r in manifest.routes] == ["/api/x"]
+
+
+def test_a_location_is_file_and_line_or_the_file_alone() -> None:
+    assert (location("app/x/route.py", 3), location("app/x/route.py", None)) == ("app/x/route.py:3", "app/x/route.py")
+    assert Problem("c", "m", "f", ("app/x/route.py", "app/y/route.py"), 3).location == "app/x/route.py:3"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from framework.conventions import RULES
+from framework.check import RULES
 from tests.helpers import REPO, plugin_args, subprocess_env
 from tests.test_conventions_rules import BASE, PING_ROUTE
 
@@ -83,7 +83,7 @@ def _entry_point_site(base: Path) -> str:
     info = base / "site" / "framework-0.1.0.dist-info"
     info.mkdir(parents=True)
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: framework\nVersion: 0.1.0\n", encoding="utf-8")
-    (info / "entry_points.txt").write_text("[pytest11]\nframework = framework.pytest_plugin\n", encoding="utf-8")
+    (info / "entry_points.txt").write_text("[pytest11]\nframework = framework.check.pytest_plugin\n", encoding="utf-8")
     return str(base / "site")
 
 
@@ -140,8 +140,8 @@ def test_entry_point_is_declared() -> None:
     import tomllib
 
     data = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
-    assert data["project"]["entry-points"]["pytest11"] == {"framework": "framework.pytest_plugin"}
-    assert os.path.isfile(REPO / "framework" / "pytest_plugin.py")
+    assert data["project"]["entry-points"]["pytest11"] == {"framework": "framework.check.pytest_plugin"}
+    assert os.path.isfile(REPO / "framework" / "check" / "pytest_plugin.py")
 
 
 def test_rule_items_can_be_selected_and_deselected(project: pytest.Pytester) -> None:

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from framework.cli import main
-from framework.conventions import check_project
-from framework.scaffold import builder_name, parse_url_path, python_name
+from framework.check import check_project
+from framework.check.naming import builder_name, python_name
+from framework.check.scaffold import parse_url_path
 from tests.helpers import plugin_args, run_cli, run_framework, subprocess_env, write_tree
 
 

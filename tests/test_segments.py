@@ -2,7 +2,8 @@
 
 import pytest
 
-from framework.segments import Kind, Segment, SegmentError, parse_segment
+from framework.segments import Kind, PatternError, Segment, SegmentError, parse_pattern, parse_segment
+from framework.urls import RouteUrlError, route_url
 
 ACCEPTED = [
     ("users", Kind.STATIC, "users"),
@@ -73,3 +74,43 @@ def test_notation_round_trips(segment: Segment, notation: str) -> None:
 def test_rank_order_is_static_dynamic_catch_all_optional() -> None:
     ranks = [parse_segment(n).kind for n in ("x", "[x]", "[...x]", "[[...x]]")]
     assert ranks == sorted(ranks) and len(set(ranks)) == 4
+
+
+PATTERNS = [
+    ("/", ()),
+    ("/api/users/[id]", (Segment(Kind.STATIC, "api"), Segment(Kind.STATIC, "users"), Segment(Kind.DYNAMIC, "id"))),
+    ("/api/pong/", (Segment(Kind.STATIC, "api"), Segment(Kind.STATIC, "pong"))),
+    ("/docs/[[...slug]]", (Segment(Kind.STATIC, "docs"), Segment(Kind.OPTIONAL_CATCH_ALL, "slug"))),
+]
+
+
+@pytest.mark.parametrize(("pattern", "segments"), PATTERNS)
+def test_patterns_parse(pattern: str, segments: tuple[Segment, ...]) -> None:
+    assert parse_pattern(pattern) == segments
+
+
+PATTERNS_REFUSED = [
+    ("api/users", "a route pattern starts with `/`, like '/api/users/[id]'"),
+    ("/api/[id", "folder name '[id' has brackets that do not span the whole name; write `[id]`, `[...path]` or "
+                 "`[[...slug]]`, or remove the brackets for a literal segment"),
+    ("/(shop)/cart", "`(shop)` is a folder, not a URL segment; write the URL pattern without it"),
+    ("/api/_lib", "`_lib` is a folder, not a URL segment; write the URL pattern without it"),
+]
+
+
+@pytest.mark.parametrize(("pattern", "message"), PATTERNS_REFUSED)
+def test_bad_patterns_say_what_to_write(pattern: str, message: str) -> None:
+    """One wording for `route_url`, `framework check` and `framework new`; `route_url` prefixes its call."""
+    with pytest.raises(PatternError) as info:
+        parse_pattern(pattern)
+    assert str(info.value) == message
+    with pytest.raises(RouteUrlError) as raised:
+        route_url(pattern)
+    assert str(raised.value) == f"route_url({pattern!r}): {message}"
+
+
+def test_route_groups_are_left_out_when_allowed() -> None:
+    assert parse_pattern("/(shop)/cart", groups=True) == (Segment(Kind.STATIC, "cart"),)
+    with pytest.raises(PatternError) as info:
+        parse_pattern("/(shop)/_cart", groups=True)
+    assert info.value.folder == Segment(Kind.PRIVATE, "_cart")

@@ -28,7 +28,7 @@ silence one line with `# framework: ignore[rule-id]`. Every rule: docs/conventio
 @click.option("--list-rules", is_flag=True, help="print the rules and exit")
 def check(root: str, output: str, strict: bool, list_rules: bool) -> int:
     """Report every convention the project breaks: file:line, severity, rule id, what, the fix."""
-    from ..conventions import ConfigError, check_project, format_json, format_rules, format_text
+    from ..check import ConfigError, check_project, format_json, format_rules, format_text
 
     if list_rules:
         click.echo(format_rules())

@@ -31,7 +31,7 @@ def new() -> None:
 @root_option
 def route(path: str, methods: str, root: str) -> int:
     """Scaffold app/<PATH>/route.py (PATH like api/users/[id]); [param] folders become the builder's arguments."""
-    from ..scaffold import ScaffoldInputError, ScaffoldRefused, parse_methods, plan_route, write_changes
+    from ..check.scaffold import ScaffoldInputError, ScaffoldRefused, parse_methods, plan_route, write_changes
 
     base = Path(root).resolve()
     if not base.is_dir():

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..errors import Problem, RouteTreeError
+from ..errors import Problem, RouteTreeError, location
 from ..loader import project_location, project_relative
 
 CONTEXT_LINES = 3
@@ -37,7 +37,7 @@ class ErrorReport:
     def location(self) -> str:
         if self.file is None:
             return "unknown location"
-        return f"{self.file}:{self.line}" if self.line else self.file
+        return location(self.file, self.line)
 
 
 def source_lines(root: Path, file: str | None, line: int | None, context: int = CONTEXT_LINES) -> tuple[tuple[int, str], ...]:

@@ -1,9 +1,9 @@
 """The convention checks as pytest items: one per rule, in any project whose rootdir has an `app/` folder.
 
-Registered through the `pytest11` entry point `framework`. Turn it off with `-p no:framework`, or
-with `framework_check = false` in the ini file (`[tool.pytest.ini_options]`). A failing rule shows
-the same text as `framework check`, with no traceback; warnings pass (unless `strict`) and are
-shown in pytest's warnings summary.
+Registered through the `pytest11` entry point `framework` (`-p framework.check.pytest_plugin` in a
+source checkout). Turn it off with `-p no:framework`, or with `framework_check = false` in the ini
+file (`[tool.pytest.ini_options]`). A failing rule shows the same text as `framework check`, with no
+traceback; warnings pass (unless `strict`) and are shown in pytest's warnings summary.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 
-from .conventions import ERROR, RULES, ConfigError, Finding, Report, Rule, check_project, load_config
+from . import ERROR, RULES, Config, ConfigError, Report, Rule, check_project, load_config
 
 INI = "framework_check"
+_CONFIG = pytest.StashKey[Config]()
 _REPORT = pytest.StashKey["Report | ConfigError"]()
 
 
@@ -38,10 +39,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _report(config: pytest.Config) -> Report | ConfigError:
-    """One check per session, shared by every rule's item."""
+    """One check per session, shared by every rule's item, with the configuration read at collection."""
     if _REPORT not in config.stash:
         try:
-            config.stash[_REPORT] = check_project(config.rootpath)
+            config.stash[_REPORT] = check_project(config.rootpath, config.stash.get(_CONFIG, None))
         except ConfigError as exc:
             config.stash[_REPORT] = exc
     return config.stash[_REPORT]
@@ -64,9 +65,9 @@ class RuleItem(pytest.Item):
         failing = [f for f in mine if f.severity == ERROR or report.strict]
         for finding in mine:
             if finding not in failing:
-                warnings.warn(ConventionWarning(_one_line(finding)), stacklevel=1)
+                warnings.warn(ConventionWarning(finding.one_line()), stacklevel=1)
         if failing:
-            head = f"{len(failing)} finding{'s' * (len(failing) != 1)} for rule `{self.rule.id}` ({self.rule.checks}):"
+            head = f"{len(failing)} finding{'s' * (len(failing) != 1)} for rule `{self.rule.id}` ({self.rule.doc}):"
             raise ConventionFailure(head + "\n\n" + "\n\n".join(str(f) for f in failing))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
@@ -78,22 +79,18 @@ class RuleItem(pytest.Item):
         return self.path, None, self.name
 
 
-def _one_line(finding: Finding) -> str:
-    return f"{finding.location}: {finding.severity}[{finding.rule}] {finding.message} Fix: {finding.fix}"
-
-
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     if not config.getini(INI) or not (config.rootpath / "app").is_dir():
         return
     app = config.rootpath / "app"
     try:
-        disabled = load_config(config.rootpath).disabled
+        config.stash[_CONFIG] = checked = load_config(config.rootpath)
     except ConfigError:
         items.append(RuleItem.from_parent(session, name=_name("config"), nodeid=_name("config"), rule=None, path=app))
         return
     for rule in RULES:
-        if rule.id not in disabled:
+        if rule.id not in checked.disabled:
             name = _name(rule.id)
             items.append(RuleItem.from_parent(session, name=name, nodeid=name, rule=rule, path=app))
 
