@@ -9,7 +9,7 @@ from lib.urls import get_dashboard_url, get_health_url, get_login_url
 
 def GET(request):
     demo = demo_credentials()
-    hint = (f" (sign in as <code>{escape(demo[0])}</code> / <code>{escape(demo[1])}</code>)" if demo else "")
+    hint = f" (sign in as <code>{escape(demo[0])}</code> / <code>{escape(demo[1])}</code>)" if demo else ""
     body = f"""<h1>framework example app</h1>
 <p>Every URL here is a <code>route.py</code> under <code>app/</code>.</p>
 <ul>

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from framework.check import check_project  # noqa: E402
+from framework.check import check_project
 
 
 def make_project(root: Path, n: int) -> None:
@@ -32,11 +32,14 @@ def make_project(root: Path, n: int) -> None:
             "    result = act(context.params['id'])\n"
             "    if result.error:\n"
             "        return PlainTextResponse(result.error.status_text, status_code=result.error.status)\n"
-            "    return RedirectResponse(get_home_url())\n", encoding="utf-8")
+            "    return RedirectResponse(get_home_url())\n",
+            encoding="utf-8",
+        )
         ctrl = root / "lib" / "controllers" / f"c{i}.py"
         ctrl.parent.mkdir(parents=True, exist_ok=True)
-        ctrl.write_text("from framework.controllers import Result\n\n\ndef act(id):\n    return Result(data=id)\n",
-                        encoding="utf-8")
+        ctrl.write_text(
+            "from framework.controllers import Result\n\n\ndef act(id):\n    return Result(data=id)\n", encoding="utf-8"
+        )
         builders.append(f"\n\ndef get_item{i}_url(id):\n    return route_url('/api/item{i}/[id]', {{'id': id}})\n")
     (root / "app" / "route.py").write_text("def GET(request): ...\n", encoding="utf-8")
     builders.append("\n\ndef get_home_url():\n    return route_url('/')\n")

@@ -31,26 +31,26 @@ _SHAPES = (
     ("g{i}/files/[...path]", "/g{i}/files/a/b.txt"),
 )
 
-_FRAMEWORK_ROUTE = '''from starlette.responses import JSONResponse
+_FRAMEWORK_ROUTE = """from starlette.responses import JSONResponse
 
 
 async def GET(request, context):
     return JSONResponse({{"route": {route!r}, "params": dict(context.params)}})
-'''
+"""
 
-_HEALTH_ROUTE = '''from starlette.responses import JSONResponse
+_HEALTH_ROUTE = """from starlette.responses import JSONResponse
 
 
 async def GET(request):
     return JSONResponse({"status": "ok"})
-'''
+"""
 
-_USERS_ROUTE = '''from starlette.responses import JSONResponse
+_USERS_ROUTE = """from starlette.responses import JSONResponse
 
 
 async def GET(request, context):
     return JSONResponse({"id": context.params["id"]})
-'''
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +81,9 @@ def starlette_path(folder: str) -> str:
     parts = []
     for name in folder.split("/"):
         if m := re.fullmatch(r"\[\.\.\.(\w+)\]", name):
-            parts.append("{%s:path}" % m.group(1))
+            parts.append(f"{{{m.group(1)}:path}}")
         elif m := re.fullmatch(r"\[(\w+)\]", name):
-            parts.append("{%s}" % m.group(1))
+            parts.append(f"{{{m.group(1)}}}")
         else:
             parts.append(name)
     return "/" + "/".join(parts)
@@ -108,7 +108,9 @@ def _starlette_handler(index: int, route: GenRoute) -> str:
         catch = re.search(r"\[\.\.\.(\w+)\]", route.folder)
         params = "dict(request.path_params)"
         if catch:
-            params = f"{{**request.path_params, {catch.group(1)!r}: request.path_params[{catch.group(1)!r}].split('/')}}"
+            params = (
+                f"{{**request.path_params, {catch.group(1)!r}: request.path_params[{catch.group(1)!r}].split('/')}}"
+            )
         body = f'JSONResponse({{"route": {route.folder!r}, "params": {params}}})'
     return f"async def {name}(request):\n    return {body}\n"
 

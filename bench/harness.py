@@ -91,7 +91,7 @@ def group_cpu_ticks(group: int) -> int:
             stat = Path(entry.path, "stat").read_text()
         except OSError:
             continue
-        fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) ": state, ppid, pgrp, ...
+        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) ": state, ppid, pgrp, ...
         if int(fields[2]) == group:
             total += int(fields[11]) + int(fields[12])
     return total
@@ -132,21 +132,36 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def server(name: str, command: Sequence[str], port: int, probe: str, logdir: Path,
-           timeout: float = 120.0, cwd: Path | None = None) -> Iterator[Running]:
+def server(
+    name: str,
+    command: Sequence[str],
+    port: int,
+    probe: str,
+    logdir: Path,
+    timeout: float = 120.0,
+    cwd: Path | None = None,
+) -> Iterator[Running]:
     """Start `command` pinned to the server core; yield once `probe` answers 200; always stop it."""
     core = cores()[0]
     log = logdir / f"{name}-{port}.log"
     with open(log, "wb") as out:
         start = time.perf_counter()
-        process = subprocess.Popen(["taskset", "-c", core, *command], stdout=out, stderr=subprocess.STDOUT,
-                                   env=env(), cwd=cwd, start_new_session=True)
+        process = subprocess.Popen(
+            ["taskset", "-c", core, *command],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env(),
+            cwd=cwd,
+            start_new_session=True,
+        )
     try:
         deadline = start + timeout
         while True:
             if process.poll() is not None:
-                raise BenchError(f"{name} exited with {process.returncode} before serving; log {log}:\n"
-                                 + log.read_text(errors="replace")[-2000:])
+                raise BenchError(
+                    f"{name} exited with {process.returncode} before serving; log {log}:\n"
+                    + log.read_text(errors="replace")[-2000:]
+                )
             try:
                 status, body = get(port, probe, timeout=timeout)
                 if status == 200:
@@ -154,7 +169,7 @@ def server(name: str, command: Sequence[str], port: int, probe: str, logdir: Pat
                 raise BenchError(f"{name}: GET {probe} answered {status}: {body[:200]!r}")
             except OSError:
                 if time.perf_counter() > deadline:
-                    raise BenchError(f"{name} did not answer GET {probe} within {timeout:.0f}s; log {log}")
+                    raise BenchError(f"{name} did not answer GET {probe} within {timeout:.0f}s; log {log}") from None
                 time.sleep(0.005)
         yield Running(name, process, port, time.perf_counter() - start, log)
     finally:
@@ -164,11 +179,13 @@ def server(name: str, command: Sequence[str], port: int, probe: str, logdir: Pat
 def python_server(kind: str, root: Path, logdir: Path, probe: str, timeout: float = 120.0):  # type: ignore[no-untyped-def]
     """`bench.serve` for `kind` (framework or starlette) on a free port."""
     port = free_port()
-    return server(kind, [sys.executable, "-m", "bench.serve", kind, str(root), str(port)], port, probe, logdir,
-                  timeout=timeout)
+    return server(
+        kind, [sys.executable, "-m", "bench.serve", kind, str(root), str(port)], port, probe, logdir, timeout=timeout
+    )
 
 
 # --- wrk ---------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class WrkResult:
@@ -209,8 +226,19 @@ def wrk(port: int, path: str, duration: float, connections: int = 64) -> WrkResu
     """One bounded wrk run (1 thread, `connections` connections) on the load core."""
     exe = require("wrk", WRK_INSTALL)
     load_core = cores()[1]
-    cmd = ["taskset", "-c", load_core, exe, "-t1", f"-c{connections}", f"-d{max(1, round(duration))}s",
-           "--timeout", "10s", "--latency", f"http://127.0.0.1:{port}{path}"]
+    cmd = [
+        "taskset",
+        "-c",
+        load_core,
+        exe,
+        "-t1",
+        f"-c{connections}",
+        f"-d{max(1, round(duration))}s",
+        "--timeout",
+        "10s",
+        "--latency",
+        f"http://127.0.0.1:{port}{path}",
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 30)
     if done.returncode != 0:
         raise BenchError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")

@@ -44,8 +44,13 @@ MODES = {"keep-alive": [], "close": ["-H", "Connection: close"]}
 async def tiny_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] != "http":
         return
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"text/plain"), (b"content-length", b"2")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"text/plain"), (b"content-length", b"2")],
+        }
+    )
     await send({"type": "http.response.body", "body": b"ok"})
 
 
@@ -58,26 +63,51 @@ def variant_options(name: str) -> dict[str, Any]:
     return {
         "httptools": {"http": "httptools"},
         "httptools+cap": {"http": "httptools", "limit_concurrency": s.max_concurrency},
-        "limited": {"http": protocol_class(s.max_head_size, s.head_timeout, True),
-                    "limit_concurrency": s.max_concurrency},
+        "limited": {
+            "http": protocol_class(s.max_head_size, s.head_timeout, True),
+            "limit_concurrency": s.max_concurrency,
+        },
         "h11": {"http": "h11"},
-        "limited-h11": {"http": protocol_class(s.max_head_size, s.head_timeout, False),
-                        "limit_concurrency": s.max_concurrency, "h11_max_incomplete_event_size": s.max_head_size},
+        "limited-h11": {
+            "http": protocol_class(s.max_head_size, s.head_timeout, False),
+            "limit_concurrency": s.max_concurrency,
+            "h11_max_incomplete_event_size": s.max_head_size,
+        },
     }[name]
 
 
 def serve(name: str, port: int) -> None:
     import uvicorn
 
-    uvicorn.run(tiny_app, host="127.0.0.1", port=port, loop="uvloop", access_log=False, log_level="warning",
-                lifespan="off", **variant_options(name))
+    uvicorn.run(
+        tiny_app,
+        host="127.0.0.1",
+        port=port,
+        loop="uvloop",
+        access_log=False,
+        log_level="warning",
+        lifespan="off",
+        **variant_options(name),
+    )
 
 
 def load(port: int, mode: str, duration: float, connections: int) -> harness.WrkResult:
     """One wrk run on the load core (as harness.wrk, plus the mode's headers)."""
     exe = harness.require("wrk", harness.WRK_INSTALL)
-    cmd = ["taskset", "-c", harness.cores()[1], exe, "-t1", f"-c{connections}", f"-d{max(1, round(duration))}s",
-           "--timeout", "10s", "--latency", *MODES[mode], f"http://127.0.0.1:{port}/"]
+    cmd = [
+        "taskset",
+        "-c",
+        harness.cores()[1],
+        exe,
+        "-t1",
+        f"-c{connections}",
+        f"-d{max(1, round(duration))}s",
+        "--timeout",
+        "10s",
+        "--latency",
+        *MODES[mode],
+        f"http://127.0.0.1:{port}/",
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 30)
     if done.returncode != 0:
         raise harness.BenchError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
@@ -98,8 +128,11 @@ def measure(rounds: int, duration: float, connections: int, logdir: Path) -> dic
                     if result.errors:
                         raise harness.BenchError(f"{name} {mode}: {result.errors} errors; log {running.log}")
                     samples[name][mode].append(result.requests_per_s)
-            print(f"round {round_no + 1}/{rounds} {name}: "
-                  + ", ".join(f"{m} {samples[name][m][-1]:,.0f}" for m in MODES), flush=True)
+            print(
+                f"round {round_no + 1}/{rounds} {name}: "
+                + ", ".join(f"{m} {samples[name][m][-1]:,.0f}" for m in MODES),
+                flush=True,
+            )
     return samples
 
 
@@ -127,8 +160,9 @@ class _Transport:
     def resume_reading(self) -> None: ...
 
 
-def per_request_us(names: Sequence[str] = tuple(VARIANTS), requests: int = 20_000,
-                   batches: int = 9) -> dict[str, dict[str, float]]:
+def per_request_us(
+    names: Sequence[str] = tuple(VARIANTS), requests: int = 20_000, batches: int = 9
+) -> dict[str, dict[str, float]]:
     """The protocol's cost per GET in this process, in microseconds, fastest of `batches` with the
     variants interleaved (far steadier than req/s on a shared machine). The request is fed to
     `data_received`, the app task runs, the response goes to a counting transport. `keep-alive`: one
@@ -143,8 +177,9 @@ def per_request_us(names: Sequence[str] = tuple(VARIANTS), requests: int = 20_00
     request = b"GET / HTTP/1.1\r\nHost: 127.0.0.1:3000\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n"
 
     async def batch(name: str, mode: str) -> float:
-        config = uvicorn.Config(tiny_app, lifespan="off", log_level="warning", access_log=False,
-                                **variant_options(name))
+        config = uvicorn.Config(
+            tiny_app, lifespan="off", log_level="warning", access_log=False, **variant_options(name)
+        )
         config.load()
         state = ServerState()
 
@@ -194,8 +229,9 @@ def head_memory(name: str, logdir: Path, head_mib: int = 20) -> dict[str, Any]:
         return int(re.search(rf"^{field}:\s+(\d+) kB", status, re.M).group(1)) / 1024  # type: ignore[union-attr]
 
     port = harness.free_port()
-    with harness.server(name, [sys.executable, "-m", "bench.limits", "serve", name, str(port)], port, "/",
-                        logdir) as running:
+    with harness.server(
+        name, [sys.executable, "-m", "bench.limits", "serve", name, str(port)], port, "/", logdir
+    ) as running:
         before, sent, cut, chunk = rss(), 0, False, b"a" * 65536
         with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
             try:
@@ -208,14 +244,22 @@ def head_memory(name: str, logdir: Path, head_mib: int = 20) -> dict[str, Any]:
             harness.wait_idle(running.process.pid)
             during = rss()  # the head is still open (unless it was cut): what the server holds for it
         harness.wait_idle(running.process.pid)
-        return {"rss_before_mib": before, "rss_with_head_open_mib": during, "rss_after_close_mib": rss(),
-                "peak_rss_mib": rss("VmHWM"), "sent_mib": sent / 2**20, "cut": cut}
+        return {
+            "rss_before_mib": before,
+            "rss_with_head_open_mib": during,
+            "rss_after_close_mib": rss(),
+            "peak_rss_mib": rss("VmHWM"),
+            "sent_mib": sent / 2**20,
+            "cut": cut,
+        }
 
 
 def table(samples: dict[str, dict[str, list[float]]]) -> str:
     base = {m: statistics.median(samples["httptools"][m]) for m in MODES}
-    rows = ["| variant | keep-alive req/s | vs httptools | new connection per request, req/s | vs httptools |",
-            "|---|---|---|---|---|"]
+    rows = [
+        "| variant | keep-alive req/s | vs httptools | new connection per request, req/s | vs httptools |",
+        "|---|---|---|---|---|",
+    ]
     for name, what in VARIANTS.items():
         cells = []
         for mode in MODES:
@@ -232,8 +276,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise SystemExit(f"usage: python -m bench.limits serve {{{','.join(VARIANTS)}}} PORT")
         serve(argv[1], int(argv[2]))
         return 0
-    p = argparse.ArgumentParser(prog="python -m bench.limits", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m bench.limits", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--rounds", type=int, default=3, help="rounds, each running every variant (default 3)")
     p.add_argument("--duration", type=float, default=8.0, help="seconds per wrk run (default 8)")
     p.add_argument("--connections", type=int, default=64, help="wrk connections (default 64)")
@@ -254,16 +299,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(table(samples))
     print("\nper request in-process (fastest of 9 batches of 20,000), microseconds:")
     for name, us in micro.items():
-        print(f"  {name:<14} " + ", ".join(f"{mode} {us[mode]:.2f} ({us[mode] - micro['httptools'][mode]:+.2f})"
-                                         for mode in MODES))
+        print(
+            f"  {name:<14} "
+            + ", ".join(f"{mode} {us[mode]:.2f} ({us[mode] - micro['httptools'][mode]:+.2f})" for mode in MODES)
+        )
     print("\none 20 MiB header, server RSS (MiB):")
     for name, m in memory.items():
-        print(f"  {name:<10} before {m['rss_before_mib']:.1f}, head open {m['rss_with_head_open_mib']:.1f}, "
-              f"after close {m['rss_after_close_mib']:.1f}, peak {m['peak_rss_mib']:.1f}; {m['sent_mib']:.1f} MiB "
-              "sent" + (", then the connection was cut" if m["cut"] else ", all read"))
+        print(
+            f"  {name:<10} before {m['rss_before_mib']:.1f}, head open {m['rss_with_head_open_mib']:.1f}, "
+            f"after close {m['rss_after_close_mib']:.1f}, peak {m['peak_rss_mib']:.1f}; {m['sent_mib']:.1f} MiB "
+            "sent" + (", then the connection was cut" if m["cut"] else ", all read")
+        )
     if args.json:
-        Path(args.json).write_text(json.dumps({"req_per_s": samples, "head_memory": memory,
-                                               "per_request_us": micro}, indent=2))
+        Path(args.json).write_text(
+            json.dumps({"req_per_s": samples, "head_memory": memory, "per_request_us": micro}, indent=2)
+        )
     return 0
 
 

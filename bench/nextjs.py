@@ -33,8 +33,14 @@ export async function GET() {
 def _run(cmd: list[str], cwd: Path, what: str, timeout: float) -> float:
     t = time.perf_counter()
     try:
-        done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout,
-                              env={**harness.env(), "NEXT_TELEMETRY_DISABLED": "1"})
+        done = subprocess.run(
+            cmd,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**harness.env(), "NEXT_TELEMETRY_DISABLED": "1"},
+        )
     except subprocess.TimeoutExpired:
         raise harness.BenchError(f"{what} took longer than {timeout:.0f}s in {cwd}") from None
     if done.returncode != 0:
@@ -50,15 +56,21 @@ class NextApp:
     build_s: float
 
     @classmethod
-    def prepare(cls, folder: Path) -> "NextApp":
+    def prepare(cls, folder: Path) -> NextApp:
         """Install (skipped when node_modules/next is already there), write the routes, build."""
         npm = harness.require("npm", "install Node.js 20+ (e.g. sudo apt-get install -y nodejs npm)")
         folder.mkdir(parents=True, exist_ok=True)
         install_s = 0.0
         if not (folder / "node_modules" / "next" / "package.json").exists():
-            (folder / "package.json").write_text(json.dumps({"name": "bench-nextjs", "private": True}), encoding="utf-8")
-            install_s = _run([npm, "install", "--no-audit", "--no-fund", "--loglevel=error", *PACKAGES],
-                             folder, "npm install next", 300)
+            (folder / "package.json").write_text(
+                json.dumps({"name": "bench-nextjs", "private": True}), encoding="utf-8"
+            )
+            install_s = _run(
+                [npm, "install", "--no-audit", "--no-fund", "--loglevel=error", *PACKAGES],
+                folder,
+                "npm install next",
+                300,
+            )
         for rel, text in ROUTES.items():
             (folder / rel).parent.mkdir(parents=True, exist_ok=True)
             (folder / rel).write_text(text, encoding="utf-8")
@@ -68,8 +80,10 @@ class NextApp:
 
     def describe(self) -> str:
         node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
-        return (f"next {self.version} on node {node} in {self.folder}: npm install {self.install_s:.0f} s, "
-                f"next build {self.build_s:.0f} s")
+        return (
+            f"next {self.version} on node {node} in {self.folder}: npm install {self.install_s:.0f} s, "
+            f"next build {self.build_s:.0f} s"
+        )
 
     def serve(self, logdir: Path):  # type: ignore[no-untyped-def]
         port = harness.free_port()

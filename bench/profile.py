@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import cProfile
 import io
 import json
@@ -26,8 +25,14 @@ def top_functions(profile: cProfile.Profile, limit: int = 15) -> list[dict[str, 
     stats = pstats.Stats(profile, stream=io.StringIO())
     rows = []
     for (file, line, name), (_cc, calls, own, cum, _callers) in stats.stats.items():  # type: ignore[attr-defined]
-        rows.append({"function": f"{_short(file)}:{line}({name})", "calls": calls,
-                     "own_s": round(own, 4), "cumulative_s": round(cum, 4)})
+        rows.append(
+            {
+                "function": f"{_short(file)}:{line}({name})",
+                "calls": calls,
+                "own_s": round(own, 4),
+                "cumulative_s": round(cum, 4),
+            }
+        )
     rows.sort(key=lambda r: r["own_s"], reverse=True)
     return rows[:limit]
 
@@ -35,18 +40,21 @@ def top_functions(profile: cProfile.Profile, limit: int = 15) -> list[dict[str, 
 def _short(file: str) -> str:
     for marker in ("site-packages/", "/framework/", "/lib/python3"):
         if marker in file:
-            return file[file.index(marker):].lstrip("/")
+            return file[file.index(marker) :].lstrip("/")
     return file if len(file) < 60 else "..." + file[-57:]
 
 
 def startup(root: Path) -> dict[str, Any]:
     """Time each stage of `create_app` (no profiler attached), then profile one more whole build."""
     t0 = time.perf_counter()
-    from framework import routing
-    from framework.app import _application, create_app, project_root
+    from framework.app import create_app, project_root
+    from framework.endpoints import make_endpoint
     from framework.loader import load_route
     from framework.manifest import build_manifest
+    from framework.routing import starlette_app
     from framework.scan import scan
+    from framework.settings import Settings
+    from framework.table import table_from
 
     stages: dict[str, float] = {"import framework + starlette": time.perf_counter() - t0}
     t = time.perf_counter()
@@ -60,27 +68,42 @@ def startup(root: Path) -> dict[str, Any]:
     loaded = [load_route(path, route) for route in manifest.routes]
     stages["load_route (import each route.py)"] = time.perf_counter() - t
     t = time.perf_counter()
-    endpoints = [routing.make_endpoint(item) for item in loaded]  # type: ignore[arg-type]
+    endpoints = [make_endpoint(item, Settings()) for item in loaded]  # type: ignore[arg-type]
     stages["make_endpoint (wrap handlers)"] = time.perf_counter() - t
     t = time.perf_counter()
-    table = routing.table_from(manifest, endpoints)
+    table = table_from(manifest, endpoints)
     stages["table_from (dict + segment tree)"] = time.perf_counter() - t
     t = time.perf_counter()
-    _application(path, table, dev=False)
+    starlette_app(path, table, Settings())
     stages["Starlette app"] = time.perf_counter() - t
     profile = cProfile.Profile()
     profile.enable()
     create_app(root)
     profile.disable()
-    return {"routes": len(manifest.routes), "stages_s": {k: round(v, 4) for k, v in stages.items()},
-            "total_s": round(sum(stages.values()), 4), "top_functions": top_functions(profile)}
+    return {
+        "routes": len(manifest.routes),
+        "stages_s": {k: round(v, 4) for k, v in stages.items()},
+        "total_s": round(sum(stages.values()), 4),
+        "top_functions": top_functions(profile),
+    }
 
 
 def _scope(path: str) -> dict[str, Any]:
-    return {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.4"}, "http_version": "1.1",
-            "method": "GET", "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
-            "query_string": b"", "headers": [(b"host", b"127.0.0.1"), (b"user-agent", b"bench")],
-            "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000), "state": {}}
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.4"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"127.0.0.1"), (b"user-agent", b"bench")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
 
 
 async def _receive() -> dict[str, Any]:
@@ -161,11 +184,13 @@ def _layers(kind: str, app: Any, path: str) -> dict[str, Callable[[], Awaitable[
     }
 
 
-def request(root: Path, seconds: float = 1.0, urls: tuple[str, ...] = ("/api/health", "/api/users/42")) -> dict[str, Any]:
+def request(
+    root: Path, seconds: float = 1.0, urls: tuple[str, ...] = ("/api/health", "/api/users/42")
+) -> dict[str, Any]:
     sys.path.insert(0, str(root))
-    from framework import create_app
-
     import starlette_app  # type: ignore[import-not-found]
+
+    from framework import create_app
 
     apps = {"framework": create_app(root), "starlette": starlette_app.app}
     out: dict[str, Any] = {"layers_us": [], "top_functions": {}}

@@ -81,13 +81,15 @@ app = Starlette(routes=routes())
 
 def make_project(root: Path, fillers: int) -> Path:
     files = {f"app/filler/r{i}/route.py": ROUTE.format(text=f"filler {i}") for i in range(fillers)}
-    files.update({
-        "app/bench/edit/route.py": ROUTE.format(text="edit start"),
-        "app/bench/lib/route.py": LIB_ROUTE,
-        "lib/__init__.py": "",
-        "lib/benchlib.py": "VALUE = 'lib start'\n",
-        "starlette_app.py": STARLETTE_APP,
-    })
+    files.update(
+        {
+            "app/bench/edit/route.py": ROUTE.format(text="edit start"),
+            "app/bench/lib/route.py": LIB_ROUTE,
+            "lib/__init__.py": "",
+            "lib/benchlib.py": "VALUE = 'lib start'\n",
+            "starlette_app.py": STARLETTE_APP,
+        }
+    )
     return write_tree(root, files)
 
 
@@ -139,16 +141,30 @@ def scenarios(root: Path) -> dict[str, Callable[[int], tuple[str, str]]]:
 def command(server: str, root: Path, port: int) -> list[str]:
     if server == "framework dev":
         return [sys.executable, "-m", "framework", "dev", "--root", str(root), "--port", str(port)]
-    return [sys.executable, "-m", "uvicorn", "starlette_app:app", "--reload", "--reload-dir", str(root),
-            "--app-dir", str(root), "--port", str(port), "--log-level", "warning"]
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "starlette_app:app",
+        "--reload",
+        "--reload-dir",
+        str(root),
+        "--app-dir",
+        str(root),
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
 
 
 def measure(server: str, root: Path, trials: int) -> list[dict[str, object]]:
     port = free_port()
     log = root.parent / f"{root.name}.log"
     with open(log, "w") as out:
-        process = subprocess.Popen(command(server, root, port), cwd=root, stdout=out, stderr=subprocess.STDOUT,
-                                   env=subprocess_env())
+        process = subprocess.Popen(
+            command(server, root, port), cwd=root, stdout=out, stderr=subprocess.STDOUT, env=subprocess_env()
+        )
     try:
         if wait_text(port, "/bench/edit", "edit start", time.perf_counter()) is None:
             raise TimeoutError(f"{server} did not start:\n{log.read_text()}")
@@ -184,8 +200,14 @@ def summary(scenario: str, server: str, samples: list[float], missed: int = 0) -
     ordered = sorted(samples)
     median = round(statistics.median(ordered), 1) if ordered else None
     p95 = round(ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)], 1) if ordered else None
-    return {"scenario": scenario, "server": server, "samples_ms": [round(s, 1) for s in samples],
-            "median_ms": median, "p95_ms": p95, "missed": missed}
+    return {
+        "scenario": scenario,
+        "server": server,
+        "samples_ms": [round(s, 1) for s in samples],
+        "median_ms": median,
+        "p95_ms": p95,
+        "missed": missed,
+    }
 
 
 def run(trials: int = 10, fillers: int = 50) -> list[dict[str, object]]:
@@ -205,8 +227,10 @@ def main() -> None:
     rows = run(args.trials, args.fillers)
     print(f"{'scenario':<14} {'server':<18} {'median ms':>10} {'p95 ms':>8} {'missed':>7}")
     for row in rows:
-        print(f"{row['scenario']:<14} {row['server']:<18} {row['median_ms']!s:>10} {row['p95_ms']!s:>8} "
-              f"{row['missed']!s:>4}/{args.trials}")
+        print(
+            f"{row['scenario']:<14} {row['server']:<18} {row['median_ms']!s:>10} {row['p95_ms']!s:>8} "
+            f"{row['missed']!s:>4}/{args.trials}"
+        )
     by = {(r["scenario"], r["server"]): r["median_ms"] for r in rows}
     for name in ("new route", "edited route", "edited lib"):
         ours, theirs = by[(name, "framework dev")], by[(name, "uvicorn --reload")]

@@ -19,24 +19,34 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from framework.app import create_app  # noqa: E402
+from framework.app import create_app
 
-ROUTE = ("from starlette.responses import PlainTextResponse\n"
-         "async def GET(request):\n    return PlainTextResponse('hi')\nPOST = GET\n")
+ROUTE = (
+    "from starlette.responses import PlainTextResponse\n"
+    "async def GET(request):\n    return PlainTextResponse('hi')\nPOST = GET\n"
+)
 PROXY = "def proxy(request):\n    return None\nconfig = {'matcher': ['/dashboard/:path*']}\n"
 
 CASES: dict[str, tuple[str, str, list[tuple[bytes, bytes]]]] = {
     "static GET": ("GET", "/hello", []),
     "param GET": ("GET", "/users/42", []),
     "POST, small body": ("POST", "/hello", [(b"content-length", b"2"), (b"content-type", b"text/plain")]),
-    "POST, same-origin browser": ("POST", "/hello", [(b"content-length", b"2"), (b"host", b"127.0.0.1:3000"),
-                                                     (b"origin", b"http://127.0.0.1:3000"),
-                                                     (b"sec-fetch-site", b"same-origin")]),
+    "POST, same-origin browser": (
+        "POST",
+        "/hello",
+        [
+            (b"content-length", b"2"),
+            (b"host", b"127.0.0.1:3000"),
+            (b"origin", b"http://127.0.0.1:3000"),
+            (b"sec-fetch-site", b"same-origin"),
+        ],
+    ),
 }
 
 
-def measure(method: str, path: str, headers: list[tuple[bytes, bytes]], with_proxy: bool = False,
-            n: int = 20_000, runs: int = 7) -> float:
+def measure(
+    method: str, path: str, headers: list[tuple[bytes, bytes]], with_proxy: bool = False, n: int = 20_000, runs: int = 7
+) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         for folder in ("hello", "users/[id]"):
@@ -46,10 +56,20 @@ def measure(method: str, path: str, headers: list[tuple[bytes, bytes]], with_pro
             (root / "proxy.py").write_text(PROXY)
         app = create_app(root)
         scope: dict[str, Any] = {
-            "type": "http", "method": method, "path": path, "raw_path": path.encode(), "query_string": b"",
-            "headers": headers, "root_path": "", "scheme": "http", "server": ("127.0.0.1", 1),
-            "client": ("127.0.0.1", 2), "http_version": "1.1", "asgi": {"version": "3.0", "spec_version": "2.3"},
-            "app": app}
+            "type": "http",
+            "method": method,
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "headers": headers,
+            "root_path": "",
+            "scheme": "http",
+            "server": ("127.0.0.1", 1),
+            "client": ("127.0.0.1", 2),
+            "http_version": "1.1",
+            "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "app": app,
+        }
 
         async def receive() -> dict[str, Any]:
             return {"type": "http.request", "body": b"hi", "more_body": False}
@@ -72,4 +92,6 @@ def measure(method: str, path: str, headers: list[tuple[bytes, bytes]], with_pro
 if __name__ == "__main__":
     for name, (method, path, headers) in CASES.items():
         print(f"{name:<36} {measure(method, path, headers) * 1e6:6.2f} us/request")
-    print(f"{'GET, proxy whose matcher skips it':<36} {measure('GET', '/hello', [], with_proxy=True) * 1e6:6.2f} us/request")
+    print(
+        f"{'GET, proxy whose matcher skips it':<36} {measure('GET', '/hello', [], with_proxy=True) * 1e6:6.2f} us/request"
+    )

@@ -46,8 +46,9 @@ TARGETS = {
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__, epilog=EPILOG,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--quick", action="store_true", help="2 rounds of 1 s, sizes 1,100,1000, 1 startup trial")
     p.add_argument("--rounds", type=int, help="A,B rounds per measurement (default 5; quick 2)")
     p.add_argument("--duration", type=float, help="seconds per wrk run (default 3; quick 1)")
@@ -101,18 +102,26 @@ def machine() -> dict[str, Any]:
     import starlette
     import uvicorn
 
-    return {"cpu": model, "nproc": nproc, "python": platform.python_version(), "platform": platform.platform(),
-            "starlette": starlette.__version__, "uvicorn": uvicorn.__version__,
-            "wrk": (wrk.stdout or wrk.stderr).split("\n")[0].strip(),
-            "loadavg_at_start": Path("/proc/loadavg").read_text().split()[:3]}
+    return {
+        "cpu": model,
+        "nproc": nproc,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "starlette": starlette.__version__,
+        "uvicorn": uvicorn.__version__,
+        "wrk": (wrk.stdout or wrk.stderr).split("\n")[0].strip(),
+        "loadavg_at_start": Path("/proc/loadavg").read_text().split()[:3],
+    }
 
 
 # --- load runs ---------------------------------------------------------------------------------
+
 
 def alternate(servers: dict[str, harness.Running], path: str, args: argparse.Namespace) -> dict[str, list[WrkResult]]:
     """One warm-up run per server, then rounds of A, B(, C) in the same order each round; after each run,
     wait until that server is idle again (Next.js and a 10,000-route Starlette are still answering
     queued requests when wrk stops, on the core the next server needs)."""
+
     def load(s: harness.Running, seconds: float) -> WrkResult:
         result = harness.wrk(s.port, path, seconds, args.connections)
         harness.wait_idle(s.process.pid)  # the backlog is served before the other server's turn
@@ -131,7 +140,8 @@ def load_rows(label: str, samples: dict[str, list[WrkResult]], base: str = "star
     rows = []
     for name, results in samples.items():
         row: dict[str, Any] = {
-            "route": label, "server": name,
+            "route": label,
+            "server": name,
             "rps": stats([r.requests_per_s for r in results]),
             "p50_ms": stats([r.p50_ms for r in results]),
             "p99_ms": stats([r.p99_ms for r in results]),
@@ -139,7 +149,7 @@ def load_rows(label: str, samples: dict[str, list[WrkResult]], base: str = "star
             "samples_rps": [r.requests_per_s for r in results],
         }
         if name != base and base in samples:
-            pairs = [a.requests_per_s / b.requests_per_s for a, b in zip(results, samples[base])]
+            pairs = [a.requests_per_s / b.requests_per_s for a, b in zip(results, samples[base], strict=True)]
             row[f"ratio_vs_{base}_per_pair"] = [round(x, 3) for x in pairs]
             row[f"ratio_vs_{base}"] = stats(pairs)
         rows.append(row)
@@ -148,12 +158,15 @@ def load_rows(label: str, samples: dict[str, list[WrkResult]], base: str = "star
 
 # --- parts -------------------------------------------------------------------------------------
 
+
 def part_throughput(work: Path, args: argparse.Namespace, nextjs: Any) -> list[dict[str, Any]]:
     root = gen.write_project(work / "two-endpoints", gen.two_endpoints())
     rows: list[dict[str, Any]] = []
     with ExitStack() as stack:
-        servers = {kind: stack.enter_context(harness.python_server(kind, root, work, gen.HEALTH_URL))
-                   for kind in ("framework", "starlette")}
+        servers = {
+            kind: stack.enter_context(harness.python_server(kind, root, work, gen.HEALTH_URL))
+            for kind in ("framework", "starlette")
+        }
         if nextjs is not None:
             servers["nextjs"] = stack.enter_context(nextjs.serve(work))
         for label, path in (("static GET /api/health", gen.HEALTH_URL), ("param GET /api/users/[id]", gen.TARGET_URL)):
@@ -161,8 +174,13 @@ def part_throughput(work: Path, args: argparse.Namespace, nextjs: Any) -> list[d
             rows += load_rows(label, samples)
             if nextjs is not None:
                 for name in ("framework", "starlette"):
-                    pairs = [a.requests_per_s / b.requests_per_s for a, b in zip(samples[name], samples["nextjs"])]
-                    next(r for r in rows if r["route"] == label and r["server"] == name)["ratio_vs_nextjs"] = stats(pairs)
+                    pairs = [
+                        a.requests_per_s / b.requests_per_s
+                        for a, b in zip(samples[name], samples["nextjs"], strict=True)
+                    ]
+                    next(r for r in rows if r["route"] == label and r["server"] == name)["ratio_vs_nextjs"] = stats(
+                        pairs
+                    )
     return rows
 
 
@@ -171,12 +189,17 @@ def part_scaling(work: Path, args: argparse.Namespace) -> list[dict[str, Any]]:
     for size in args.sizes:
         root = gen.write_project(work / f"scaling-{size}", gen.scaling_routes(size))
         with ExitStack() as stack:
-            servers = {kind: stack.enter_context(harness.python_server(kind, root, work, gen.TARGET_URL, timeout=300))
-                       for kind in ("framework", "starlette")}
+            servers = {
+                kind: stack.enter_context(harness.python_server(kind, root, work, gen.TARGET_URL, timeout=300))
+                for kind in ("framework", "starlette")
+            }
             for row in load_rows(f"{size} routes", alternate(servers, gen.TARGET_URL, args)):
                 rows.append({"size": size, **row})
-        print(f"  scaling {size}: " + ", ".join(f"{r['server']} {r['rps']['median']:.0f} req/s"
-                                                 for r in rows if r["size"] == size), flush=True)
+        print(
+            f"  scaling {size}: "
+            + ", ".join(f"{r['server']} {r['rps']['median']:.0f} req/s" for r in rows if r["size"] == size),
+            flush=True,
+        )
     for row in rows:
         one = next((r for r in rows if r["size"] == min(args.sizes) and r["server"] == row["server"]), None)
         if one:
@@ -196,16 +219,31 @@ def part_startup(work: Path, args: argparse.Namespace) -> list[dict[str, Any]]:
                 with harness.python_server(kind, root, work, gen.TARGET_URL, timeout=300) as s:
                     times.append(s.startup_s)
                     rss.append(s.peak_rss_mb())
-            rows.append({"size": size, "server": kind, "cold_s": round(times[0], 3),
-                         "warm_s": stats(times[1:]), "peak_rss_mb": stats(rss)})
-            print(f"  startup {size} {kind}: cold {times[0]:.2f}s, warm {statistics.median(times[1:]):.2f}s, "
-                  f"peak RSS {max(rss):.0f} MB", flush=True)
+            rows.append(
+                {
+                    "size": size,
+                    "server": kind,
+                    "cold_s": round(times[0], 3),
+                    "warm_s": stats(times[1:]),
+                    "peak_rss_mb": stats(rss),
+                }
+            )
+            print(
+                f"  startup {size} {kind}: cold {times[0]:.2f}s, warm {statistics.median(times[1:]):.2f}s, "
+                f"peak RSS {max(rss):.0f} MB",
+                flush=True,
+            )
     return rows
 
 
 def _profile(mode: str, root: Path, *extra: str) -> dict[str, Any]:
-    done = subprocess.run([sys.executable, "-m", "bench.profile", mode, str(root), *extra], capture_output=True,
-                          text=True, env=harness.env(), timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.profile", mode, str(root), *extra],
+        capture_output=True,
+        text=True,
+        env=harness.env(),
+        timeout=600,
+    )
     if done.returncode != 0:
         raise BenchError(f"bench.profile {mode} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout)
@@ -219,9 +257,11 @@ def part_profile(work: Path, args: argparse.Namespace) -> dict[str, Any]:
     two = work / "two-endpoints"
     if not two.exists():
         gen.write_project(two, gen.two_endpoints())
-    return {"startup": _profile("startup", root),
-            "request": _profile("request", two, "0.5" if args.quick else "2"),
-            "under_load": under_load(work, two, args)}
+    return {
+        "startup": _profile("startup", root),
+        "request": _profile("request", two, "0.5" if args.quick else "2"),
+        "under_load": under_load(work, two, args),
+    }
 
 
 def spy_summary(raw: str) -> dict[str, Any]:
@@ -258,9 +298,26 @@ def under_load(work: Path, two: Path, args: argparse.Namespace) -> dict[str, Any
             harness.wrk(server.port, gen.TARGET_URL, 1, args.connections)
             harness.wait_idle(server.process.pid)
             raw = work / f"spy-{kind}.txt"
-            record = subprocess.Popen([spy, "record", "-r", "250", "-d", str(seconds - 1), "--nonblocking", "-f", "raw",
-                                       "-o", str(raw), "-p", str(server.process.pid)],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            record = subprocess.Popen(
+                [
+                    spy,
+                    "record",
+                    "-r",
+                    "250",
+                    "-d",
+                    str(seconds - 1),
+                    "--nonblocking",
+                    "-f",
+                    "raw",
+                    "-o",
+                    str(raw),
+                    "-p",
+                    str(server.process.pid),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
             load = harness.wrk(server.port, gen.TARGET_URL, seconds, args.connections)
             _, err = record.communicate(timeout=60)
             if record.returncode != 0 or not raw.exists():
@@ -283,14 +340,16 @@ def part_reload(args: argparse.Namespace, path: Path = HERE / "reload.py") -> li
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
     rows = list(module.run(trials=args.reload_trials))
-    missing = [key for row in rows for key in ("scenario", "server", "samples_ms", "median_ms", "p95_ms")
-               if key not in row]
+    missing = [
+        key for row in rows for key in ("scenario", "server", "samples_ms", "median_ms", "p95_ms") if key not in row
+    ]
     if missing:
         raise BenchError(f"{path}: run() rows lack {sorted(set(missing))}")
     return rows
 
 
 # --- report ------------------------------------------------------------------------------------
+
 
 def _mm(s: dict[str, float], fmt: str = "{:.0f}") -> str:
     return f"{fmt.format(s['median'])} ({fmt.format(s['min'])}-{fmt.format(s['max'])})"
@@ -299,7 +358,7 @@ def _mm(s: dict[str, float], fmt: str = "{:.0f}") -> str:
 def _table(head: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
     out = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return out + [""]
+    return [*out, ""]
 
 
 _LAYER_NAMES = ("Router", "Route.", "request_response", "split_path", "match", "endpoint", "Middleware", "send")
@@ -307,44 +366,90 @@ _LAYER_NAMES = ("Router", "Route.", "request_response", "split_path", "match", "
 
 def markdown(result: dict[str, Any]) -> str:
     m = result["machine"]
-    lines = [f"# Benchmark {result['started']}", "",
-             f"- machine: {m['cpu']}, {m['nproc']} cores; Python {m['python']}; starlette {m['starlette']}, "
-             f"uvicorn {m['uvicorn']}; {m['wrk']}; load average at start {' '.join(m['loadavg_at_start'])}",
-             f"- command: `{result['command']}`",
-             f"- settings: {result['settings']}", ""]
+    lines = [
+        f"# Benchmark {result['started']}",
+        "",
+        f"- machine: {m['cpu']}, {m['nproc']} cores; Python {m['python']}; starlette {m['starlette']}, "
+        f"uvicorn {m['uvicorn']}; {m['wrk']}; load average at start {' '.join(m['loadavg_at_start'])}",
+        f"- command: `{result['command']}`",
+        f"- settings: {result['settings']}",
+        "",
+    ]
     if rows := result.get("throughput"):
         lines += ["## Throughput and latency (median (min-max) over rounds)", ""]
-        lines += _table(["route", "server", "req/s", "p50 ms", "p99 ms", "ratio vs starlette", "ratio vs nextjs", "errors"],
-                        [[r["route"], r["server"], _mm(r["rps"]), _mm(r["p50_ms"], "{:.2f}"), _mm(r["p99_ms"], "{:.2f}"),
-                          _mm(r["ratio_vs_starlette"], "{:.2f}") if "ratio_vs_starlette" in r else "",
-                          _mm(r["ratio_vs_nextjs"], "{:.2f}") if "ratio_vs_nextjs" in r else "", r["errors"]]
-                         for r in rows])
+        lines += _table(
+            ["route", "server", "req/s", "p50 ms", "p99 ms", "ratio vs starlette", "ratio vs nextjs", "errors"],
+            [
+                [
+                    r["route"],
+                    r["server"],
+                    _mm(r["rps"]),
+                    _mm(r["p50_ms"], "{:.2f}"),
+                    _mm(r["p99_ms"], "{:.2f}"),
+                    _mm(r["ratio_vs_starlette"], "{:.2f}") if "ratio_vs_starlette" in r else "",
+                    _mm(r["ratio_vs_nextjs"], "{:.2f}") if "ratio_vs_nextjs" in r else "",
+                    r["errors"],
+                ]
+                for r in rows
+            ],
+        )
     if rows := result.get("scaling"):
         lines += ["## Route-count scaling: GET /api/users/42, registered last", ""]
-        lines += _table(["routes", "server", "req/s", "p50 ms", "p99 ms", "vs own smallest size", "vs starlette", "errors"],
-                        [[r["size"], r["server"], _mm(r["rps"]), _mm(r["p50_ms"], "{:.2f}"), _mm(r["p99_ms"], "{:.2f}"),
-                          r.get("ratio_vs_smallest", ""),
-                          _mm(r["ratio_vs_starlette"], "{:.2f}") if "ratio_vs_starlette" in r else "", r["errors"]]
-                         for r in rows])
+        lines += _table(
+            ["routes", "server", "req/s", "p50 ms", "p99 ms", "vs own smallest size", "vs starlette", "errors"],
+            [
+                [
+                    r["size"],
+                    r["server"],
+                    _mm(r["rps"]),
+                    _mm(r["p50_ms"], "{:.2f}"),
+                    _mm(r["p99_ms"], "{:.2f}"),
+                    r.get("ratio_vs_smallest", ""),
+                    _mm(r["ratio_vs_starlette"], "{:.2f}") if "ratio_vs_starlette" in r else "",
+                    r["errors"],
+                ]
+                for r in rows
+            ],
+        )
     if rows := result.get("startup"):
         lines += ["## Startup: process start to first 200", ""]
-        lines += _table(["routes", "server", "cold s (first start)", "warm s", "peak RSS MB"],
-                        [[r["size"], r["server"], f"{r['cold_s']:.2f}", _mm(r["warm_s"], "{:.2f}"),
-                          _mm(r["peak_rss_mb"])] for r in rows])
+        lines += _table(
+            ["routes", "server", "cold s (first start)", "warm s", "peak RSS MB"],
+            [
+                [r["size"], r["server"], f"{r['cold_s']:.2f}", _mm(r["warm_s"], "{:.2f}"), _mm(r["peak_rss_mb"])]
+                for r in rows
+            ],
+        )
     prof = result.get("profile")
     if prof:
         st = prof["startup"]
         lines += [f"## Startup profile: create_app at {st['routes']} routes (total {st['total_s']:.2f} s)", ""]
         lines += _table(["stage", "seconds"], [[k, f"{v:.3f}"] for k, v in st["stages_s"].items()])
-        lines += _table(["function (cProfile, own time)", "calls", "own s", "cumulative s"],
-                        [[f["function"], f["calls"], f["own_s"], f["cumulative_s"]] for f in st["top_functions"][:10]])
-        lines += ["## Per-request cost in-process (microseconds per request, fastest of 9 batches, framework and starlette interleaved)", ""]
+        lines += _table(
+            ["function (cProfile, own time)", "calls", "own s", "cumulative s"],
+            [[f["function"], f["calls"], f["own_s"], f["cumulative_s"]] for f in st["top_functions"][:10]],
+        )
+        lines += [
+            "## Per-request cost in-process (microseconds per request, fastest of 9 batches, framework and starlette interleaved)",
+            "",
+        ]
         layers = prof["request"]["layers_us"]
         names = list(dict.fromkeys(r["layer"] for r in layers))
         keys = list(dict.fromkeys((r["url"], r["server"]) for r in layers))
-        lines += _table(["url", "server", *names],
-                        [[u, s, *[next(r["us_per_request"] for r in layers if (r["url"], r["server"], r["layer"]) == (u, s, n))
-                                  for n in names]] for u, s in keys])
+        lines += _table(
+            ["url", "server", *names],
+            [
+                [
+                    u,
+                    s,
+                    *[
+                        next(r["us_per_request"] for r in layers if (r["url"], r["server"], r["layer"]) == (u, s, n))
+                        for n in names
+                    ],
+                ]
+                for u, s in keys
+            ],
+        )
     if prof and (spy := prof.get("under_load")):
         lines += ["## Under load: py-spy on the server while wrk loads GET /api/users/42 (% of samples)", ""]
         if "note" in spy:
@@ -354,14 +459,25 @@ def markdown(result: dict[str, Any]) -> str:
                 continue
             lines += [f"{kind}: {data['rps']:.0f} req/s, {data['samples']} samples", ""]
             lines += _table(["function (own, leaf)", "%"], data["own_pct"][:8])
-            lines += _table(["routing and app layers (inclusive)", "%"],
-                            [row for row in data["inclusive_pct"] if any(k in row[0] for k in _LAYER_NAMES)])
+            lines += _table(
+                ["routing and app layers (inclusive)", "%"],
+                [row for row in data["inclusive_pct"] if any(k in row[0] for k in _LAYER_NAMES)],
+            )
     if rows := result.get("reload"):
         lines += ["## Reload latency (file write to first response reflecting it)", ""]
-        lines += _table(["scenario", "server", "median ms", "p95 ms", "seen / trials"],
-                        [[r["scenario"], r["server"], _ms(r["median_ms"]), _ms(r["p95_ms"]),
-                          f"{len(r.get('samples_ms', []))} / {len(r.get('samples_ms', [])) + r.get('missed', 0)}"]
-                         for r in rows])
+        lines += _table(
+            ["scenario", "server", "median ms", "p95 ms", "seen / trials"],
+            [
+                [
+                    r["scenario"],
+                    r["server"],
+                    _ms(r["median_ms"]),
+                    _ms(r["p95_ms"]),
+                    f"{len(r.get('samples_ms', []))} / {len(r.get('samples_ms', [])) + r.get('missed', 0)}",
+                ]
+                for r in rows
+            ],
+        )
     elif "reload" in result:
         lines += ["## Reload latency", "", str(result.get("reload_note", "not run")), ""]
     if nx := result.get("nextjs"):
@@ -388,12 +504,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     started = time.perf_counter()
     result: dict[str, Any] = {
-        "started": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "started": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "command": shlex.join(["python", "-m", "bench", *(sys.argv[1:] if argv is None else argv)]),
         "machine": machine(),
-        "settings": {"rounds": args.rounds, "duration_s": args.duration, "connections": args.connections,
-                     "wrk_threads": 1, "server_core": harness.cores()[0], "wrk_core": harness.cores()[1],
-                     "uvicorn": "http=httptools loop=uvloop workers=1 access_log=False"},
+        "settings": {
+            "rounds": args.rounds,
+            "duration_s": args.duration,
+            "connections": args.connections,
+            "wrk_threads": 1,
+            "server_core": harness.cores()[0],
+            "wrk_core": harness.cores()[1],
+            "uvicorn": "http=httptools loop=uvloop workers=1 access_log=False",
+        },
         "targets": TARGETS,
         "errors": {},
     }

@@ -9,9 +9,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-UVICORN_SETTINGS: dict[str, Any] = dict(
-    host="127.0.0.1", http="httptools", loop="uvloop", workers=1, access_log=False, log_level="warning",
-)
+UVICORN_SETTINGS: dict[str, Any] = {
+    "host": "127.0.0.1",
+    "http": "httptools",
+    "loop": "uvloop",
+    "workers": 1,
+    "access_log": False,
+    "log_level": "warning",
+}
 
 
 def load_app(kind: str, root: Path) -> Any:

@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["create_app", "Problem", "RouteContext", "RouteTreeError"]
+__all__ = ["Problem", "RouteContext", "RouteTreeError", "create_app"]
 
 if TYPE_CHECKING:
     from .app import create_app
-    from .errors import Problem, RouteTreeError
     from .endpoints import RouteContext
+    from .errors import Problem, RouteTreeError
 
 
 def __getattr__(name: str) -> Any:

@@ -1,3 +1,8 @@
+"""`python -m framework`: the command line."""
+
+import sys
+
 from .cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":
+    sys.exit(main())

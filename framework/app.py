@@ -5,29 +5,23 @@ from __future__ import annotations
 import gc
 import logging
 import os
-import sys
-from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
 
-from .routing import FileRouter
-from .table import RouteTable, load_table
+from .loader import project_root
+from .routing import starlette_app
 from .settings import Settings
+from .table import load_table
+
+__all__ = ["app_from_environment", "create_app", "project_root", "serving_app", "with_dev_error_page"]
 
 log = logging.getLogger("framework")
 
 
-def project_root(root: str | os.PathLike[str]) -> Path:
-    """Resolve the root and put it first on `sys.path`, so routes can `from lib.controllers import ...`."""
-    path = Path(root).resolve()
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
-    return path
-
-
-def create_app(root: str | os.PathLike[str] = ".", *, dev: bool = False, settings: Settings | None = None,
-               **starlette_options: Any) -> Starlette:
+def create_app(
+    root: str | os.PathLike[str] = ".", *, dev: bool = False, settings: Settings | None = None, **starlette_options: Any
+) -> Starlette:
     """Build the application for the project at `root`.
 
     Raises `RouteTreeError` (naming every file involved) when the tree cannot be served.
@@ -40,7 +34,9 @@ def create_app(root: str | os.PathLike[str] = ".", *, dev: bool = False, setting
     table = load_table(path, settings)
     for warning in table.warnings:
         log.warning(warning)
-    return _application(path, table, settings, dev=dev, **starlette_options)
+    if dev:
+        starlette_options["exception_handlers"] = with_dev_error_page(starlette_options.get("exception_handlers"))
+    return starlette_app(path, table, settings, **starlette_options)
 
 
 def serving_app(root: str | os.PathLike[str], settings: Settings | None = None) -> Starlette:
@@ -53,16 +49,6 @@ def serving_app(root: str | os.PathLike[str], settings: Settings | None = None) 
     """
     app = create_app(root, settings=settings)
     gc.freeze()
-    return app
-
-
-def _application(root: Path, table: RouteTable, settings: Settings, *, dev: bool,
-                 **starlette_options: Any) -> Starlette:
-    if dev:
-        starlette_options["exception_handlers"] = with_dev_error_page(starlette_options.get("exception_handlers"))
-    app = Starlette(**starlette_options)
-    app.router = FileRouter(table, settings, routes=app.router.routes, lifespan=app.router.lifespan_context)
-    app.state.framework_root = root
     return app
 
 

@@ -26,7 +26,13 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "QUERY"})
 
 
 def refusal(headers: Iterable[tuple[bytes, bytes]], trusted: frozenset[str]) -> str | None:
-    """Why this unsafe request is refused as cross-origin, or None to let it through (the module's table)."""
+    """Why this unsafe request is refused as cross-origin, or None to let it through (the module's table).
+
+    >>> refusal([(b"host", b"shop.example"), (b"origin", b"https://evil.example")], frozenset())
+    'Origin: https://evil.example'
+    >>> refusal([(b"sec-fetch-site", b"same-origin")], frozenset()) is None
+    True
+    """
     site = origin = host = None
     for key, value in headers:
         if key == b"sec-fetch-site":

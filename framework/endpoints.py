@@ -25,8 +25,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import headers as request_context
 from .loader import METHODS, Handler, HandlerResultError, LoadedRoute, RouteConfig, is_async, return_line
-from .navigation import Redirect
 from .manifest import Route
+from .navigation import Redirect
 from .settings import Settings
 
 
@@ -70,21 +70,28 @@ def handler_endpoint(handler: Handler, file: str) -> Callable[[Request], Any]:
     call: Callable[[Request], Any]
     if is_async(func):
         if handler.takes_context:
+
             def call(request: Request) -> Any:
                 return func(request, RouteContext(request.path_params))
         else:
             call = func
     elif handler.takes_context:
+
         def call(request: Request) -> Any:
             return run_in_threadpool(func, request, RouteContext(request.path_params))
     else:
+
         def call(request: Request) -> Any:
             return run_in_threadpool(func, request)
 
     name = getattr(func, "__name__", method)
     # Bound once here: each lookup saved is paid on every request.
-    enter, leave, apply, state_key = request_context.enter, request_context.leave, request_context.apply, \
-        request_context.STATE_KEY
+    enter, leave, apply, state_key = (
+        request_context.enter,
+        request_context.leave,
+        request_context.apply,
+        request_context.STATE_KEY,
+    )
 
     async def endpoint(request: Request) -> Response:
         scope = request.scope
@@ -118,16 +125,22 @@ def response_of(result: object, func: Callable[..., Any], name: str, file: str) 
         try:
             return JSONResponse(result)
         except (TypeError, ValueError) as exc:  # json.dumps: a value with no JSON form, NaN
-            problem, fix = f"a {type(result).__name__} that is not JSON ({exc})", \
-                "convert the value first (str() for dates and decimals), or return a Response of your own"
+            problem, fix = (
+                f"a {type(result).__name__} that is not JSON ({exc})",
+                "convert the value first (str() for dates and decimals), or return a Response of your own",
+            )
             if "coroutine" in str(exc):
-                fix = f"a sync handler got a coroutine from request.json(), .body() or .form(): make it " \
-                      f"`async def {name}(...)` and await the call"
+                fix = (
+                    f"a sync handler got a coroutine from request.json(), .body() or .form(): make it "
+                    f"`async def {name}(...)` and await the call"
+                )
     elif inspect.isawaitable(result):
         if inspect.iscoroutine(result):
             result.close()  # never awaited on purpose: no "coroutine was never awaited" warning on top
-        problem = "a coroutine: it called an async method such as request.json(), request.body() or request.form() " \
-                  "without await"
+        problem = (
+            "a coroutine: it called an async method such as request.json(), request.body() or request.form() "
+            "without await"
+        )
         fix = f"make the handler `async def {name}(...)` and await the call, like `data = await request.json()`"
     else:
         shown = repr(result)
@@ -159,7 +172,7 @@ class SharedReceive:
     `request.stream()` in a `StreamingResponse` delivers every chunk (Starlette's listener reads the
     same channel under ASGI spec 2.3, which uvicorn speaks)."""
 
-    __slots__ = ("_receive", "_pending", "_lock")
+    __slots__ = ("_lock", "_pending", "_receive")
 
     def __init__(self, receive: Receive) -> None:
         self._receive = receive
@@ -186,7 +199,7 @@ def body_may_follow(scope: Scope) -> bool:
     """A request body is declared (a non-zero Content-Length, or chunked), or the protocol is HTTP/2+."""
     for key, value in scope["headers"]:
         if key == b"content-length":
-            return value != b"0"
+            return bool(value != b"0")
         if key == b"transfer-encoding":
             return True
     return not scope.get("http_version", "1.1").startswith("1")
@@ -211,8 +224,7 @@ def handler_app(endpoint: Callable[[Request], Awaitable[Response]]) -> ASGIApp:
 
 def make_endpoint(loaded: LoadedRoute, settings: Settings) -> Endpoint:
     apps: dict[str, ASGIApp] = {
-        method: handler_app(handler_endpoint(handler, loaded.route.file))
-        for method, handler in loaded.handlers.items()
+        method: handler_app(handler_endpoint(handler, loaded.route.file)) for method, handler in loaded.handlers.items()
     }
     methods = allowed_methods(apps)
     allow = ", ".join(methods)
@@ -221,12 +233,11 @@ def make_endpoint(loaded: LoadedRoute, settings: Settings) -> Endpoint:
     if "OPTIONS" not in apps:
         apps["OPTIONS"] = _options_app(allow)
     config = loaded.config
-    return Endpoint(loaded.route, apps, allow, methods, body_cap(config, settings),
-                    config.allow_cross_origin, loaded.warnings)
+    return Endpoint(
+        loaded.route, apps, allow, methods, body_cap(config, settings), config.allow_cross_origin, loaded.warnings
+    )
 
 
 def error_endpoint(route: Route, app: ASGIApp, settings: Settings) -> Endpoint:
     """Every method answered by `app`: the dev server's stand-in for a route that failed to import."""
-    return Endpoint(route, {m: app for m in METHODS}, "", (), body_cap(None, settings))
-
-
+    return Endpoint(route, dict.fromkeys(METHODS, app), "", (), body_cap(None, settings))

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, Unpack
 
 from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
@@ -30,6 +30,16 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 SameSite = Literal["lax", "strict", "none"]
+
+
+class CookieOptions(TypedDict, total=False):
+    """The attributes `cookies().set()` and `.delete()` take besides the value and its lifetime."""
+
+    path: str
+    domain: str | None
+    secure: bool
+    httponly: bool
+    samesite: SameSite | None
 
 
 class RequestContextError(RuntimeError):
@@ -48,7 +58,7 @@ class _CookieChange:
 class RequestState:
     """Per request: the scope, read lazily, and the cookie changes to apply to the response."""
 
-    __slots__ = ("scope", "_headers", "_cookies", "changes", "after")
+    __slots__ = ("_cookies", "_headers", "after", "changes", "scope")
 
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
@@ -118,23 +128,25 @@ class RequestCookies:
     def __iter__(self) -> Iterator[str]:
         return iter(dict(self._state.cookie_values))
 
-    def set(self, name: str, value: str, *, max_age: int | None = None, expires: Any = None, path: str = "/",
-            domain: str | None = None, secure: bool = False, httponly: bool = False,
-            samesite: SameSite | None = "lax") -> None:
-        """Queue a `Set-Cookie` for the response (the arguments of Starlette's `Response.set_cookie`)."""
+    def set(
+        self,
+        name: str,
+        value: str,
+        *,
+        max_age: int | None = None,
+        expires: Any = None,
+        **options: Unpack[CookieOptions],
+    ) -> None:
+        """Queue a `Set-Cookie` for the response: the arguments of Starlette's `Response.set_cookie`, with
+        `path="/"` and `samesite="lax"` unless given."""
         _check_name(name)
-        options = (("max_age", max_age), ("expires", expires), ("path", path), ("domain", domain),
-                   ("secure", secure), ("httponly", httponly), ("samesite", samesite))
-        self._state.queue(_CookieChange(name, value, options))
+        settings = {"path": "/", "samesite": "lax", **options, "max_age": max_age, "expires": expires}
+        self._state.queue(_CookieChange(name, value, tuple(settings.items())))
         self._state.cookie_values[name] = value
 
-    def delete(self, name: str, *, path: str = "/", domain: str | None = None, secure: bool = False,
-               httponly: bool = False, samesite: SameSite | None = "lax") -> None:
+    def delete(self, name: str, **options: Unpack[CookieOptions]) -> None:
         """Queue an expired `Set-Cookie` for `name` (path and domain must match the ones it was set with)."""
-        _check_name(name)
-        options = (("max_age", 0), ("expires", 0), ("path", path), ("domain", domain),
-                   ("secure", secure), ("httponly", httponly), ("samesite", samesite))
-        self._state.queue(_CookieChange(name, "", options))
+        self.set(name, "", max_age=0, expires=0, **options)
         self._state.cookie_values.pop(name, None)
 
 

@@ -54,8 +54,10 @@ _DEFAULTS = Settings()
 def refusal(status: int, text: str) -> bytes:
     """A complete `connection: close` response, written straight to the socket (no app involved)."""
     body = f"{text}\n".encode("ascii")
-    return (f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}\r\ncontent-type: text/plain; charset=utf-8\r\n"
-            f"content-length: {len(body)}\r\nconnection: close\r\n\r\n").encode("ascii") + body
+    return (
+        f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}\r\ncontent-type: text/plain; charset=utf-8\r\n"
+        f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+    ).encode("ascii") + body
 
 
 HEAD_TOO_LARGE = refusal(431, "Request Header Fields Too Large")
@@ -152,8 +154,9 @@ class HeadLimits:
             if self._upgraded or self.transport.is_closing():  # a WebSocket now, or a 400 from the parser
                 return
             if self._reading_head and self._head_fed == self.max_head_size:
-                log.warning("%s: request head over %d bytes: 431, connection closed", _peer(self.client),
-                            self.max_head_size)
+                log.warning(
+                    "%s: request head over %d bytes: 431, connection closed", _peer(self.client), self.max_head_size
+                )
                 self._refuse(HEAD_TOO_LARGE)
                 return
             data = data[room:]  # the head ended within the limit: the rest is body or the next request
@@ -171,8 +174,11 @@ class HeadLimits:
         if self.transport.is_closing() or not self._reading_head:
             return
         if self._head_fed:
-            log.warning("%s: request head not complete within %g s: 408, connection closed",
-                        _peer(self.client), self.head_timeout)
+            log.warning(
+                "%s: request head not complete within %g s: 408, connection closed",
+                _peer(self.client),
+                self.head_timeout,
+            )
             self._refuse(HEAD_TOO_SLOW)
         else:
             self.transport.close()  # connected and sent nothing: no response to give
@@ -203,7 +209,6 @@ class LimitedH11Protocol(HeadLimits, H11Protocol):
     def handle_websocket_upgrade(self, event: h11.Request) -> None:
         self._upgraded = True
         super().handle_websocket_upgrade(event)
-
 
 
 if HAVE_HTTPTOOLS:
@@ -237,8 +242,9 @@ if HAVE_HTTPTOOLS:
 def protocol_class(max_head_size: int, head_timeout: float, use_httptools: bool = HAVE_HTTPTOOLS) -> type:
     """The limited protocol (httptools when installed, else h11) bound to these limits."""
     base: type = LimitedHttpToolsProtocol if use_httptools else LimitedH11Protocol
-    return type(base.__name__, (base,), {"max_head_size": max_head_size, "head_timeout": head_timeout,
-                                         "__module__": __name__})
+    return type(
+        base.__name__, (base,), {"max_head_size": max_head_size, "head_timeout": head_timeout, "__module__": __name__}
+    )
 
 
 def __getattr__(name: str) -> Any:
@@ -254,8 +260,7 @@ def uvicorn_options(settings: Settings, *, workers: bool = False) -> dict[str, A
 
     With `workers=True` the protocol is an import string; the caller must put `settings.to_env()`
     in FRAMEWORK_SETTINGS before uvicorn starts the processes."""
-    http_protocol: Any = (WORKER_PROTOCOL if workers
-                          else protocol_class(settings.max_head_size, settings.head_timeout))
+    http_protocol: Any = WORKER_PROTOCOL if workers else protocol_class(settings.max_head_size, settings.head_timeout)
     return {
         "http": http_protocol,
         "limit_concurrency": settings.max_concurrency,

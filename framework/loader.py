@@ -72,7 +72,15 @@ class Failure:
 
 def is_async(func: object) -> bool:
     """An `async def` function, or an object whose `__call__` is one."""
-    return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(getattr(func, "__call__", None))
+    return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(getattr(func, "__call__", None))  # noqa: B004
+
+
+def project_root(root: str | os.PathLike[str]) -> Path:
+    """Resolve the root and put it first on `sys.path`, so routes can `from lib.controllers import ...`."""
+    path = Path(root).resolve()
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+    return path
 
 
 def module_name(file: str) -> str:
@@ -132,14 +140,22 @@ def read_config(file: str, module: ModuleType) -> RouteConfig | Problem:
     own = hasattr(module, "max_body_size")
     size = getattr(module, "max_body_size", None)
     if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
-        return Problem("bad-route-config", f"`max_body_size = {size!r}` is not a size in bytes.",
-                       "Write a whole number of bytes, e.g. `max_body_size = 50 * 1024 * 1024`, or None for no cap.",
-                       (file,), _line_of(module, "max_body_size"))
+        return Problem(
+            "bad-route-config",
+            f"`max_body_size = {size!r}` is not a size in bytes.",
+            "Write a whole number of bytes, e.g. `max_body_size = 50 * 1024 * 1024`, or None for no cap.",
+            (file,),
+            _line_of(module, "max_body_size"),
+        )
     allow = getattr(module, "allow_cross_origin", False)
     if not isinstance(allow, bool):
-        return Problem("bad-route-config", f"`allow_cross_origin = {allow!r}` is not True or False.",
-                       "Write `allow_cross_origin = True` to accept cross-origin unsafe requests on this route.",
-                       (file,), _line_of(module, "allow_cross_origin"))
+        return Problem(
+            "bad-route-config",
+            f"`allow_cross_origin = {allow!r}` is not True or False.",
+            "Write `allow_cross_origin = True` to accept cross-origin unsafe requests on this route.",
+            (file,),
+            _line_of(module, "allow_cross_origin"),
+        )
     return RouteConfig(size, own, allow)
 
 
@@ -169,9 +185,7 @@ def method_suggestion(name: str) -> str | None:
     return close[0] if close else None
 
 
-NO_HANDLER_TEXT = (
-    f"exports no handler, so every method answers 405. Define one of {', '.join(METHODS)}, e.g. `def GET(request): ...`."
-)
+NO_HANDLER_TEXT = f"exports no handler, so every method answers 405. Define one of {', '.join(METHODS)}, e.g. `def GET(request): ...`."
 
 
 def misspelled_text(name: str, suggestion: str) -> str:
@@ -270,8 +284,13 @@ def _returns(func: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.Return]:
 
 
 _LITERALS: dict[type, type[ast.AST] | tuple[type[ast.AST], ...]] = {
-    str: (ast.Constant, ast.JoinedStr), bytes: ast.Constant, tuple: ast.Tuple, set: ast.Set, int: ast.Constant,
-    float: ast.Constant, bool: ast.Constant,
+    str: (ast.Constant, ast.JoinedStr),
+    bytes: ast.Constant,
+    tuple: ast.Tuple,
+    set: ast.Set,
+    int: ast.Constant,
+    float: ast.Constant,
+    bool: ast.Constant,
 }
 
 
@@ -279,8 +298,11 @@ def _could_give(expr: ast.expr | None, value: object) -> bool:
     if expr is None:
         return value is None
     if inspect.isawaitable(value):
-        return isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) \
+        return (
+            isinstance(expr, ast.Call)
+            and isinstance(expr.func, ast.Attribute)
             and expr.func.attr in ("json", "body", "form", "stream")
+        )
     literal = _LITERALS.get(type(value))
     if literal is None or not isinstance(expr, literal):
         return False
@@ -313,8 +335,10 @@ def import_problem(root: Path, file: str, exc: BaseException) -> Problem:
     fix = "Fix the error in that file; the route is served again once it imports."
     missing = getattr(exc, "name", None) if isinstance(exc, ModuleNotFoundError) else None
     if missing and not (root / missing.split(".")[0]).exists() and not (root / f"{missing.split('.')[0]}.py").exists():
-        fix = (f"`{missing.split('.')[0]}` is not installed in the Python running this command ({sys.executable}): "
-               f"install it there (`{sys.executable} -m pip install ...`), or fix the import if the name is wrong.")
+        fix = (
+            f"`{missing.split('.')[0]}` is not installed in the Python running this command ({sys.executable}): "
+            f"install it there (`{sys.executable} -m pip install ...`), or fix the import if the name is wrong."
+        )
     return Problem("import-error", f"cannot import the route{via}: {detail}.", fix, files, line)
 
 
@@ -331,7 +355,7 @@ def project_relative(root: Path, filename: object) -> str | None:
     prefix = str(root) + os.sep
     if not isinstance(filename, str) or not filename.startswith(prefix):
         return None
-    rel = filename[len(prefix):].replace(os.sep, "/")
+    rel = filename[len(prefix) :].replace(os.sep, "/")
     if any(p.startswith(".") or p in ("site-packages", "dist-packages") for p in rel.split("/")[:-1]):
         return None
     return rel

@@ -69,7 +69,9 @@ def _parse(rf: RouteFile, problems: list[Problem]) -> tuple[Segment, ...] | None
         try:
             seg = parse_segment(folder)
         except SegmentError as exc:
-            problems.append(Problem("bad-folder-name", f"{exc.what}.", exc.fix[:1].upper() + exc.fix[1:] + ".", (rf.file,)))
+            problems.append(
+                Problem("bad-folder-name", f"{exc.what}.", exc.fix[:1].upper() + exc.fix[1:] + ".", (rf.file,))
+            )
             ok = False
             continue
         if seg.kind is not Kind.GROUP:
@@ -78,23 +80,27 @@ def _parse(rf: RouteFile, problems: list[Problem]) -> tuple[Segment, ...] | None
         return None
     result = tuple(segments)
     pattern = pattern_of(result)
-    for i, seg in enumerate(result[:-1]):
+    for seg in result[:-1]:
         if seg.is_catch_all:
-            problems.append(Problem(
-                "catch-all-not-last",
-                f"the catch-all `{seg.notation()}` in `{pattern}` is not the last segment, so nothing after it could ever match.",
-                f"Move `{rf.file.rsplit('/', 1)[-1]}` into the `{seg.notation()}` folder itself, or make it a single param `[{seg.name}]`.",
-                (rf.file,),
-            ))
+            problems.append(
+                Problem(
+                    "catch-all-not-last",
+                    f"the catch-all `{seg.notation()}` in `{pattern}` is not the last segment, so nothing after it could ever match.",
+                    f"Move `{rf.file.rsplit('/', 1)[-1]}` into the `{seg.notation()}` folder itself, or make it a single param `[{seg.name}]`.",
+                    (rf.file,),
+                )
+            )
             return None
     names = [s.name for s in result if s.is_param]
     for name in sorted({n for n in names if names.count(n) > 1}):
-        problems.append(Problem(
-            "repeated-param",
-            f"the parameter `{name}` appears more than once in `{pattern}`, so one value would overwrite the other.",
-            "Rename one of the folders so every parameter in the path has its own name.",
-            (rf.file,),
-        ))
+        problems.append(
+            Problem(
+                "repeated-param",
+                f"the parameter `{name}` appears more than once in `{pattern}`, so one value would overwrite the other.",
+                "Rename one of the folders so every parameter in the path has its own name.",
+                (rf.file,),
+            )
+        )
         return None
     return result
 
@@ -146,25 +152,29 @@ def _conflicts(routes: list[Route], pages: list[Route]) -> list[Problem]:
     for same in by_shape.values():
         if len(same) > 1 and len({r.pattern for r in same}) == 1:
             files = tuple(r.file for r in same)
-            problems.append(Problem(
-                "duplicate-route",
-                f"{len(same)} files define the same URL `{same[0].pattern}`: {_listing(files)}.",
-                "Keep one of them: route groups `(name)` do not change the URL, so move or delete the others.",
-                files,
-            ))
+            problems.append(
+                Problem(
+                    "duplicate-route",
+                    f"{len(same)} files define the same URL `{same[0].pattern}`: {_listing(files)}.",
+                    "Keep one of them: route groups `(name)` do not change the URL, so move or delete the others.",
+                    files,
+                )
+            )
 
     for (prefix, kind), by_name in names_at.items():
         if len(by_name) > 1:
             files = tuple(dict.fromkeys(r.file for rs in by_name.values() for r in rs))
             where = pattern_of(_segments_of(prefix)) if prefix else "/"
             names = ", ".join(f"`{Segment(kind, n).notation()}`" for n in sorted(by_name))
-            problems.append(Problem(
-                "param-name-mismatch",
-                f"different parameter names {names} at the same position under `{where}` ({_listing(files)}); "
-                "one URL segment can only have one name.",
-                f"Rename the folders to one name, e.g. `{Segment(kind, sorted(by_name)[0]).notation()}`, in every path.",
-                files,
-            ))
+            problems.append(
+                Problem(
+                    "param-name-mismatch",
+                    f"different parameter names {names} at the same position under `{where}` ({_listing(files)}); "
+                    "one URL segment can only have one name.",
+                    f"Rename the folders to one name, e.g. `{Segment(kind, sorted(by_name)[0]).notation()}`, in every path.",
+                    files,
+                )
+            )
 
     for key, same in by_shape.items():
         if not key:
@@ -174,34 +184,40 @@ def _conflicts(routes: list[Route], pages: list[Route]) -> list[Problem]:
             optional = by_shape.get((*prefix, (int(Kind.OPTIONAL_CATCH_ALL), "")), [])
             if optional:
                 files = tuple(r.file for r in (*same, *optional))
-                problems.append(Problem(
-                    "catch-all-beside-optional",
-                    f"a required catch-all `{same[0].segments[-1].notation()}` and an optional catch-all "
-                    f"`{optional[0].segments[-1].notation()}` stand side by side ({_listing(files)}); they would match the same URLs.",
-                    "Keep one: `[[...x]]` also matches the parent URL, `[...x]` needs at least one segment.",
-                    files,
-                ))
+                problems.append(
+                    Problem(
+                        "catch-all-beside-optional",
+                        f"a required catch-all `{same[0].segments[-1].notation()}` and an optional catch-all "
+                        f"`{optional[0].segments[-1].notation()}` stand side by side ({_listing(files)}); they would match the same URLs.",
+                        "Keep one: `[[...x]]` also matches the parent URL, `[...x]` needs at least one segment.",
+                        files,
+                    )
+                )
         if last[0] == Kind.OPTIONAL_CATCH_ALL and prefix in by_shape:
             files = tuple(r.file for r in (*by_shape[prefix], *same))
-            problems.append(Problem(
-                "optional-catch-all-beside-index",
-                f"`{same[0].pattern}` already matches `{by_shape[prefix][0].pattern}`, which "
-                f"{by_shape[prefix][0].file} also defines ({_listing(files)}).",
-                f"Delete {by_shape[prefix][0].file}, or turn the optional catch-all into a required one "
-                f"`[...{same[0].segments[-1].name}]`.",
-                files,
-            ))
+            problems.append(
+                Problem(
+                    "optional-catch-all-beside-index",
+                    f"`{same[0].pattern}` already matches `{by_shape[prefix][0].pattern}`, which "
+                    f"{by_shape[prefix][0].file} also defines ({_listing(files)}).",
+                    f"Delete {by_shape[prefix][0].file}, or turn the optional catch-all into a required one "
+                    f"`[...{same[0].segments[-1].name}]`.",
+                    files,
+                )
+            )
 
     route_by_pattern = {shape(r.segments): r for r in routes}
     for page in pages:
         route = route_by_pattern.get(shape(page.segments))
         if route is not None:
-            problems.append(Problem(
-                "route-beside-page",
-                f"a route and a page both answer `{route.pattern}` ({route.file} and {page.file}).",
-                "Move the route to another folder (for example under `app/api/`), or delete the page.",
-                (route.file, page.file),
-            ))
+            problems.append(
+                Problem(
+                    "route-beside-page",
+                    f"a route and a page both answer `{route.pattern}` ({route.file} and {page.file}).",
+                    "Move the route to another folder (for example under `app/api/`), or delete the page.",
+                    (route.file, page.file),
+                )
+            )
     return problems
 
 

@@ -18,7 +18,7 @@ Params = dict[str, "str | list[str]"]
 
 
 class _Node(Generic[T]):
-    __slots__ = ("static", "dynamic", "dynamic_name", "catch_all", "optional", "value")
+    __slots__ = ("catch_all", "dynamic", "dynamic_name", "optional", "static", "value")
 
     def __init__(self) -> None:
         self.static: dict[str, _Node[T]] = {}

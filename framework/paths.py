@@ -54,8 +54,8 @@ def strip_root(raw: bytes, root_path: str) -> tuple[bytes, bytes]:
     ((b'/pfx', b'/admin'), (b'', b'/pfxadmin'), (b'/pfx', b'/'))
     """
     prefix = root_path.rstrip("/").encode("utf-8")
-    if prefix and raw.startswith(prefix) and raw[len(prefix):len(prefix) + 1] in (b"", b"/"):
-        return prefix, raw[len(prefix):] or b"/"
+    if prefix and raw.startswith(prefix) and raw[len(prefix) : len(prefix) + 1] in (b"", b"/"):
+        return prefix, raw[len(prefix) :] or b"/"
     return b"", raw
 
 

@@ -47,7 +47,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import Problem, RouteTreeError
@@ -96,18 +96,18 @@ def compile_matcher(source: str) -> re.Pattern[str]:
         ch = source[i]
         if ch in ":(":
             if ch == ":":
-                name = re.match(_NAME, source[i + 1:])
+                name = re.match(_NAME, source[i + 1 :])
                 if name is None:
                     raise MatcherError(f"matcher {source!r}: `:` at position {i + 1} must be followed by a param name")
                 i += 1 + len(name.group())
                 inner = "[^/]+"
                 if i < len(source) and source[i] == "(":
                     end = _group_end(source, i)
-                    inner = f"(?:{source[i + 1:end - 1]})"
+                    inner = f"(?:{source[i + 1 : end - 1]})"
                     i = end
             else:
                 end = _group_end(source, i)
-                inner = f"(?:{source[i + 1:end - 1]})"
+                inner = f"(?:{source[i + 1 : end - 1]})"
                 i = end
             modifier = source[i] if i < len(source) and source[i] in "*+?" else ""
             i += len(modifier)
@@ -137,7 +137,9 @@ def compile_matchers(config: object) -> re.Pattern[str] | None:
     if config is None:
         return None
     if not isinstance(config, dict):
-        raise MatcherError(f"`config` must be a dict like {{'matcher': ['/dashboard/:path*']}}, got {type(config).__name__}")
+        raise MatcherError(
+            f"`config` must be a dict like {{'matcher': ['/dashboard/:path*']}}, got {type(config).__name__}"
+        )
     matcher = config.get("matcher")
     if matcher is None:
         return None
@@ -202,9 +204,7 @@ async def answer(response: Response, scope: Scope, receive: Receive, send: Send)
     The response goes out as is where the server supports the ASGI denial-response extension
     (uvicorn does); elsewhere the handshake is closed, which servers answer with 403.
     """
-    if scope["type"] != "websocket":
-        await response(scope, receive, send)
-    elif "websocket.http.response" in scope.get("extensions", {}):
+    if scope["type"] != "websocket" or "websocket.http.response" in scope.get("extensions", {}):
         await response(scope, receive, send)
     else:
         await send({"type": "websocket.close", "code": 1008, "reason": ""})
@@ -233,17 +233,27 @@ def find_proxy(root: Path) -> tuple[str | None, list[Problem], list[str]]:
     """Which file holds the proxy: (file or None, problems, warnings)."""
     has_proxy, has_middleware = (root / PROXY_FILE).is_file(), (root / MIDDLEWARE_FILE).is_file()
     if has_proxy and has_middleware:
-        return None, [Problem(
-            "proxy-and-middleware",
-            "both proxy.py and middleware.py are present; only one proxy can run before routing.",
-            "Keep proxy.py (the current name, Next.js 16) and move anything from middleware.py into it, then delete middleware.py.",
-            (PROXY_FILE, MIDDLEWARE_FILE),
-        )], []
+        return (
+            None,
+            [
+                Problem(
+                    "proxy-and-middleware",
+                    "both proxy.py and middleware.py are present; only one proxy can run before routing.",
+                    "Keep proxy.py (the current name, Next.js 16) and move anything from middleware.py into it, then delete middleware.py.",
+                    (PROXY_FILE, MIDDLEWARE_FILE),
+                )
+            ],
+            [],
+        )
     if has_middleware:
-        return MIDDLEWARE_FILE, [], [
-            f"{MIDDLEWARE_FILE}: the `middleware` file is deprecated (Next.js 16 calls it proxy); "
-            "rename it to proxy.py and its function to `proxy`."
-        ]
+        return (
+            MIDDLEWARE_FILE,
+            [],
+            [
+                f"{MIDDLEWARE_FILE}: the `middleware` file is deprecated (Next.js 16 calls it proxy); "
+                "rename it to proxy.py and its function to `proxy`."
+            ],
+        )
     return (PROXY_FILE if has_proxy else None), [], []
 
 
@@ -285,18 +295,28 @@ def load_proxy(root: Path) -> ProxyLoad:
         func = getattr(module, "proxy", None)
     if not callable(func):
         what = "is missing" if func is None else f"is a {type(func).__name__}, not a function"
-        return Failure(file, Problem(
-            "proxy-no-function",
-            f"`{name}` {what}; the proxy file must export the function that runs before routing.",
-            f"Define `def {name}(request): ...` returning None (go on) or a Response.",
-            (file,),
-        )), tuple(warnings)
+        return Failure(
+            file,
+            Problem(
+                "proxy-no-function",
+                f"`{name}` {what}; the proxy file must export the function that runs before routing.",
+                f"Define `def {name}(request): ...` returning None (go on) or a Response.",
+                (file,),
+            ),
+        ), tuple(warnings)
     try:
         matcher = compile_matchers(getattr(module, "config", None))
     except MatcherError as exc:
-        return Failure(file, Problem(
-            "proxy-bad-matcher", f"{exc}.", "Write matcher paths like '/dashboard/:path*' or '/api/:slug+'.",
-            (file,), _config_line(root / file))), tuple(warnings)
+        return Failure(
+            file,
+            Problem(
+                "proxy-bad-matcher",
+                f"{exc}.",
+                "Write matcher paths like '/dashboard/:path*' or '/api/:slug+'.",
+                (file,),
+                _config_line(root / file),
+            ),
+        ), tuple(warnings)
     return Proxy(file, func, is_async(func), matcher), tuple(warnings)
 
 

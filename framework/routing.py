@@ -9,8 +9,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 from typing import Any
 
+from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
@@ -68,6 +70,15 @@ def body_framing(scope: Scope) -> int | None:
     return -1 if chunked or not scope.get("http_version", "1.1").startswith("1") else None
 
 
+def starlette_app(root: Path, table: RouteTable, settings: Settings, **starlette_options: Any) -> Starlette:
+    """A Starlette application whose router is a `FileRouter` over `table`; routes added the Starlette way
+    (`routes=`, `app.mount`) are tried after the file routes."""
+    app = Starlette(**starlette_options)
+    app.router = FileRouter(table, settings, routes=app.router.routes, lifespan=app.router.lifespan_context)
+    app.state.framework_root = root
+    return app
+
+
 async def run_after(callbacks: list[tuple[Callable[..., Any], tuple[Any, ...]]], file: str) -> None:
     """The `after()` callbacks of one request, in order; each failure is logged with the route file."""
     for fn, args in callbacks:
@@ -77,8 +88,11 @@ async def run_after(callbacks: list[tuple[Callable[..., Any], tuple[Any, ...]]],
             else:
                 await run_in_threadpool(fn, *args)
         except Exception:
-            log.exception("after(%s) from %s raised; the response had already been sent",
-                          getattr(fn, "__qualname__", repr(fn)), file)
+            log.exception(
+                "after(%s) from %s raised; the response had already been sent",
+                getattr(fn, "__qualname__", repr(fn)),
+                file,
+            )
 
 
 class FileRouter(Router):
@@ -142,18 +156,26 @@ class FileRouter(Router):
                 if length == -1:
                     receive = capped_receive(receive, cap)
                 elif length is not None and length > cap:
-                    await PlainTextResponse(BodyTooLarge(cap).detail, 413, {"connection": "close"})(scope, receive, send)
+                    await PlainTextResponse(BodyTooLarge(cap).detail, 413, {"connection": "close"})(
+                        scope, receive, send
+                    )
                     return
         proxy = table.proxy
+        if proxy is not None and proxy.matcher is not None:  # the matcher sees the path the router dispatches
+            text = matcher_text(segments) if segments is not None else raw.decode("utf-8")
+            if proxy.matcher.fullmatch(text) is None:
+                proxy = None
         try:
-            if proxy is not None and (proxy.matcher is None or proxy.matcher.fullmatch(
-                    endpoint.route.pattern if segments is None else matcher_text(segments))):  # type: ignore[union-attr]
+            if proxy is not None:
                 await proxy(scope, receive, send, partial(self._dispatch, endpoint))
             else:
                 await self._dispatch(endpoint, scope, receive, send)
         except ClientDisconnect:
-            log.info("%s %s: the client disconnected before sending the whole request body",
-                     scope.get("method", "GET"), scope["path"].encode("unicode_escape").decode("ascii"))
+            log.info(
+                "%s %s: the client disconnected before sending the whole request body",
+                scope.get("method", "GET"),
+                scope["path"].encode("unicode_escape").decode("ascii"),
+            )
 
     def _refuse(self, endpoint: Endpoint | None, scope: Scope) -> Response | None:
         """The cross-origin check, for unsafe methods and WebSocket handshakes (see `cross_origin`)."""
@@ -162,8 +184,12 @@ class FileRouter(Router):
         reason = cross_origin.refusal(scope["headers"], self.trusted_origins)
         if reason is None:
             return None
-        log.info("refused a cross-origin %s %s (%s)", scope.get("method", "WebSocket"),
-                 scope["path"].encode("unicode_escape").decode("ascii"), reason)
+        log.info(
+            "refused a cross-origin %s %s (%s)",
+            scope.get("method", "WebSocket"),
+            scope["path"].encode("unicode_escape").decode("ascii"),
+            reason,
+        )
         return PlainTextResponse("Forbidden: cross-origin request refused", status_code=403)
 
     async def _dispatch(self, endpoint: Endpoint | None, scope: Scope, receive: Receive, send: Send) -> None:

@@ -66,7 +66,7 @@ def scan(root: str | os.PathLike[str], app_dir: str = "app") -> tuple[RouteFile,
                 if key not in seen:
                     seen.add(key)
                     walk(entry.path, (*folders, name), key[0])
-            elif name == ROUTE_FILE or name == PAGE_FILE:
+            elif name in (ROUTE_FILE, PAGE_FILE):
                 rel = "/".join((app_dir, *folders, name))
                 found.append(RouteFile(rel, folders, "route" if name == ROUTE_FILE else "page"))
 

@@ -96,7 +96,9 @@ def parse_segment(name: str) -> Segment:
     if name.startswith("(") and name.endswith(")"):
         inner = name[1:-1]
         if not inner.strip() or any(c in inner for c in "()[]"):
-            raise SegmentError(f"route group {name!r} has no plain name inside the parentheses", "name it like `(admin)`")
+            raise SegmentError(
+                f"route group {name!r} has no plain name inside the parentheses", "name it like `(admin)`"
+            )
         return Segment(Kind.GROUP, inner)
     if "[" not in name and "]" not in name:
         return Segment(Kind.STATIC, name)
@@ -109,7 +111,7 @@ def _parse_param(name: str) -> Segment:
         if not inner.startswith("..."):
             raise SegmentError(
                 f"optional parameters like {name!r} are not supported (Next.js refuses them too)",
-                f"use `[{inner}]` beside a `route.py` in the parent folder, or an optional catch-all `[[...{inner}]]`"
+                f"use `[{inner}]` beside a `route.py` in the parent folder, or an optional catch-all `[[...{inner}]]`",
             )
         return Segment(Kind.OPTIONAL_CATCH_ALL, _param_name(name, inner[3:]))
     if name.startswith("[") and name.endswith("]") and not name.startswith("[["):
@@ -119,7 +121,7 @@ def _parse_param(name: str) -> Segment:
         return Segment(Kind.DYNAMIC, _param_name(name, inner))
     raise SegmentError(
         f"folder name {name!r} has brackets that do not span the whole name",
-        "write `[id]`, `[...path]` or `[[...slug]]`, or remove the brackets for a literal segment"
+        "write `[id]`, `[...path]` or `[[...slug]]`, or remove the brackets for a literal segment",
     )
 
 
@@ -127,7 +129,7 @@ def _param_name(folder: str, param: str) -> str:
     if not _PARAM_NAME.fullmatch(param):
         raise SegmentError(
             f"folder name {folder!r} has no valid parameter name inside the brackets",
-            "write a name like `[id]` or `[...path]` (no brackets, parentheses, slashes, spaces or leading dots in the name)"
+            "write a name like `[id]` or `[...path]` (no brackets, parentheses, slashes, spaces or leading dots in the name)",
         )
     return param
 

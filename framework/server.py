@@ -115,7 +115,7 @@ def safe_target(target: object, request_url: str) -> str | None:
             return None
     except (ValueError, UnicodeDecodeError):  # bad port, bad IPv6 literal, undecodable escape
         return None
-    rest = target[len(parts.scheme) + 3 + len(parts.netloc):]  # after "scheme://netloc"
+    rest = target[len(parts.scheme) + 3 + len(parts.netloc) :]  # after "scheme://netloc"
     return rest if rest.startswith("/") else "/" + rest  # "" -> "/", "?x=1" -> "/?x=1", "#top" -> "/#top"
 
 
@@ -159,7 +159,7 @@ class Next:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
-def next(*, request_headers: Mapping[str, str] | None = None, headers: Mapping[str, str] | None = None) -> Next:  # noqa: A001
+def next(*, request_headers: Mapping[str, str] | None = None, headers: Mapping[str, str] | None = None) -> Next:
     """From `proxy()`: continue to the route, as `NextResponse.next()` does.
 
     `request_headers` replace (or add) headers on the request the route sees; `headers` are added
@@ -184,5 +184,7 @@ def _check_header(which: str, name: object, value: object) -> None:
     if not isinstance(name, str) or not _TOKEN.fullmatch(name):
         raise ValueError(f"next({which}=...): {name!r} is not a header name (letters, digits and !#$%&'*+-.^_`|~)")
     if not isinstance(value, str) or any(c in "\r\n\0" or ord(c) > 255 for c in value):
-        raise ValueError(f"next({which}=...): the value of {name!r} must be a str of Latin-1 characters without "
-                         "CR, LF or NUL; percent-encode other text (urllib.parse.quote)")
+        raise ValueError(
+            f"next({which}=...): the value of {name!r} must be a str of Latin-1 characters without "
+            "CR, LF or NUL; percent-encode other text (urllib.parse.quote)"
+        )

@@ -32,8 +32,19 @@ NO_CAP = "none"
 _LABEL = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)")
 
 _SIZE = re.compile(r"\s*(\d+)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?\s*", re.IGNORECASE)
-_UNITS = {"": 1, "b": 1, "k": KiB, "kb": 1000, "kib": KiB, "m": MiB, "mb": 1000**2, "mib": MiB,
-          "g": 1024 * MiB, "gb": 1000**3, "gib": 1024 * MiB}
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": KiB,
+    "kb": 1000,
+    "kib": KiB,
+    "m": MiB,
+    "mb": 1000**2,
+    "mib": MiB,
+    "g": 1024 * MiB,
+    "gb": 1000**3,
+    "gib": 1024 * MiB,
+}
 
 
 def parse_size(text: str) -> int:
@@ -85,8 +96,7 @@ def parse_body_size(text: str) -> int | None:
         return None
     size = parse_size(text)
     if size == 0:
-        raise ValueError("0 would refuse every request body; write `none` for no cap, "
-                                         "or a size like 1MiB")
+        raise ValueError("0 would refuse every request body; write `none` for no cap, or a size like 1MiB")
     return size
 
 
@@ -94,10 +104,8 @@ def parse_head_size(text: str) -> int:
     """`max_head_size`: a size of at least 1 KiB (there is no way to turn this limit off)."""
     size = parse_size(text)
     if size < MIN_HEAD_SIZE:
-        raise ValueError(f"{text!r} is below 1KiB, too small for a browser's request head; "
-                                         "write a size like 64KiB")
+        raise ValueError(f"{text!r} is below 1KiB, too small for a browser's request head; write a size like 64KiB")
     return size
-
 
 
 def parse_seconds(text: str) -> float:
@@ -116,8 +124,7 @@ def parse_concurrency(text: str) -> int | None:
     if text.strip().lower() == NO_CAP:
         return None
     if not text.strip().isdigit() or int(text) < 1:
-        raise ValueError(f"{text!r} is not a whole number above 0; write one like 1000, "
-                                         "or `none` for no cap")
+        raise ValueError(f"{text!r} is not a whole number above 0; write one like 1000, or `none` for no cap")
     return int(text)
 
 
@@ -136,8 +143,13 @@ def normalise_origin(text: str) -> str:
         raise ValueError(f"{text!r} is not an origin; {hint}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"{text!r} is not an origin; {hint}")
-    if parts.username is not None or parts.path not in ("", "/") or parts.query or parts.fragment \
-            or text.strip().endswith(("?", "#")):
+    if (
+        parts.username is not None
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or text.strip().endswith(("?", "#"))
+    ):
         raise ValueError(f"{text!r} has more than an origin (user, path, query or fragment); {hint}")
     name = host_name(parts.hostname)
     if name is None:
@@ -154,12 +166,12 @@ def normalise_origin(text: str) -> str:
 def parse_allowed_host(text: str) -> str:
     """`allowed_hosts` (dev): a host name or IP address without scheme or port (`myhost.local`, `192.168.1.20`)."""
     if "/" in text or text.count(":") == 1 or "]:" in text:
-        raise ValueError(f"{text!r}: write the host name alone, without scheme or port, "
-                                         "like myhost.local or 192.168.1.20")
+        raise ValueError(
+            f"{text!r}: write the host name alone, without scheme or port, like myhost.local or 192.168.1.20"
+        )
     name = host_name(text)
     if name is None:
-        raise ValueError(f"{text!r} is not a host name or IP address; write one like "
-                                         "myhost.local or 192.168.1.20")
+        raise ValueError(f"{text!r} is not a host name or IP address; write one like myhost.local or 192.168.1.20")
     return name
 
 

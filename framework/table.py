@@ -44,8 +44,9 @@ def raw_key(route: Route) -> bytes | None:
     return route.pattern.encode("utf-8")
 
 
-def table_from(manifest: Manifest, endpoints: Iterable[Endpoint], warnings: Iterable[str] = (),
-               proxy: ProxyApp | None = None) -> RouteTable:
+def table_from(
+    manifest: Manifest, endpoints: Iterable[Endpoint], warnings: Iterable[str] = (), proxy: ProxyApp | None = None
+) -> RouteTable:
     endpoints = tuple(endpoints)
     by_raw = {key: e for e in endpoints if (key := raw_key(e.route)) is not None}
     matcher = Matcher((e.route, e) for e in endpoints)
@@ -65,9 +66,15 @@ class Built:
     failures: tuple[Failure, ...] = ()
 
 
-def build_table(root: Path, manifest: Manifest, settings: Settings | None = None, *,
-                on_failure: OnFailure | None = None, keep: Mapping[str, Endpoint] | None = None,
-                proxy: ProxyLoad | None = None) -> Built:
+def build_table(
+    root: Path,
+    manifest: Manifest,
+    settings: Settings | None = None,
+    *,
+    on_failure: OnFailure | None = None,
+    keep: Mapping[str, Endpoint] | None = None,
+    proxy: ProxyLoad | None = None,
+) -> Built:
     """Import the routes of `manifest` (and the root proxy, unless `proxy` is given already loaded) and
     index them.
 

@@ -36,12 +36,18 @@ def encode_component(value: str) -> str:
     return quote(value, safe=_COMPONENT_SAFE)
 
 
-def route_url(pattern: str, params: Mapping[str, ParamValue] | None = None,
-              query: Mapping[str, QueryValue] | None = None) -> str:
+def route_url(
+    pattern: str, params: Mapping[str, ParamValue] | None = None, query: Mapping[str, QueryValue] | None = None
+) -> str:
     """The URL for `pattern` with `params` filled in and `query` appended.
 
     Raises `RouteUrlError` for a malformed pattern, a missing or extra param, or a catch-all
     given a string instead of a list. Query values that are None are left out; lists repeat the key.
+
+    >>> route_url("/api/users/[id]", {"id": "a/b"}, {"tab": ["x", "y z"]})
+    '/api/users/a%2Fb?tab=x&tab=y%20z'
+    >>> route_url("/api/docs/[[...slug]]")
+    '/api/docs'
     """
     params = dict(params or {})
     try:
@@ -62,7 +68,9 @@ def route_url(pattern: str, params: Mapping[str, ParamValue] | None = None,
         value = params[seg.name]
         if seg.kind is Kind.DYNAMIC:
             if not isinstance(value, (str, int)) or isinstance(value, bool):
-                raise RouteUrlError(f"route_url({pattern!r}): param {seg.name!r} must be a string, got {type(value).__name__}")
+                raise RouteUrlError(
+                    f"route_url({pattern!r}): param {seg.name!r} must be a string, got {type(value).__name__}"
+                )
             text = str(value)
             if text in ("", ".", ".."):
                 raise RouteUrlError(f"route_url({pattern!r}): param {seg.name!r} cannot be {text!r}")
@@ -76,11 +84,15 @@ def route_url(pattern: str, params: Mapping[str, ParamValue] | None = None,
             if not items and seg.kind is Kind.CATCH_ALL:
                 raise RouteUrlError(f"route_url({pattern!r}): catch-all param {seg.name!r} needs at least one segment")
             if any(v in ("", ".", "..") for v in items):
-                raise RouteUrlError(f"route_url({pattern!r}): catch-all param {seg.name!r} has an empty, '.' or '..' segment")
+                raise RouteUrlError(
+                    f"route_url({pattern!r}): catch-all param {seg.name!r} has an empty, '.' or '..' segment"
+                )
             parts.extend(encode_component(v) for v in items)
     extra = sorted(set(params) - used)
     if extra:
-        raise RouteUrlError(f"route_url({pattern!r}): unknown param{'s' if len(extra) > 1 else ''} {', '.join(map(repr, extra))}")
+        raise RouteUrlError(
+            f"route_url({pattern!r}): unknown param{'s' if len(extra) > 1 else ''} {', '.join(map(repr, extra))}"
+        )
     url = "/" + "/".join(parts)
     if query:
         pairs: list[str] = []

@@ -85,8 +85,10 @@ def password_hash_n() -> int:
     except ValueError:
         value = 0
     if value < 2 or value > MAX_PASSWORD_HASH_N or value & (value - 1):
-        raise ConfigError(f"PASSWORD_HASH_N={raw!r}: expected a power of two from 2 to {MAX_PASSWORD_HASH_N}, "
-                          f"e.g. PASSWORD_HASH_N=131072 (2**17, the default; tests may use 1024)")
+        raise ConfigError(
+            f"PASSWORD_HASH_N={raw!r}: expected a power of two from 2 to {MAX_PASSWORD_HASH_N}, "
+            f"e.g. PASSWORD_HASH_N=131072 (2**17, the default; tests may use 1024)"
+        )
     return value
 
 

@@ -30,8 +30,9 @@ button { font: inherit; padding: .4rem .9rem; cursor: pointer; }
 """
 
 _STYLE_HASH = base64.b64encode(hashlib.sha256(STYLE.encode("utf-8")).digest()).decode("ascii")
-CONTENT_SECURITY_POLICY = (f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; form-action 'self'; "
-                           "frame-ancestors 'none'; base-uri 'none'")
+CONTENT_SECURITY_POLICY = (
+    f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 SECURITY_HEADERS: Mapping[str, str] = {
     "content-security-policy": CONTENT_SECURITY_POLICY,
     "x-frame-options": "DENY",
@@ -49,7 +50,8 @@ def page(title: str, body: str) -> str:
     )
 
 
-def html_response(title: str, body: str, *, status: int = 200,
-                  headers: Mapping[str, str] | None = None) -> HTMLResponse:
+def html_response(
+    title: str, body: str, *, status: int = 200, headers: Mapping[str, str] | None = None
+) -> HTMLResponse:
     """`page(title, body)` as a response carrying `SECURITY_HEADERS` (plus `headers`)."""
     return HTMLResponse(page(title, body), status_code=status, headers={**SECURITY_HEADERS, **(headers or {})})

@@ -130,8 +130,9 @@ def dummy_hash() -> str:
 
 def set_password_hash(conn: sqlite3.Connection, user_id: int, old_hash: str, new_hash: str) -> bool:
     """Replace a user's hash only if it is still `old_hash` (nobody changed the password meanwhile)."""
-    cursor = conn.execute("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?",
-                          (new_hash, user_id, old_hash))
+    cursor = conn.execute(
+        "UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?", (new_hash, user_id, old_hash)
+    )
     return cursor.rowcount == 1
 
 
@@ -157,8 +158,12 @@ def _create_private(path: Path) -> None:
     except FileExistsError:
         mode = path.stat().st_mode & 0o777
         if mode & 0o077:
-            log.warning("%s is readable by other users (mode %o) and holds password and token hashes: "
-                        "chmod 600 it (and its -wal and -shm files).", path, mode)
+            log.warning(
+                "%s is readable by other users (mode %o) and holds password and token hashes: "
+                "chmod 600 it (and its -wal and -shm files).",
+                path,
+                mode,
+            )
         return
     os.close(fd)
 
@@ -176,12 +181,18 @@ def _prepare(path: Path) -> None:
             has_demo = conn.execute("SELECT 1 FROM users WHERE username = ?", (DEMO_USERNAME,)).fetchone() is not None
             if config.demo_user():
                 if not has_demo:  # OR IGNORE: another worker process may have created it meanwhile
-                    conn.execute("INSERT OR IGNORE INTO users (username, password_hash) VALUES (?, ?)",
-                                 (DEMO_USERNAME, hash_password(DEMO_PASSWORD)))
+                    conn.execute(
+                        "INSERT OR IGNORE INTO users (username, password_hash) VALUES (?, ?)",
+                        (DEMO_USERNAME, hash_password(DEMO_PASSWORD)),
+                    )
             elif has_demo:
-                log.warning("%s has a user named %r but DEMO_USER is off (FRAMEWORK_ENV=%s). If it is the demo "
-                            "user, its password is published: delete it, or set DEMO_USER=1 if you mean to keep it.",
-                            path, DEMO_USERNAME, os.environ.get("FRAMEWORK_ENV", ""))
+                log.warning(
+                    "%s has a user named %r but DEMO_USER is off (FRAMEWORK_ENV=%s). If it is the demo "
+                    "user, its password is published: delete it, or set DEMO_USER=1 if you mean to keep it.",
+                    path,
+                    DEMO_USERNAME,
+                    os.environ.get("FRAMEWORK_ENV", ""),
+                )
         finally:
             conn.close()
         _ready.add(path)
@@ -247,8 +258,9 @@ def find_user(conn: sqlite3.Connection, username: str) -> User | None:
 
 def add_user(conn: sqlite3.Connection, username: str, password: str) -> int:
     """Store a new user with a scrypt hash of `password`; returns its id (IntegrityError if the name is taken)."""
-    cursor = conn.execute("INSERT INTO users (username, password_hash) VALUES (?, ?)",
-                          (username, hash_password(password)))
+    cursor = conn.execute(
+        "INSERT INTO users (username, password_hash) VALUES (?, ?)", (username, hash_password(password))
+    )
     return int(cursor.lastrowid or 0)
 
 
@@ -257,33 +269,42 @@ def new_family(conn: sqlite3.Connection, family_id: str, user_id: int, now: floa
 
 
 def add_refresh(conn: sqlite3.Connection, token: str, family_id: str, now: float, expires_at: float) -> None:
-    conn.execute("INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-                 (hash_token(token), family_id, now, expires_at))
+    conn.execute(
+        "INSERT INTO refresh_tokens (token_hash, family_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+        (hash_token(token), family_id, now, expires_at),
+    )
 
 
 def add_access(conn: sqlite3.Connection, token: str, family_id: str, expires_at: float) -> None:
-    conn.execute("INSERT INTO access_tokens (token_hash, family_id, expires_at) VALUES (?, ?, ?)",
-                 (hash_token(token), family_id, expires_at))
+    conn.execute(
+        "INSERT INTO access_tokens (token_hash, family_id, expires_at) VALUES (?, ?, ?)",
+        (hash_token(token), family_id, expires_at),
+    )
 
 
 def find_refresh(conn: sqlite3.Connection, token: str) -> RefreshRow | None:
     row = conn.execute(
         "SELECT r.family_id, f.user_id, r.expires_at, r.used_at, f.revoked_at FROM refresh_tokens r "
-        "JOIN token_families f ON f.id = r.family_id WHERE r.token_hash = ?", (hash_token(token),)).fetchone()
+        "JOIN token_families f ON f.id = r.family_id WHERE r.token_hash = ?",
+        (hash_token(token),),
+    ).fetchone()
     return RefreshRow(*row) if row else None
 
 
 def mark_used(conn: sqlite3.Connection, token: str, now: float) -> bool:
     """Mark a refresh token used; False when it already was (the caller holds the write lock anyway)."""
-    cursor = conn.execute("UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL",
-                          (now, hash_token(token)))
+    cursor = conn.execute(
+        "UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL", (now, hash_token(token))
+    )
     return cursor.rowcount == 1
 
 
 def revoke_family(conn: sqlite3.Connection, family_id: str, now: float, reason: str) -> None:
     """End a login: none of its refresh or access tokens is accepted again."""
-    conn.execute("UPDATE token_families SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND revoked_at IS NULL",
-                 (now, reason, family_id))
+    conn.execute(
+        "UPDATE token_families SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND revoked_at IS NULL",
+        (now, reason, family_id),
+    )
     revoke_access_tokens(conn, family_id)
 
 
@@ -302,7 +323,9 @@ def find_access(conn: sqlite3.Connection, token: str) -> AccessRow | None:
     row = conn.execute(
         "SELECT a.family_id, u.username, a.expires_at FROM access_tokens a "
         "JOIN token_families f ON f.id = a.family_id JOIN users u ON u.id = f.user_id "
-        "WHERE a.token_hash = ? AND f.revoked_at IS NULL", (hash_token(token),)).fetchone()
+        "WHERE a.token_hash = ? AND f.revoked_at IS NULL",
+        (hash_token(token),),
+    ).fetchone()
     return AccessRow(*row) if row else None
 
 
@@ -310,8 +333,9 @@ def delete_expired_access(conn: sqlite3.Connection, now: float) -> None:
     conn.execute("DELETE FROM access_tokens WHERE expires_at <= ?", (now,))
 
 
-def reserve_login_attempt(conn: sqlite3.Connection, limits: Mapping[str, int], window: float,
-                          now: float) -> float | None:
+def reserve_login_attempt(
+    conn: sqlite3.Connection, limits: Mapping[str, int], window: float, now: float
+) -> float | None:
     """Count one failed sign-in against every key of `limits`, unless one is already at its limit:
     then count nothing and return the seconds until that key's window ends.
 
@@ -329,8 +353,11 @@ def reserve_login_attempt(conn: sqlite3.Connection, limits: Mapping[str, int], w
     if wait > 0:
         return wait
     for key in limits:
-        conn.execute("INSERT INTO login_failures (key, failures, window_start) VALUES (?, 1, ?) "
-                     "ON CONFLICT (key) DO UPDATE SET failures = failures + 1", (key, now))
+        conn.execute(
+            "INSERT INTO login_failures (key, failures, window_start) VALUES (?, 1, ?) "
+            "ON CONFLICT (key) DO UPDATE SET failures = failures + 1",
+            (key, now),
+        )
     return None
 
 

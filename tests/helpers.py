@@ -46,8 +46,14 @@ class Reply:
         return self.headers.get(name)
 
 
-def request(port: int, method: str, path: str, headers: Mapping[str, str] | None = None,
-            body: bytes | None = None, timeout: float = 10.0) -> Reply:
+def request(
+    port: int,
+    method: str,
+    path: str,
+    headers: Mapping[str, str] | None = None,
+    body: bytes | None = None,
+    timeout: float = 10.0,
+) -> Reply:
     """One HTTP request with the path sent exactly as given (http.client does not normalise it)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
@@ -84,15 +90,19 @@ class Server:
 
 
 @contextmanager
-def run_framework(root: Path, command: str = "start", *args: str, ready_timeout: float = 30.0,
-                  env: Mapping[str, str] | None = None) -> Iterator[Server]:
+def run_framework(
+    root: Path, command: str = "start", *args: str, ready_timeout: float = 30.0, env: Mapping[str, str] | None = None
+) -> Iterator[Server]:
     """Run `python -m framework <command> --root <root> --port <free>` and wait until it answers HTTP."""
     port = free_port()
     log_path = root.parent / f"{root.name}-{command}-{port}.log"
     with open(log_path, "w", encoding="utf-8") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "framework", command, "--root", str(root), "--port", str(port), *args],
-            stdout=log_file, stderr=subprocess.STDOUT, text=True, env=subprocess_env(**(env or {})),
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=subprocess_env(**(env or {})),
         )
     server = Server(process, port, log_path)
     try:

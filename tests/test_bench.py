@@ -39,8 +39,11 @@ def test_parse_wrk_converts_latency_units(line: str, p50_ms: float) -> None:
 
 
 def test_parse_wrk_counts_socket_errors() -> None:
-    text = (DATA / "wrk-health.txt").read_text().replace(
-        "  5258 requests in", "  Socket errors: connect 1, read 2, write 3, timeout 4\n  5258 requests in")
+    text = (
+        (DATA / "wrk-health.txt")
+        .read_text()
+        .replace("  5258 requests in", "  Socket errors: connect 1, read 2, write 3, timeout 4\n  5258 requests in")
+    )
     assert harness.parse_wrk(text).errors == 10
 
 
@@ -66,7 +69,11 @@ def test_scaling_routes_mix_and_target_last() -> None:
     routes = gen.scaling_routes(9)
     assert len(routes) == 9
     assert [r.folder for r in routes[:4]] == [
-        "g0/items", "g1/items/[id]", "g2/[org]/orders/[order]", "g3/files/[...path]"]
+        "g0/items",
+        "g1/items/[id]",
+        "g2/[org]/orders/[order]",
+        "g3/files/[...path]",
+    ]
     assert routes[-1] == gen.GenRoute("api/users/[id]", "/api/users/42")
     assert len({r.folder for r in routes}) == 9
     assert gen.scaling_routes(1) == [gen.GenRoute("api/users/[id]", "/api/users/42")]
@@ -77,7 +84,8 @@ def test_both_generated_apps_serve_the_same_answers(tmp_path: Path) -> None:
     routes = [*gen.scaling_routes(5), gen.GenRoute("api/health", gen.HEALTH_URL)]
     root = gen.write_project(tmp_path / "project", routes)
     assert sorted(p.relative_to(root).as_posix() for p in root.rglob("route.py")) == sorted(
-        f"app/{r.folder}/route.py" for r in routes)
+        f"app/{r.folder}/route.py" for r in routes
+    )
     expected = {
         "/g0/items": {"route": "g0/items", "params": {}},
         "/g1/items/7": {"route": "g1/items/[id]", "params": {"id": "7"}},
@@ -103,9 +111,11 @@ def test_both_generated_apps_serve_the_same_answers(tmp_path: Path) -> None:
 def test_server_that_exits_is_reported_with_its_log(tmp_path: Path) -> None:
     port = harness.free_port()
     command = [sys.executable, "-c", "import sys; print('boom: no app here'); sys.exit(3)"]
-    with pytest.raises(harness.BenchError, match=r"(?s)exited with 3.*boom: no app here"):
-        with harness.server("broken", command, port, "/", tmp_path, timeout=30):
-            pass
+    with (
+        pytest.raises(harness.BenchError, match=r"(?s)exited with 3.*boom: no app here"),
+        harness.server("broken", command, port, "/", tmp_path, timeout=30),
+    ):
+        pass
 
 
 def _wrk(rps: float) -> WrkResult:
@@ -142,8 +152,9 @@ def test_quick_defaults() -> None:
     assert args.parts == {"throughput", "scaling", "startup", "profile", "reload"}
 
 
-def test_missing_wrk_fails_with_the_install_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_wrk_fails_with_the_install_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # an empty folder: no wrk on PATH
     assert run.main(["--only", "throughput", "--out", str(tmp_path / "results")]) == 2
     err = capsys.readouterr().err
@@ -164,8 +175,10 @@ def test_wait_idle_sees_a_busy_process_group_then_an_idle_one() -> None:
 
     from tests.helpers import wait_for
 
-    spin = subprocess.Popen([sys.executable, "-c", "import time\nend = time.time() + 30\nwhile time.time() < end: pass"],
-                            start_new_session=True)
+    spin = subprocess.Popen(
+        [sys.executable, "-c", "import time\nend = time.time() + 30\nwhile time.time() < end: pass"],
+        start_new_session=True,
+    )
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"], start_new_session=True)
     try:
         first = harness.group_cpu_ticks(spin.pid)
@@ -183,14 +196,37 @@ def test_reload_rows_from_a_reload_module_appear_in_the_report(tmp_path: Path) -
     stand_in.write_text(
         "def run(trials=10):\n"
         "    return [{'scenario': 'new route', 'server': 'framework dev', 'samples_ms': [float(t) for t in range(trials)],\n"
-        "             'median_ms': 41.0, 'p95_ms': 77.0}]\n")
+        "             'median_ms': 41.0, 'p95_ms': 77.0}]\n"
+    )
     args = run.parse_args(["--reload-trials", "4"])
     rows = run.part_reload(args, stand_in)
-    assert rows == [{"scenario": "new route", "server": "framework dev", "samples_ms": [0.0, 1.0, 2.0, 3.0],
-                     "median_ms": 41.0, "p95_ms": 77.0}]
-    report = run.markdown({"started": "t", "command": "c", "settings": {}, "elapsed_s": 1.0, "reload": rows,
-                           "machine": {"cpu": "x", "nproc": "2", "python": "3", "starlette": "s", "uvicorn": "u",
-                                       "wrk": "w", "loadavg_at_start": ["0", "0", "0"]}})
+    assert rows == [
+        {
+            "scenario": "new route",
+            "server": "framework dev",
+            "samples_ms": [0.0, 1.0, 2.0, 3.0],
+            "median_ms": 41.0,
+            "p95_ms": 77.0,
+        }
+    ]
+    report = run.markdown(
+        {
+            "started": "t",
+            "command": "c",
+            "settings": {},
+            "elapsed_s": 1.0,
+            "reload": rows,
+            "machine": {
+                "cpu": "x",
+                "nproc": "2",
+                "python": "3",
+                "starlette": "s",
+                "uvicorn": "u",
+                "wrk": "w",
+                "loadavg_at_start": ["0", "0", "0"],
+            },
+        }
+    )
     assert "| new route | framework dev | 41 | 77 | 4 / 4 |" in report
     assert run.part_reload(args, tmp_path / "absent.py") is None
 
@@ -198,26 +234,56 @@ def test_reload_rows_from_a_reload_module_appear_in_the_report(tmp_path: Path) -
 def test_reload_module_with_wrong_rows_is_reported(tmp_path: Path) -> None:
     stand_in = tmp_path / "reload.py"
     stand_in.write_text("def run(trials=10):\n    return [{'scenario': 'x', 'server': 'y'}]\n")
-    with pytest.raises(harness.BenchError, match="lack.*median_ms"):
+    with pytest.raises(harness.BenchError, match=r"lack.*median_ms"):
         run.part_reload(run.parse_args([]), stand_in)
 
 
 def test_spy_summary_own_and_inclusive_shares() -> None:
-    raw = ("<module> (a.py:1);run (a.py:5);app (routing.py:221) 6\n"
-           "<module> (a.py:1);run (a.py:5) 3\n"
-           "<module> (a.py:1);other (b.py:2);app (routing.py:221) 1\n")
+    raw = (
+        "<module> (a.py:1);run (a.py:5);app (routing.py:221) 6\n"
+        "<module> (a.py:1);run (a.py:5) 3\n"
+        "<module> (a.py:1);other (b.py:2);app (routing.py:221) 1\n"
+    )
     summary = run.spy_summary(raw)
     assert summary["samples"] == 10
     assert summary["own_pct"] == [["app", 70.0], ["run", 30.0]]
-    assert dict((k, v) for k, v in summary["inclusive_pct"]) == {"<module>": 100.0, "run": 90.0, "app": 70.0, "other": 10.0}
+    assert dict(summary["inclusive_pct"]) == {
+        "<module>": 100.0,
+        "run": 90.0,
+        "app": 70.0,
+        "other": 10.0,
+    }
 
 
 def test_a_server_that_never_showed_the_change_reads_never_seen() -> None:
-    rows = [{"scenario": "new route", "server": "uvicorn --reload", "samples_ms": [], "median_ms": None,
-             "p95_ms": None, "missed": 10}]
-    report = run.markdown({"started": "t", "command": "c", "settings": {}, "elapsed_s": 1.0, "reload": rows,
-                           "machine": {"cpu": "x", "nproc": "2", "python": "3", "starlette": "s", "uvicorn": "u",
-                                       "wrk": "w", "loadavg_at_start": ["0", "0", "0"]}})
+    rows = [
+        {
+            "scenario": "new route",
+            "server": "uvicorn --reload",
+            "samples_ms": [],
+            "median_ms": None,
+            "p95_ms": None,
+            "missed": 10,
+        }
+    ]
+    report = run.markdown(
+        {
+            "started": "t",
+            "command": "c",
+            "settings": {},
+            "elapsed_s": 1.0,
+            "reload": rows,
+            "machine": {
+                "cpu": "x",
+                "nproc": "2",
+                "python": "3",
+                "starlette": "s",
+                "uvicorn": "u",
+                "wrk": "w",
+                "loadavg_at_start": ["0", "0", "0"],
+            },
+        }
+    )
     assert "| new route | uvicorn --reload | never seen | never seen | 0 / 10 |" in report
 
 

@@ -14,10 +14,19 @@ import pytest
 from tests.helpers import REPO, run_framework, wait_for
 
 CHROMIUM = Path("/usr/bin/chromium")
-INSTALL = ("apt-get update && apt-get install -y chromium chromium-driver; "
-           "pip install playwright (or pip install -e '.[test]'); never run `playwright install`")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+INSTALL = (
+    "apt-get update && apt-get install -y chromium chromium-driver; "
+    "pip install playwright (or pip install -e '.[test]'); never run `playwright install`"
+)
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def launch(playwright):  # type: ignore[no-untyped-def]
@@ -34,11 +43,14 @@ def test_login_expiry_and_refresh_in_a_real_browser(tmp_path: Path) -> None:
     files = tmp_path / "files"
     files.mkdir()
     (files / "notes.txt").write_text("browser download\n", encoding="utf-8")
-    env = {"AUTH_DB_PATH": str(tmp_path / "auth.sqlite3"), "FILES_DIR": str(files),
-           # 3 s, not 1: the cookie checks right after login must not race the expiry on a loaded machine.
-           "ACCESS_TOKEN_SECONDS": "3",  # COOKIE_SECURE left at `auto`: no Secure over http
-           "DEMO_USER": "1",  # framework start creates the demo user only when asked
-           "PASSWORD_HASH_N": "1024"}  # a fast scrypt
+    env = {
+        "AUTH_DB_PATH": str(tmp_path / "auth.sqlite3"),
+        "FILES_DIR": str(files),
+        # 3 s, not 1: the cookie checks right after login must not race the expiry on a loaded machine.
+        "ACCESS_TOKEN_SECONDS": "3",  # COOKIE_SECURE left at `auto`: no Secure over http
+        "DEMO_USER": "1",  # framework start creates the demo user only when asked
+        "PASSWORD_HASH_N": "1024",
+    }  # a fast scrypt
     with run_framework(REPO, "start", "--no-access-log", env=env) as server, sync_playwright() as p:
         base = f"http://127.0.0.1:{server.port}"
         browser = launch(p)
@@ -62,7 +74,12 @@ def test_login_expiry_and_refresh_in_a_real_browser(tmp_path: Path) -> None:
             jar = {c["name"]: c for c in context.cookies()}
             for name in ("access_token", "refresh_token"):
                 cookie = jar[name]
-                assert (cookie["httpOnly"], cookie["sameSite"], cookie["secure"], cookie["path"]) == (True, "Lax", False, "/")
+                assert (cookie["httpOnly"], cookie["sameSite"], cookie["secure"], cookie["path"]) == (
+                    True,
+                    "Lax",
+                    False,
+                    "/",
+                )
             lifetime = jar["refresh_token"]["expires"] - jar["access_token"]["expires"]
             assert 14 * 24 * 3600 - 10 < lifetime < 14 * 24 * 3600  # Max-Age 3 s vs 14 days
             assert page.inner_text("#user") == "demo"
@@ -71,8 +88,11 @@ def test_login_expiry_and_refresh_in_a_real_browser(tmp_path: Path) -> None:
             first_refresh = jar["refresh_token"]["value"]
 
             # The browser drops the access cookie after its 3 s Max-Age; then a reload goes through the refresh.
-            wait_for(lambda: "access_token" not in {c["name"] for c in context.cookies()}, timeout=15,
-                     what="the browser to expire the access-token cookie")
+            wait_for(
+                lambda: "access_token" not in {c["name"] for c in context.cookies()},
+                timeout=15,
+                what="the browser to expire the access-token cookie",
+            )
             visited.clear()
             page.reload()
             page.wait_for_url(f"{base}/dashboard")
@@ -98,7 +118,7 @@ def test_missing_chromium_is_a_failure_with_install_lines(tmp_path: Path, monkey
         launch(None)
 
 
-ATTACKER = '''
+ATTACKER = """
 from starlette.responses import HTMLResponse
 
 def GET(request):
@@ -107,7 +127,7 @@ def GET(request):
         f'<form id="f" method="post" action="{target}/login">'
         '<input name="username" value="demo"><input name="password" value="demo-password"></form>'
         '<script>document.getElementById("f").submit()</script>')
-'''
+"""
 
 
 def test_a_cross_site_form_post_from_a_real_browser_is_refused(tmp_path: Path) -> None:
@@ -120,8 +140,11 @@ def test_a_cross_site_form_post_from_a_real_browser_is_refused(tmp_path: Path) -
 
     evil = write_tree(tmp_path / "evil", {"app/route.py": ATTACKER})
     env = {"AUTH_DB_PATH": str(tmp_path / "auth.sqlite3"), "DEMO_USER": "1", "PASSWORD_HASH_N": "1024"}
-    with run_framework(REPO, "start", "--no-access-log", env=env) as server, \
-            run_framework(evil, "start", "--no-access-log") as attacker, sync_playwright() as p:
+    with (
+        run_framework(REPO, "start", "--no-access-log", env=env) as server,
+        run_framework(evil, "start", "--no-access-log") as attacker,
+        sync_playwright() as p,
+    ):
         browser = launch(p)
         try:
             page = browser.new_context().new_page()

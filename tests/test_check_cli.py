@@ -31,7 +31,8 @@ def test_findings_exit_1_with_file_line_rule_and_fix(tmp_path: Path) -> None:
     assert result.stdout.startswith(
         "app/api/ping/route.py:1: error[forbidden-import] imports `sqlite3`, a database driver: "
         "route handlers call a controller in lib/controllers/, which does that work.\n"
-        "  fix: Move the code that uses `sqlite3` into a function in lib/controllers/")
+        "  fix: Move the code that uses `sqlite3` into a function in lib/controllers/"
+    )
     assert result.stdout.rstrip().endswith("1 error, 0 warnings in 2 files (1 route): failed.")
 
 
@@ -51,7 +52,13 @@ def test_json_report_is_stable(tmp_path: Path) -> None:
     data = json.loads(result.stdout)
     assert list(data) == ["version", "findings", "errors", "warnings", "files", "routes", "failed"]
     assert (data["version"], data["errors"], data["warnings"], data["files"], data["routes"], data["failed"]) == (
-        1, 1, 1, 2, 1, True)
+        1,
+        1,
+        1,
+        2,
+        1,
+        True,
+    )
     assert [list(f) for f in data["findings"]] == [["rule", "severity", "file", "line", "message", "fix"]] * 2
     assert [(f["rule"], f["severity"], f["file"], f["line"]) for f in data["findings"]] == [
         ("forbidden-import", "error", "app/api/ping/route.py", 1),
@@ -81,8 +88,9 @@ def test_bad_config_exits_2_naming_the_key(tmp_path: Path) -> None:
     root = write_tree(tmp_path, {**BASE, "pyproject.toml": "[tool.framework.check]\ndisable = ['nope']\n"})
     result = run_cli("check", "--root", str(root))
     assert result.returncode == 2
-    assert result.stderr.startswith("framework check: error: pyproject.toml [tool.framework.check] disable: "
-                                     "unknown rule 'nope'")
+    assert result.stderr.startswith(
+        "framework check: error: pyproject.toml [tool.framework.check] disable: unknown rule 'nope'"
+    )
     assert "Traceback" not in result.stderr
 
 
@@ -107,5 +115,5 @@ def test_the_docs_show_the_rules_from_the_registry() -> None:
     assert f"```\n{format_rules()}\n```" in docs
     assert re.findall(r"^### `([a-z-]+)` \((error|warning)\)$", docs, re.M) == [(r.id, r.severity) for r in RULES]
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    conventions = readme[readme.index("## Conventions"):readme.index("## Benchmarks")]
+    conventions = readme[readme.index("## Conventions") : readme.index("## Benchmarks")]
     assert [r.id for r in RULES if f"`{r.id}`" not in conventions] == []

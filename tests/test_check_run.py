@@ -70,10 +70,15 @@ def test_the_project_is_read_once_per_run(tmp_path: Path, monkeypatch: pytest.Mo
     count(framework.manifest, "_conflicts")
     count(framework.check.project, "route_url_calls")
     count(framework.check.project, "builders_by_pattern")
-    root = write_tree(tmp_path, {  # a conflict, a builder and a hard-coded URL: every rule has work
-        **BASE, "app/(a)/dup/route.py": "def GET(request): ...\n", "app/(b)/dup/route.py": "def GET(request): ...\n",
-        "lib/controllers/x.py": "URL = '/api/ping'\n",
-    })
+    root = write_tree(
+        tmp_path,
+        {  # a conflict, a builder and a hard-coded URL: every rule has work
+            **BASE,
+            "app/(a)/dup/route.py": "def GET(request): ...\n",
+            "app/(b)/dup/route.py": "def GET(request): ...\n",
+            "lib/controllers/x.py": "URL = '/api/ping'\n",
+        },
+    )
     rules = {f.rule for f in check_project(root).findings}
     assert {"router-error", "url-builder-missing", "hard-coded-url"} <= rules
     assert counts == {"_conflicts": 1, "route_url_calls": 1, "builders_by_pattern": 1}
@@ -90,7 +95,9 @@ def test_a_file_that_does_not_parse_gets_one_finding(tmp_path: Path, imports: bo
 
 def test_the_check_does_not_load_the_scaffolder() -> None:
     """The builder the check suggests comes from check/naming.py, which framework new shares."""
-    code = ("import sys\nfrom framework.check import check_project\ncheck_project(sys.argv[1])\n"
-            "print(sorted(m for m in sys.modules if m.startswith('framework.check.') and 'scaffold' in m))\n")
+    code = (
+        "import sys\nfrom framework.check import check_project\ncheck_project(sys.argv[1])\n"
+        "print(sorted(m for m in sys.modules if m.startswith('framework.check.') and 'scaffold' in m))\n"
+    )
     out = subprocess.run([sys.executable, "-c", code, str(REPO)], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

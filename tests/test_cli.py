@@ -12,25 +12,40 @@ from tests.helpers import run_cli, run_framework, write_tree
 OK = "from starlette.responses import PlainTextResponse\ndef GET(request):\n    return PlainTextResponse('ok')\n"
 
 
-@pytest.mark.parametrize(("tree", "named"), [
-    ({"app/(a)/dup/route.py": OK, "app/(b)/dup/route.py": OK}, ["app/(a)/dup/route.py", "app/(b)/dup/route.py"]),
-    ({"app/users/[id]/route.py": OK, "app/users/[slug]/posts/route.py": OK},
-     ["app/users/[id]/route.py", "app/users/[slug]/posts/route.py"]),
-    ({"app/[id]/x/[id]/route.py": OK}, ["app/[id]/x/[id]/route.py"]),
-    ({"app/x/[...a]/b/route.py": OK}, ["app/x/[...a]/b/route.py"]),
-    ({"app/cc/[...a]/route.py": OK, "app/cc/[[...b]]/route.py": OK}, ["app/cc/[...a]/route.py", "app/cc/[[...b]]/route.py"]),
-    ({"app/docs/route.py": OK, "app/docs/[[...slug]]/route.py": OK}, ["app/docs/route.py", "app/docs/[[...slug]]/route.py"]),
-    ({"app/opt/[[id]]/route.py": OK}, ["app/opt/[[id]]/route.py"]),
-    ({"app/ext/[name].json/route.py": OK}, ["app/ext/[name].json/route.py"]),
-    ({"app/broken/route.py": "def GET(request):\n    return (\n"}, ["app/broken/route.py:2"]),
-    ({"app/broken/route.py": "import json\nraise RuntimeError('at import')\n"}, ["app/broken/route.py:2"]),
-])
+@pytest.mark.parametrize(
+    ("tree", "named"),
+    [
+        ({"app/(a)/dup/route.py": OK, "app/(b)/dup/route.py": OK}, ["app/(a)/dup/route.py", "app/(b)/dup/route.py"]),
+        (
+            {"app/users/[id]/route.py": OK, "app/users/[slug]/posts/route.py": OK},
+            ["app/users/[id]/route.py", "app/users/[slug]/posts/route.py"],
+        ),
+        ({"app/[id]/x/[id]/route.py": OK}, ["app/[id]/x/[id]/route.py"]),
+        ({"app/x/[...a]/b/route.py": OK}, ["app/x/[...a]/b/route.py"]),
+        (
+            {"app/cc/[...a]/route.py": OK, "app/cc/[[...b]]/route.py": OK},
+            ["app/cc/[...a]/route.py", "app/cc/[[...b]]/route.py"],
+        ),
+        (
+            {"app/docs/route.py": OK, "app/docs/[[...slug]]/route.py": OK},
+            ["app/docs/route.py", "app/docs/[[...slug]]/route.py"],
+        ),
+        ({"app/opt/[[id]]/route.py": OK}, ["app/opt/[[id]]/route.py"]),
+        ({"app/ext/[name].json/route.py": OK}, ["app/ext/[name].json/route.py"]),
+        ({"app/broken/route.py": "def GET(request):\n    return (\n"}, ["app/broken/route.py:2"]),
+        ({"app/broken/route.py": "import json\nraise RuntimeError('at import')\n"}, ["app/broken/route.py:2"]),
+    ],
+)
 @pytest.mark.parametrize("command", ["routes", "start"])
-def test_refused_trees_exit_nonzero_naming_files(tmp_path: Path, tree: dict[str, str], named: list[str],
-                                                 command: str) -> None:
+def test_refused_trees_exit_nonzero_naming_files(
+    tmp_path: Path, tree: dict[str, str], named: list[str], command: str
+) -> None:
     write_tree(tmp_path, tree)
-    result = run_cli(command, "--root", str(tmp_path), "--port", "1") if command == "start" else \
-        run_cli(command, "--root", str(tmp_path))
+    result = (
+        run_cli(command, "--root", str(tmp_path), "--port", "1")
+        if command == "start"
+        else run_cli(command, "--root", str(tmp_path))
+    )
     assert result.returncode == 1
     assert result.stderr.startswith(f"framework {command}: error: the route tree has")
     for name in named:
@@ -39,19 +54,30 @@ def test_refused_trees_exit_nonzero_naming_files(tmp_path: Path, tree: dict[str,
 
 
 def test_routes_lists_most_specific_first_with_methods_and_files(tmp_path: Path) -> None:
-    write_tree(tmp_path, {
-        "app/api/users/[id]/route.py": OK + "def POST(request):\n    return PlainTextResponse('p')\n",
-        "app/api/users/me/route.py": OK,
-        "app/(g)/api/docs/[[...slug]]/route.py": OK,
-        "app/api/hook/route.py": "from starlette.responses import Response\ndef POST(request):\n    return Response()\n",
-    })
+    write_tree(
+        tmp_path,
+        {
+            "app/api/users/[id]/route.py": OK + "def POST(request):\n    return PlainTextResponse('p')\n",
+            "app/api/users/me/route.py": OK,
+            "app/(g)/api/docs/[[...slug]]/route.py": OK,
+            "app/api/hook/route.py": "from starlette.responses import Response\ndef POST(request):\n    return Response()\n",
+        },
+    )
     result = run_cli("routes", "--root", str(tmp_path), "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == [
-        {"path": "/api/docs/[[...slug]]", "methods": ["GET", "HEAD", "OPTIONS"], "file": "app/(g)/api/docs/[[...slug]]/route.py"},
+        {
+            "path": "/api/docs/[[...slug]]",
+            "methods": ["GET", "HEAD", "OPTIONS"],
+            "file": "app/(g)/api/docs/[[...slug]]/route.py",
+        },
         {"path": "/api/hook", "methods": ["OPTIONS", "POST"], "file": "app/api/hook/route.py"},
         {"path": "/api/users/me", "methods": ["GET", "HEAD", "OPTIONS"], "file": "app/api/users/me/route.py"},
-        {"path": "/api/users/[id]", "methods": ["GET", "HEAD", "OPTIONS", "POST"], "file": "app/api/users/[id]/route.py"},
+        {
+            "path": "/api/users/[id]",
+            "methods": ["GET", "HEAD", "OPTIONS", "POST"],
+            "file": "app/api/users/[id]/route.py",
+        },
     ]
     text = run_cli("routes", "--root", str(tmp_path)).stdout.splitlines()
     assert text[3].split() == ["/api/users/[id]", "GET,", "HEAD,", "OPTIONS,", "POST", "app/api/users/[id]/route.py"]
@@ -62,23 +88,31 @@ def test_a_new_route_file_shows_up_after_a_restart(tmp_path: Path) -> None:
     write_tree(tmp_path, {"app/api/health/route.py": OK})
     with run_framework(tmp_path) as server:
         assert server.get("/api/greet/ada").status == 404
-    write_tree(tmp_path, {"app/api/greet/[name]/route.py": (
-        "from starlette.responses import PlainTextResponse\n"
-        "def GET(request, context):\n    return PlainTextResponse('hello ' + context.params['name'])\n"
-    )})
+    write_tree(
+        tmp_path,
+        {
+            "app/api/greet/[name]/route.py": (
+                "from starlette.responses import PlainTextResponse\n"
+                "def GET(request, context):\n    return PlainTextResponse('hello ' + context.params['name'])\n"
+            )
+        },
+    )
     assert "/api/greet/[name]" in run_cli("routes", "--root", str(tmp_path)).stdout
     with run_framework(tmp_path) as server:
         assert server.get("/api/greet/ada").text == "hello ada"
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["routes", "--root", "/nonexistent/dir"], "no such directory"),
-    (["start", "--root", "/tmp"], "no `app/` folder"),
-    (["start", "--port", "notaport"], "'notaport' is not a valid integer"),
-    (["start", "--workers", "0"], "0 is not in the range x>=1"),
-    (["frobnicate"], "No such command 'frobnicate'"),
-    ([], "Usage: framework [OPTIONS] COMMAND"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["routes", "--root", "/nonexistent/dir"], "no such directory"),
+        (["start", "--root", "/tmp"], "no `app/` folder"),
+        (["start", "--port", "notaport"], "'notaport' is not a valid integer"),
+        (["start", "--workers", "0"], "0 is not in the range x>=1"),
+        (["frobnicate"], "No such command 'frobnicate'"),
+        ([], "Usage: framework [OPTIONS] COMMAND"),
+    ],
+)
 def test_usage_errors_exit_2_without_traceback(args: list[str], message: str) -> None:
     result = run_cli(*args)
     assert result.returncode == 2
@@ -92,10 +126,15 @@ def test_help_has_examples(command: str) -> None:
 
 
 def test_workers_each_build_the_app(tmp_path: Path) -> None:
-    write_tree(tmp_path, {"app/api/pid/route.py": (
-        "import os\nfrom starlette.responses import PlainTextResponse\n"
-        "def GET(request):\n    return PlainTextResponse(str(os.getpid()))\n"
-    )})
+    write_tree(
+        tmp_path,
+        {
+            "app/api/pid/route.py": (
+                "import os\nfrom starlette.responses import PlainTextResponse\n"
+                "def GET(request):\n    return PlainTextResponse(str(os.getpid()))\n"
+            )
+        },
+    )
     with run_framework(tmp_path, "start", "--workers", "2") as server:
         assert server.get("/api/pid").status == 200
         assert server.get("/api/pid").text.isdigit()
@@ -108,10 +147,15 @@ def test_create_app_works_with_starlette_testclient_and_starlette_routes(tmp_pat
 
     from framework import create_app
 
-    write_tree(tmp_path, {"app/api/items/[id]/route.py": (
-        "from starlette.responses import JSONResponse\n"
-        "def GET(request, context):\n    return JSONResponse(context.params)\n"
-    )})
+    write_tree(
+        tmp_path,
+        {
+            "app/api/items/[id]/route.py": (
+                "from starlette.responses import JSONResponse\n"
+                "def GET(request, context):\n    return JSONResponse(context.params)\n"
+            )
+        },
+    )
     app = create_app(tmp_path)
     app.add_route("/legacy", lambda request: PlainTextResponse("legacy"))
     with TestClient(app) as client:
@@ -135,8 +179,9 @@ def test_only_server_processes_freeze_the_garbage_collector(tmp_path: Path) -> N
         "create_app(sys.argv[1]); print(gc.get_freeze_count())\n"
         "serving_app(sys.argv[1]); print(gc.get_freeze_count())\n"
     )
-    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True,
-                         env=subprocess_env(), check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, env=subprocess_env(), check=True
+    ).stdout.split()
     assert out[0] == "0" and int(out[1]) > 0
 
 

@@ -18,24 +18,30 @@ ROUTE = "from starlette.responses import PlainTextResponse\n\ndef GET(request):\
 
 def _forget_project(root: Path) -> None:
     prefix = str(root)
-    for name in [n for n, m in sys.modules.items() if str(getattr(m, "__file__", "") or "").startswith(prefix)
-                 or n == "lib" or n.startswith("lib.")]:
+    for name in [
+        n
+        for n, m in sys.modules.items()
+        if str(getattr(m, "__file__", "") or "").startswith(prefix) or n == "lib" or n.startswith("lib.")
+    ]:
         sys.modules.pop(name, None)
 
 
 @pytest.fixture
 def root(tmp_path: Path) -> Iterator[Path]:
     path = tmp_path / "proj"
-    write_tree(path, {
-        "app/a/route.py": "from lib.db import query\n" + ROUTE.format("a"),
-        "app/b/route.py": "from lib import urls\n" + ROUTE.format("b"),
-        "app/c/route.py": ROUTE.format("c"),
-        "lib/__init__.py": "",
-        "lib/db.py": "from lib.pool import size\nquery = 'q'\n",
-        "lib/pool.py": "size = 1\n",
-        "lib/urls.py": "home = '/'\n",
-        "scripts/seed.py": "print('seed')\n",
-    })
+    write_tree(
+        path,
+        {
+            "app/a/route.py": "from lib.db import query\n" + ROUTE.format("a"),
+            "app/b/route.py": "from lib import urls\n" + ROUTE.format("b"),
+            "app/c/route.py": ROUTE.format("c"),
+            "lib/__init__.py": "",
+            "lib/db.py": "from lib.pool import size\nquery = 'q'\n",
+            "lib/pool.py": "size = 1\n",
+            "lib/urls.py": "home = '/'\n",
+            "scripts/seed.py": "print('seed')\n",
+        },
+    )
     _forget_project(path)  # another test's `lib` must not stand in for this one
     resolved = project_root(path)
     yield resolved
@@ -69,13 +75,17 @@ def test_edited_route_reimports_only_itself(root: Path) -> None:
     assert new["app/a/route.py"] is old["app/a/route.py"] and new["app/c/route.py"] is not old["app/c/route.py"]
 
 
-@pytest.mark.parametrize(("lib_file", "routes", "dropped", "kept"), [
-    ("lib/pool.py", {"app/a/route.py"}, {"lib.pool", "lib.db"}, {"lib.urls", "lib"}),
-    ("lib/db.py", {"app/a/route.py"}, {"lib.db"}, {"lib.pool", "lib.urls"}),
-    ("lib/urls.py", {"app/b/route.py"}, {"lib.urls"}, {"lib.db", "lib.pool"}),
-])
-def test_lib_change_reaches_the_routes_that_use_it(root: Path, lib_file: str, routes: set[str],
-                                                   dropped: set[str], kept: set[str]) -> None:
+@pytest.mark.parametrize(
+    ("lib_file", "routes", "dropped", "kept"),
+    [
+        ("lib/pool.py", {"app/a/route.py"}, {"lib.pool", "lib.db"}, {"lib.urls", "lib"}),
+        ("lib/db.py", {"app/a/route.py"}, {"lib.db"}, {"lib.pool", "lib.urls"}),
+        ("lib/urls.py", {"app/b/route.py"}, {"lib.urls"}, {"lib.db", "lib.pool"}),
+    ],
+)
+def test_lib_change_reaches_the_routes_that_use_it(
+    root: Path, lib_file: str, routes: set[str], dropped: set[str], kept: set[str]
+) -> None:
     reloader = Reloader(root)
     reloader.start()
     modules = {name: sys.modules[name] for name in dropped | kept}
@@ -89,7 +99,7 @@ def test_from_package_import_sees_the_new_submodule(root: Path) -> None:
     reloader = Reloader(root)
     reloader.start()
     change(reloader, root, {"lib/urls.py": "home = '/new'\n"})
-    import lib  # noqa: PLC0415
+    import lib
 
     assert lib.urls.home == "/new"  # the parent package's attribute points at the new module
 
@@ -126,11 +136,14 @@ def test_invalid_tree_keeps_the_table_and_applies_pending_edits_after(root: Path
     assert fixed.table is not None and "app/a/route.py" in fixed.imported
 
 
-@pytest.mark.parametrize(("files", "rebuilt"), [
-    ({"proxy.py": "def proxy(request):\n    return None\n"}, True),
-    ({"middleware.py": "middleware = []\n"}, True),
-    ({"scripts/seed.py": "print('seed 2')\n"}, False),  # no route uses it: nothing to swap
-])
+@pytest.mark.parametrize(
+    ("files", "rebuilt"),
+    [
+        ({"proxy.py": "def proxy(request):\n    return None\n"}, True),
+        ({"middleware.py": "middleware = []\n"}, True),
+        ({"scripts/seed.py": "print('seed 2')\n"}, False),  # no route uses it: nothing to swap
+    ],
+)
 def test_root_proxy_and_middleware_rebuild_the_table(root: Path, files: dict[str, str], rebuilt: bool) -> None:
     reloader = Reloader(root)
     reloader.start()

@@ -71,10 +71,21 @@ def app_itself(root: Path) -> list[str]:
     return ["app"]
 
 
-@pytest.mark.parametrize("change", [
-    mkdir_and_write, rename_folder, move_into_group, delete_folder, delete_file,
-    new_file_in_existing_folder, private_and_hidden, not_a_route, app_itself,
-], ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "change",
+    [
+        mkdir_and_write,
+        rename_folder,
+        move_into_group,
+        delete_folder,
+        delete_file,
+        new_file_in_existing_folder,
+        private_and_hidden,
+        not_a_route,
+        app_itself,
+    ],
+    ids=lambda f: f.__name__,
+)
 def test_rescan_equals_a_full_scan(tmp_path: Path, change: Callable[[Path], list[str]]) -> None:
     root = write_tree(tmp_path, TREE)
     before = scan(root)

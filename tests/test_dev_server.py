@@ -14,8 +14,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO, Server, free_port, request, run_cli, run_framework, stop, subprocess_env, \
-    wait_for, wait_until_serving, write_tree
+from tests.helpers import (
+    REPO,
+    Server,
+    free_port,
+    request,
+    run_cli,
+    run_framework,
+    stop,
+    subprocess_env,
+    wait_for,
+    wait_until_serving,
+    write_tree,
+)
 
 ROUTE = """
 from starlette.responses import PlainTextResponse
@@ -46,13 +57,16 @@ def route(text: str) -> str:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    return write_tree(tmp_path / "proj", {
-        "app/stable/route.py": route("stable"),
-        "app/api/hello/route.py": route("hello v1"),
-        "app/api/greet/route.py": LIB_ROUTE,
-        "lib/__init__.py": "",
-        "lib/greeting.py": "def greet():\n    return 'hi v1'\n",
-    })
+    return write_tree(
+        tmp_path / "proj",
+        {
+            "app/stable/route.py": route("stable"),
+            "app/api/hello/route.py": route("hello v1"),
+            "app/api/greet/route.py": LIB_ROUTE,
+            "lib/__init__.py": "",
+            "lib/greeting.py": "def greet():\n    return 'hi v1'\n",
+        },
+    )
 
 
 @pytest.fixture
@@ -200,11 +214,16 @@ def test_invalid_tree_at_startup_shows_the_problem_until_fixed(project: Path) ->
 
 
 def test_handler_exception_shows_the_dev_page_but_not_in_start(project: Path) -> None:
-    write_tree(project, {"app/boom/route.py": """
+    write_tree(
+        project,
+        {
+            "app/boom/route.py": """
         def GET(request):
             secret = "<script>alert(1)</script>"
             raise ValueError(secret)
-    """})
+    """
+        },
+    )
     with run_framework(project, "dev") as server:
         page = server.get("/boom", headers={"accept": "text/html"})
         assert page.status == 500
@@ -297,15 +316,21 @@ def greeting(version: int) -> str:
 def test_stable_routes_never_fail_while_routes_and_lib_are_rewritten(dev: Server, project: Path) -> None:
     files = {f"app/churn/r{i}/route.py": route(f"churn {i} v0") for i in range(30)}
     write_tree(project, {**files, "app/api/attr/route.py": ATTR_ROUTE, "lib/greeting.py": greeting(0)})
-    wait_for(lambda: serves(dev, "/churn/r29", "churn 29 v0") and serves(dev, "/api/attr", "steady"),
-             what="the churn routes")
+    wait_for(
+        lambda: serves(dev, "/churn/r29", "churn 29 v0") and serves(dev, "/api/attr", "steady"), what="the churn routes"
+    )
     with Hammer(dev.port, "/stable", "stable") as hammer, Hammer(dev.port, "/api/attr", "steady") as attr:
         for version in range(1, 6):
             write_tree(project, {f"app/churn/r{i}/route.py": route(f"churn {i} v{version}") for i in range(30)})
             write_tree(project, {"lib/greeting.py": greeting(version)})
-            wait_for(lambda: serves(dev, "/churn/r29", f"churn 29 v{version}")
-                     and serves(dev, "/churn/r0", f"churn 0 v{version}")
-                     and serves(dev, "/api/greet", f"hi {version}"), what=f"version {version}")
+            wait_for(
+                lambda: (
+                    serves(dev, "/churn/r29", f"churn 29 v{version}")
+                    and serves(dev, "/churn/r0", f"churn 0 v{version}")
+                    and serves(dev, "/api/greet", f"hi {version}")
+                ),
+                what=f"version {version}",
+            )
         wait_for(lambda: hammer.count > 50 and attr.count > 50, what="enough requests")
     assert hammer.failures == [] and attr.failures == []
     assert hammer.count > 50 and attr.count > 50
@@ -334,7 +359,9 @@ def test_ctrl_c_stops_cleanly(dev: Server) -> None:
     assert "framework dev stopped" in log and "Traceback" not in log
 
 
-def test_framework_source_change_restarts_and_a_broken_framework_keeps_the_old_code(project: Path, tmp_path: Path) -> None:
+def test_framework_source_change_restarts_and_a_broken_framework_keeps_the_old_code(
+    project: Path, tmp_path: Path
+) -> None:
     """The framework as an editable checkout (a copy here, so the test can edit it)."""
     source = tmp_path / "checkout"
     shutil.copytree(REPO / "framework", source / "framework", ignore=shutil.ignore_patterns("__pycache__"))
@@ -343,7 +370,10 @@ def test_framework_source_change_restarts_and_a_broken_framework_keeps_the_old_c
     with open(log, "w", encoding="utf-8") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "framework", "dev", "--root", str(project), "--port", str(port)],
-            cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT, text=True,
+            cwd=tmp_path,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
             env=subprocess_env(PYTHONPATH=str(source)),
         )
     server = Server(process, port, log)
@@ -373,8 +403,10 @@ def test_port_in_use_is_a_usage_error(project: Path) -> None:
         port = busy.getsockname()[1]
         result = run_cli("dev", "--root", str(project), "--port", str(port))
     assert result.returncode == 2
-    assert result.stderr.strip() == (f"framework dev: error: cannot listen on 127.0.0.1:{port}: Address already in use. "
-                                     "Pass another --port, or stop the program using it.")
+    assert result.stderr.strip() == (
+        f"framework dev: error: cannot listen on 127.0.0.1:{port}: Address already in use. "
+        "Pass another --port, or stop the program using it."
+    )
 
 
 PROXY = """
@@ -395,22 +427,33 @@ def test_proxy_hot_reloads_and_a_broken_proxy_shows_the_dev_page(dev: Server, pr
     wait_for(lambda: dev.get("/stable").header("x-proxy") == "hi v2 v2", what="the proxy seeing the edited lib")
 
     write_tree(project, {"proxy.py": "def proxy(request:\n    pass\n"})
-    page = wait_for(lambda: (r := dev.get("/stable", headers={"accept": "text/html"})).status == 500 and r,
-                    what="the dev error page for the broken proxy")
+    page = wait_for(
+        lambda: (r := dev.get("/stable", headers={"accept": "text/html"})).status == 500 and r,
+        what="the dev error page for the broken proxy",
+    )
     assert "proxy.py" in page.text and "SyntaxError" in page.text and "<html" in page.text.lower()
     assert dev.process.poll() is None
     wait_for(lambda: "proxy.py:1" in dev.log(), what="the terminal line naming the proxy")
 
     (project / "proxy.py").unlink()
-    wait_for(lambda: serves(dev, "/stable", "stable") and dev.get("/stable").header("x-proxy") is None,
-             what="routes served without a proxy")
+    wait_for(
+        lambda: serves(dev, "/stable", "stable") and dev.get("/stable").header("x-proxy") is None,
+        what="routes served without a proxy",
+    )
 
 
 def test_proxy_and_middleware_together_keep_the_last_good_table(dev: Server, project: Path) -> None:
-    write_tree(project, {"proxy.py": "def proxy(request):\n    return None\n",
-                         "middleware.py": "def middleware(request):\n    return None\n"})
-    wait_for(lambda: "proxy-and-middleware" in dev.log() or "both proxy.py and middleware.py" in dev.log(),
-             what="the error naming both files")
+    write_tree(
+        project,
+        {
+            "proxy.py": "def proxy(request):\n    return None\n",
+            "middleware.py": "def middleware(request):\n    return None\n",
+        },
+    )
+    wait_for(
+        lambda: "proxy-and-middleware" in dev.log() or "both proxy.py and middleware.py" in dev.log(),
+        what="the error naming both files",
+    )
     assert serves(dev, "/stable", "stable")
     (project / "middleware.py").unlink()
     write_tree(project, {"app/api/after/route.py": route("after")})

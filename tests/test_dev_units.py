@@ -14,13 +14,13 @@ from starlette.responses import PlainTextResponse
 from watchfiles import Change
 
 from framework.dev.deps import DepGraph, imported_names, package_of
-from framework.loader import dotted_name, project_relative
 from framework.dev.errorpage import ErrorReport, render_html, render_text, wants_html
 from framework.dev.plan import Plan, plan
 from framework.dev.reloader import Outcome, tree_error_table
 from framework.dev.terminal import Console
 from framework.dev.watch import DevFilter
 from framework.errors import Problem, RouteTreeError
+from framework.loader import dotted_name, project_relative
 from framework.paths import split_path
 from framework.settings import Settings
 from tests.helpers import write_tree
@@ -29,59 +29,77 @@ ROOT = Path("/srv/proj")
 FRAMEWORK = Path("/opt/src/framework")
 
 
-@pytest.mark.parametrize(("paths", "expected"), [
-    (["/srv/proj/app/api/x/route.py"],
-     Plan(rescan=True, python=frozenset({"app/api/x/route.py"}), tree=frozenset({"app/api/x/route.py"}))),
-    (["/srv/proj/app/api/new"], Plan(rescan=True, folders=True, tree=frozenset({"app/api/new"}))),
-    (["/srv/proj/app/api/notes.md"], Plan(rescan=True, folders=True, tree=frozenset({"app/api/notes.md"}))),
-    (["/srv/proj/lib/db.py"], Plan(python=frozenset({"lib/db.py"}))),
-    (["/srv/proj/settings.py"], Plan(python=frozenset({"settings.py"}))),
-    (["/srv/proj/proxy.py"], Plan(python=frozenset({"proxy.py"}), rebuild=True)),
-    (["/srv/proj/middleware.py", "/srv/proj/app/a"], Plan(rescan=True, python=frozenset({"middleware.py"}), rebuild=True, folders=True,
-                                                            tree=frozenset({"app/a"}))),
-    (["/srv/proj/lib/proxy.py"], Plan(python=frozenset({"lib/proxy.py"}))),
-    (["/srv/proj/pyproject.toml", "/srv/proj/lib/db.py"], Plan(restart="pyproject.toml")),
-    (["/opt/src/framework/routing.py"], Plan(restart="framework/routing.py")),
-    (["/srv/proj/README.md"], Plan()),
-    (["/elsewhere/x.py"], Plan()),
-])
+@pytest.mark.parametrize(
+    ("paths", "expected"),
+    [
+        (
+            ["/srv/proj/app/api/x/route.py"],
+            Plan(rescan=True, python=frozenset({"app/api/x/route.py"}), tree=frozenset({"app/api/x/route.py"})),
+        ),
+        (["/srv/proj/app/api/new"], Plan(rescan=True, folders=True, tree=frozenset({"app/api/new"}))),
+        (["/srv/proj/app/api/notes.md"], Plan(rescan=True, folders=True, tree=frozenset({"app/api/notes.md"}))),
+        (["/srv/proj/lib/db.py"], Plan(python=frozenset({"lib/db.py"}))),
+        (["/srv/proj/settings.py"], Plan(python=frozenset({"settings.py"}))),
+        (["/srv/proj/proxy.py"], Plan(python=frozenset({"proxy.py"}), rebuild=True)),
+        (
+            ["/srv/proj/middleware.py", "/srv/proj/app/a"],
+            Plan(
+                rescan=True, python=frozenset({"middleware.py"}), rebuild=True, folders=True, tree=frozenset({"app/a"})
+            ),
+        ),
+        (["/srv/proj/lib/proxy.py"], Plan(python=frozenset({"lib/proxy.py"}))),
+        (["/srv/proj/pyproject.toml", "/srv/proj/lib/db.py"], Plan(restart="pyproject.toml")),
+        (["/opt/src/framework/routing.py"], Plan(restart="framework/routing.py")),
+        (["/srv/proj/README.md"], Plan()),
+        (["/elsewhere/x.py"], Plan()),
+    ],
+)
 def test_plan(paths: list[str], expected: Plan) -> None:
     assert plan(paths, ROOT, FRAMEWORK) == expected
 
 
-@pytest.mark.parametrize(("source", "package", "names"), [
-    ("import lib.db", None, {"lib", "lib.db"}),
-    ("from lib.controllers import Result", None, {"lib", "lib.controllers", "lib.controllers.Result"}),
-    ("from lib import urls, db as d", None, {"lib", "lib.urls", "lib.db"}),
-    ("from .helpers import x", "lib", {"lib", "lib.helpers", "lib.helpers.x"}),
-    ("from .. import top", "lib.sub", {"lib", "lib.top"}),
-    ("from .x import y", None, set()),  # a route module has no package: nothing to resolve
-    ("def GET(r):\n    import lib.lazy\n", None, {"lib", "lib.lazy"}),
-    ("def GET(r)\n    import lib.x", None, set()),  # a syntax error: no names, the import error reports it
-])
+@pytest.mark.parametrize(
+    ("source", "package", "names"),
+    [
+        ("import lib.db", None, {"lib", "lib.db"}),
+        ("from lib.controllers import Result", None, {"lib", "lib.controllers", "lib.controllers.Result"}),
+        ("from lib import urls, db as d", None, {"lib", "lib.urls", "lib.db"}),
+        ("from .helpers import x", "lib", {"lib", "lib.helpers", "lib.helpers.x"}),
+        ("from .. import top", "lib.sub", {"lib", "lib.top"}),
+        ("from .x import y", None, set()),  # a route module has no package: nothing to resolve
+        ("def GET(r):\n    import lib.lazy\n", None, {"lib", "lib.lazy"}),
+        ("def GET(r)\n    import lib.x", None, set()),  # a syntax error: no names, the import error reports it
+    ],
+)
 def test_imported_names(source: str, package: str | None, names: set[str]) -> None:
     assert imported_names(source, package) == names
 
 
-@pytest.mark.parametrize(("file", "module"), [
-    ("lib/db.py", ("lib.db", "lib")),
-    ("lib/__init__.py", ("lib", "lib")),
-    ("settings.py", ("settings", None)),
-])
+@pytest.mark.parametrize(
+    ("file", "module"),
+    [
+        ("lib/db.py", ("lib.db", "lib")),
+        ("lib/__init__.py", ("lib", "lib")),
+        ("settings.py", ("settings", None)),
+    ],
+)
 def test_module_names(file: str, module: tuple[str, str | None]) -> None:
     assert (dotted_name(file), package_of(file)) == module
 
 
-@pytest.mark.parametrize(("filename", "relative"), [
-    ("/srv/proj/lib/db.py", "lib/db.py"),
-    ("/srv/proj/app/api/[id]/route.py", "app/api/[id]/route.py"),
-    ("/srv/proj/.venv/lib/python3.11/site-packages/x.py", None),
-    ("/srv/proj/env/lib/site-packages/x.py", None),
-    ("/srv/project2/lib/db.py", None),  # a sibling folder sharing the prefix
-    ("/usr/lib/python3.11/os.py", None),
-    ("<string>", None),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    ("filename", "relative"),
+    [
+        ("/srv/proj/lib/db.py", "lib/db.py"),
+        ("/srv/proj/app/api/[id]/route.py", "app/api/[id]/route.py"),
+        ("/srv/proj/.venv/lib/python3.11/site-packages/x.py", None),
+        ("/srv/proj/env/lib/site-packages/x.py", None),
+        ("/srv/project2/lib/db.py", None),  # a sibling folder sharing the prefix
+        ("/usr/lib/python3.11/os.py", None),
+        ("<string>", None),
+        (None, None),
+    ],
+)
 def test_project_relative(filename: object, relative: str | None) -> None:
     from pathlib import Path
 
@@ -89,16 +107,19 @@ def test_project_relative(filename: object, relative: str | None) -> None:
 
 
 def test_dep_graph_finds_routes_reaching_a_changed_module(tmp_path: Path) -> None:
-    write_tree(tmp_path, {
-        "app/a/route.py": "from lib.db import q\n",
-        "app/b/route.py": "from lib import urls\n",
-        "app/c/route.py": "import json\n",
-        "app/d/route.py": "def GET(r):\n    from lib.missing import x\n",
-        "lib/__init__.py": "",
-        "lib/db.py": "from .pool import make\n",
-        "lib/pool.py": "from lib.db import q  # a cycle\n",
-        "lib/urls.py": "",
-    })
+    write_tree(
+        tmp_path,
+        {
+            "app/a/route.py": "from lib.db import q\n",
+            "app/b/route.py": "from lib import urls\n",
+            "app/c/route.py": "import json\n",
+            "app/d/route.py": "def GET(r):\n    from lib.missing import x\n",
+            "lib/__init__.py": "",
+            "lib/db.py": "from .pool import make\n",
+            "lib/pool.py": "from lib.db import q  # a cycle\n",
+            "lib/urls.py": "",
+        },
+    )
     graph = DepGraph(tmp_path)
     routes = [f"app/{x}/route.py" for x in "abcd"]
     assert graph.reaching(routes, {"lib/pool.py"}) == {"app/a/route.py"}
@@ -114,26 +135,29 @@ def test_dep_graph_finds_routes_reaching_a_changed_module(tmp_path: Path) -> Non
     assert graph.reaching(routes, {"lib/urls.py"}) == {"app/b/route.py", "app/c/route.py"}
 
 
-@pytest.mark.parametrize(("path", "kept"), [
-    ("app", True),
-    ("app/api/new", True),
-    ("app/api/x/route.py", True),
-    ("env/settings.py", True),  # a package named env that is not a virtual environment
-    ("app/api/x/notes.md", True),  # anything under app/: the rescan decides
-    ("lib/db.py", True),
-    ("settings.py", True),
-    ("pyproject.toml", True),
-    ("lib/notes.md", False),
-    ("data/x.json", False),
-    ("app/x/__pycache__/route.cpython-311.pyc", False),
-    ("app/x/.route.py.swp", False),
-    ("app/x/route.py~", False),
-    (".venv/lib/python3.11/site-packages/x.py", False),
-    ("venv/lib/x.py", False),
-    ("myenv/lib/x.py", False),  # holds pyvenv.cfg
-    (".git/HEAD", False),
-    ("node_modules/x/index.py", False),
-])
+@pytest.mark.parametrize(
+    ("path", "kept"),
+    [
+        ("app", True),
+        ("app/api/new", True),
+        ("app/api/x/route.py", True),
+        ("env/settings.py", True),  # a package named env that is not a virtual environment
+        ("app/api/x/notes.md", True),  # anything under app/: the rescan decides
+        ("lib/db.py", True),
+        ("settings.py", True),
+        ("pyproject.toml", True),
+        ("lib/notes.md", False),
+        ("data/x.json", False),
+        ("app/x/__pycache__/route.cpython-311.pyc", False),
+        ("app/x/.route.py.swp", False),
+        ("app/x/route.py~", False),
+        (".venv/lib/python3.11/site-packages/x.py", False),
+        ("venv/lib/x.py", False),
+        ("myenv/lib/x.py", False),  # holds pyvenv.cfg
+        (".git/HEAD", False),
+        ("node_modules/x/index.py", False),
+    ],
+)
 def test_filter(tmp_path: Path, path: str, kept: bool) -> None:
     write_tree(tmp_path, {"myenv/pyvenv.cfg": "home = /usr\n"})
     assert DevFilter(tmp_path)(Change.modified, str(tmp_path / path)) is kept
@@ -179,13 +203,16 @@ def test_text_page_marks_the_line() -> None:
     assert "Traceback (most recent call last):" in text
 
 
-@pytest.mark.parametrize(("accept", "html"), [
-    ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", True),
-    ("TEXT/HTML", True),
-    ("*/*", False),
-    ("application/json", False),
-    (None, False),
-])
+@pytest.mark.parametrize(
+    ("accept", "html"),
+    [
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", True),
+        ("TEXT/HTML", True),
+        ("*/*", False),
+        ("application/json", False),
+        (None, False),
+    ],
+)
 def test_wants_html(accept: str | None, html: bool) -> None:
     assert wants_html(accept) is html
 
@@ -245,17 +272,28 @@ class Tty(io.StringIO):
         return True
 
 
-@pytest.mark.parametrize(("stream", "no_color", "coloured"), [
-    (Tty, "", True),
-    (Tty, "1", False),
-    (io.StringIO, "", False),
-])
-def test_colour_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch, stream: type[io.StringIO], no_color: str,
-                                   coloured: bool) -> None:
+@pytest.mark.parametrize(
+    ("stream", "no_color", "coloured"),
+    [
+        (Tty, "", True),
+        (Tty, "1", False),
+        (io.StringIO, "", False),
+    ],
+)
+def test_colour_only_on_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, stream: type[io.StringIO], no_color: str, coloured: bool
+) -> None:
     monkeypatch.setenv("NO_COLOR", no_color)
     out = stream()
     console = Console(out)
-    console.report(Outcome(table=tree_error_table(RouteTreeError([Problem("x", "m.", "f.", ("app/x/route.py",))]), Settings()),
-                           files=("app/x/route.py",), ms=3.2))
-    assert out.getvalue().endswith("reloaded\x1b[0m app/x/route.py in 3 ms\n" if coloured else "reloaded app/x/route.py in 3 ms\n")
+    console.report(
+        Outcome(
+            table=tree_error_table(RouteTreeError([Problem("x", "m.", "f.", ("app/x/route.py",))]), Settings()),
+            files=("app/x/route.py",),
+            ms=3.2,
+        )
+    )
+    assert out.getvalue().endswith(
+        "reloaded\x1b[0m app/x/route.py in 3 ms\n" if coloured else "reloaded app/x/route.py in 3 ms\n"
+    )
     assert ("\x1b[" in out.getvalue()) is coloured

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -31,7 +30,8 @@ PROJECT = {
             return PlainTextResponse("ok", headers={"x-handler": "GET"})
     """,
     "app/api/users/me/route.py": echo("/api/users/me"),
-    "app/api/users/[id]/route.py": echo("/api/users/[id]") + """
+    "app/api/users/[id]/route.py": echo("/api/users/[id]")
+    + """
 async def POST(request, context):
     body = await request.body()
     return JSONResponse({"created": context.params["id"], "body": body.decode()}, status_code=201)
@@ -151,8 +151,18 @@ def test_routes_and_params_over_http(server: Server, path: str, route: str, para
     assert body(reply) == {"route": route, "params": params, "path_params": params}
 
 
-@pytest.mark.parametrize("path", ["/api/files", "/api/_lib/secret", "/api/(admin)/stats", "/API/health",
-                                  "/api/users/me/extra", "/nope", "/api/%5Flib/secret"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/files",
+        "/api/_lib/secret",
+        "/api/(admin)/stats",
+        "/API/health",
+        "/api/users/me/extra",
+        "/nope",
+        "/api/%5Flib/secret",
+    ],
+)
 def test_unmatched_paths_are_404(server: Server, path: str) -> None:
     reply = server.get(path)
     assert reply.status == 404 and reply.text == "Not Found"
@@ -165,14 +175,17 @@ def test_malformed_escapes_are_400(server: Server, path: str) -> None:
     assert b"percent-escape" in reply.body or b"UTF-8" in reply.body
 
 
-@pytest.mark.parametrize(("path", "location"), [
-    ("/api/health/", "/api/health"),
-    ("/api/health/?a=1&b=%20", "/api/health?a=1&b=%20"),
-    ("/api//health", "/api/health"),
-    ("/api/users/", "/api/users"),
-    ("/api/files/a//b", "/api/files/a/b"),
-    ("//evil.example/", "/evil.example"),
-])
+@pytest.mark.parametrize(
+    ("path", "location"),
+    [
+        ("/api/health/", "/api/health"),
+        ("/api/health/?a=1&b=%20", "/api/health?a=1&b=%20"),
+        ("/api//health", "/api/health"),
+        ("/api/users/", "/api/users"),
+        ("/api/files/a//b", "/api/files/a/b"),
+        ("//evil.example/", "/evil.example"),
+    ],
+)
 def test_trailing_and_repeated_slashes_redirect_308(server: Server, path: str, location: str) -> None:
     for method in ("GET", "POST"):
         reply = server.request(method, path)
@@ -192,13 +205,16 @@ def test_exported_head_wins(server: Server) -> None:
     assert server.get("/api/headx").header("x-from") == "GET"
 
 
-@pytest.mark.parametrize(("path", "allow"), [
-    ("/api/health", "GET, HEAD, OPTIONS"),
-    ("/api/users/1", "DELETE, GET, HEAD, OPTIONS, POST"),
-    ("/api/postonly", "OPTIONS, POST"),
-    ("/api/all", "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT"),
-    ("/api/lower", "OPTIONS, POST"),
-])
+@pytest.mark.parametrize(
+    ("path", "allow"),
+    [
+        ("/api/health", "GET, HEAD, OPTIONS"),
+        ("/api/users/1", "DELETE, GET, HEAD, OPTIONS, POST"),
+        ("/api/postonly", "OPTIONS, POST"),
+        ("/api/all", "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT"),
+        ("/api/lower", "OPTIONS, POST"),
+    ],
+)
 def test_automatic_options_lists_allow(server: Server, path: str, allow: str) -> None:
     reply = server.request("OPTIONS", path)
     assert reply.status == 204 and reply.body == b""
@@ -211,14 +227,17 @@ def test_exported_options_replaces_the_automatic_one(server: Server) -> None:
     assert reply.header("allow") is None
 
 
-@pytest.mark.parametrize(("method", "path", "allow"), [
-    ("POST", "/api/health", "GET, HEAD, OPTIONS"),
-    ("PUT", "/api/users/1", "DELETE, GET, HEAD, OPTIONS, POST"),
-    ("GET", "/api/postonly", "OPTIONS, POST"),
-    ("HEAD", "/api/postonly", "OPTIONS, POST"),
-    ("GET", "/api/lower", "OPTIONS, POST"),
-    ("PROPFIND", "/api/health", "GET, HEAD, OPTIONS"),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("POST", "/api/health", "GET, HEAD, OPTIONS"),
+        ("PUT", "/api/users/1", "DELETE, GET, HEAD, OPTIONS, POST"),
+        ("GET", "/api/postonly", "OPTIONS, POST"),
+        ("HEAD", "/api/postonly", "OPTIONS, POST"),
+        ("GET", "/api/lower", "OPTIONS, POST"),
+        ("PROPFIND", "/api/health", "GET, HEAD, OPTIONS"),
+    ],
+)
 def test_unexported_methods_are_405_with_allow(server: Server, method: str, path: str, allow: str) -> None:
     reply = server.request(method, path)
     assert reply.status == 405
@@ -244,8 +263,10 @@ def test_handler_exception_is_a_plain_500_and_the_log_names_the_file(server: Ser
 def test_non_response_result_is_a_500_naming_file_function_line_and_value(server: Server) -> None:
     reply = server.get("/api/noresp")
     assert reply.status == 500 and reply.text == "Internal Server Error"
-    wait_for(lambda: "app/api/noresp/route.py:6: GET() returned tuple ('not a response', 200)" in server.log(),
-             what="the error log line")
+    wait_for(
+        lambda: "app/api/noresp/route.py:6: GET() returned tuple ('not a response', 200)" in server.log(),
+        what="the error log line",
+    )
     assert "a (body, status) tuple is not an answer here" in server.log()
     assert "not a response" not in reply.text
 

@@ -22,6 +22,7 @@ FAST_N = 2**10  # scrypt N for the tests (PASSWORD_HASH_N); the default, 2**17, 
 @pytest.fixture
 def repo_lib() -> Iterator[None]:
     """Import the repository's own `lib` (other tests may have cached a temp project's)."""
+
     def clear() -> None:
         for name in [m for m in sys.modules if m == "lib" or m.startswith("lib.")]:
             del sys.modules[name]
@@ -58,51 +59,92 @@ def client(app_env: pytest.MonkeyPatch) -> Iterator[TestClient]:
 def test_url_builders(repo_lib: None) -> None:
     from lib import urls
 
-    assert urls.get_refresh_token_url("http://127.0.0.1:3000/dashboard?a=1") == \
-        "/api/refresh-token?returnTo=http%3A%2F%2F127.0.0.1%3A3000%2Fdashboard%3Fa%3D1"
+    assert (
+        urls.get_refresh_token_url("http://127.0.0.1:3000/dashboard?a=1")
+        == "/api/refresh-token?returnTo=http%3A%2F%2F127.0.0.1%3A3000%2Fdashboard%3Fa%3D1"
+    )
     assert urls.get_login_url() == "/login"
     assert urls.get_login_url("/dashboard") == "/login?returnTo=%2Fdashboard"
     assert urls.get_file_url("my report.pdf") == "/api/files/my%20report.pdf"
     assert urls.get_file_url("a/b") == "/api/files/a%2Fb"
-    assert (urls.get_home_url(), urls.get_dashboard_url(), urls.get_logout_url(), urls.get_health_url()) == \
-        ("/", "/dashboard", "/api/logout", "/api/health")
+    assert (urls.get_home_url(), urls.get_dashboard_url(), urls.get_logout_url(), urls.get_health_url()) == (
+        "/",
+        "/dashboard",
+        "/api/logout",
+        "/api/health",
+    )
 
 
 def test_every_route_has_one_url_builder_with_a_literal_pattern() -> None:
     tree = ast.parse((REPO / "lib/urls/__init__.py").read_text(encoding="utf-8"))
-    patterns = [call.args[0].value for call in ast.walk(tree)
-                if isinstance(call, ast.Call) and getattr(call.func, "id", None) == "route_url"
-                and isinstance(call.args[0], ast.Constant)]
+    patterns = [
+        call.args[0].value
+        for call in ast.walk(tree)
+        if isinstance(call, ast.Call)
+        and getattr(call.func, "id", None) == "route_url"
+        and isinstance(call.args[0], ast.Constant)
+    ]
     routes = [r.pattern for r in build_manifest(scan(REPO)).routes]
     assert sorted(patterns) == sorted(routes)
 
 
-@pytest.mark.parametrize("file", sorted(p.relative_to(REPO).as_posix() for p in (REPO / "app").rglob("route.py")) + ["proxy.py"])
+@pytest.mark.parametrize(
+    "file", [*sorted(p.relative_to(REPO).as_posix() for p in (REPO / "app").rglob("route.py")), "proxy.py"]
+)
 def test_routes_do_not_touch_storage_or_http_clients(file: str) -> None:
     tree = ast.parse((REPO / file).read_text(encoding="utf-8"))
-    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
-    imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    imported = {
+        alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+    }
+    imported |= {
+        node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
+    }
     assert not imported & {"sqlite3", "httpx", "requests", "urllib3", "aiohttp", "http"}
 
 
-@pytest.mark.parametrize(("name", "ok"), [
-    ("welcome.txt", True), ("résumé.pdf", True), ("a b.txt", True),
-    ("", False), (".", False), ("..", False), (".hidden", False), ("../x", False), ("a/b", False),
-    ("..\\x", False), ("/etc/passwd", False), ("C:x", False), ("a\x00b", False), ("a\nb", False),
-    ("a\u200bb", False), ("x" * 256, False),
-])
+@pytest.mark.parametrize(
+    ("name", "ok"),
+    [
+        ("welcome.txt", True),
+        ("résumé.pdf", True),
+        ("a b.txt", True),
+        ("", False),
+        (".", False),
+        ("..", False),
+        (".hidden", False),
+        ("../x", False),
+        ("a/b", False),
+        ("..\\x", False),
+        ("/etc/passwd", False),
+        ("C:x", False),
+        ("a\x00b", False),
+        ("a\nb", False),
+        ("a\u200bb", False),
+        ("x" * 256, False),
+    ],
+)
 def test_file_names(repo_lib: None, name: str, ok: bool) -> None:
     from lib.controllers.files_controller import valid_name
 
     assert valid_name(name) is ok
 
 
-@pytest.mark.parametrize(("setting", "scheme", "secure"), [
-    (None, "http", False), (None, "https", True), ("auto", "https", True), ("auto", "HTTPS", True),
-    ("auto", "http", False), ("auto", None, False), ("1", "http", True), ("0", "https", False),
-])
-def test_cookie_secure_setting(repo_lib: None, monkeypatch: pytest.MonkeyPatch, setting: str | None,
-                               scheme: str | None, secure: bool) -> None:
+@pytest.mark.parametrize(
+    ("setting", "scheme", "secure"),
+    [
+        (None, "http", False),
+        (None, "https", True),
+        ("auto", "https", True),
+        ("auto", "HTTPS", True),
+        ("auto", "http", False),
+        ("auto", None, False),
+        ("1", "http", True),
+        ("0", "https", False),
+    ],
+)
+def test_cookie_secure_setting(
+    repo_lib: None, monkeypatch: pytest.MonkeyPatch, setting: str | None, scheme: str | None, secure: bool
+) -> None:
     from lib import config
 
     if setting is None:
@@ -112,17 +154,20 @@ def test_cookie_secure_setting(repo_lib: None, monkeypatch: pytest.MonkeyPatch, 
     assert config.cookie_secure(scheme) is secure
 
 
-@pytest.mark.parametrize(("base_url", "host", "secure"), [
-    ("http://127.0.0.1:3000", "127.0.0.1:3000", False),
-    ("http://127.0.0.1:3000", "example.com", False),   # a public Host over http: still not Secure
-    ("http://example.com", "example.com", False),
-    ("https://127.0.0.1:3000", "127.0.0.1:3000", True),  # https on a local address: Secure
-    ("https://example.com", "example.com", True),
-])
-def test_cookie_secure_auto_follows_the_request_scheme(client: TestClient, base_url: str, host: str,
-                                                       secure: bool) -> None:
-    r = client.post(f"{base_url}/login", data={"username": "demo", "password": "demo-password"},
-                    headers={"host": host})
+@pytest.mark.parametrize(
+    ("base_url", "host", "secure"),
+    [
+        ("http://127.0.0.1:3000", "127.0.0.1:3000", False),
+        ("http://127.0.0.1:3000", "example.com", False),  # a public Host over http: still not Secure
+        ("http://example.com", "example.com", False),
+        ("https://127.0.0.1:3000", "127.0.0.1:3000", True),  # https on a local address: Secure
+        ("https://example.com", "example.com", True),
+    ],
+)
+def test_cookie_secure_auto_follows_the_request_scheme(
+    client: TestClient, base_url: str, host: str, secure: bool
+) -> None:
+    r = client.post(f"{base_url}/login", data={"username": "demo", "password": "demo-password"}, headers={"host": host})
     assert r.status_code == 303
     set_cookies = r.headers.get_list("set-cookie")
     assert len(set_cookies) == 2 and all(("; Secure" in h) is secure for h in set_cookies)
@@ -130,13 +175,23 @@ def test_cookie_secure_auto_follows_the_request_scheme(client: TestClient, base_
     assert sorted(h.split("=", 1)[0] for h in set_cookies) == [f"{prefix}access_token", f"{prefix}refresh_token"]
 
 
-@pytest.mark.parametrize(("var", "value"), [("COOKIE_SECURE", "maybe"), ("ACCESS_TOKEN_SECONDS", "0"),
-                                            ("ACCESS_TOKEN_SECONDS", "1.5"), ("REFRESH_TOKEN_SECONDS", "soon"),
-                                            ("DEMO_USER", "please"), ("PASSWORD_HASH_N", "1000"),
-                                            ("PASSWORD_HASH_N", "1"), ("PASSWORD_HASH_N", str(2**21)),
-                                            ("PASSWORD_HASH_N", "2**17"), ("LOGIN_LIMIT_PER_ACCOUNT", "0"),
-                                            ("LOGIN_LIMIT_PER_ADDRESS", "many"),
-                                            ("LOGIN_LIMIT_WINDOW_SECONDS", "-5")])
+@pytest.mark.parametrize(
+    ("var", "value"),
+    [
+        ("COOKIE_SECURE", "maybe"),
+        ("ACCESS_TOKEN_SECONDS", "0"),
+        ("ACCESS_TOKEN_SECONDS", "1.5"),
+        ("REFRESH_TOKEN_SECONDS", "soon"),
+        ("DEMO_USER", "please"),
+        ("PASSWORD_HASH_N", "1000"),
+        ("PASSWORD_HASH_N", "1"),
+        ("PASSWORD_HASH_N", str(2**21)),
+        ("PASSWORD_HASH_N", "2**17"),
+        ("LOGIN_LIMIT_PER_ACCOUNT", "0"),
+        ("LOGIN_LIMIT_PER_ADDRESS", "many"),
+        ("LOGIN_LIMIT_WINDOW_SECONDS", "-5"),
+    ],
+)
 def test_bad_settings_name_the_variable(repo_lib: None, monkeypatch: pytest.MonkeyPatch, var: str, value: str) -> None:
     from lib import config
 
@@ -188,14 +243,19 @@ def stored_hash(username: str) -> str:
     return user.password_hash
 
 
-@pytest.mark.parametrize(("content_type", "body", "status", "text"), [
-    ("application/x-www-form-urlencoded", b"username=demo&password=wrong", 401, "Wrong user name or password"),
-    ("application/x-www-form-urlencoded", b"username=&password=", 400, "Enter a user name and a password"),
-    ("application/x-www-form-urlencoded", b"username=demo&password=" + b"x" * 5000, 413, "Form too large"),
-    ("application/json", b'{"username": "demo"}', 415, "application/x-www-form-urlencoded"),
-    ("application/x-www-form-urlencoded", b"username=%FF", 400, "Malformed form"),
-])
-def test_login_refuses_bad_forms_clearly(client: TestClient, content_type: str, body: bytes, status: int, text: str) -> None:
+@pytest.mark.parametrize(
+    ("content_type", "body", "status", "text"),
+    [
+        ("application/x-www-form-urlencoded", b"username=demo&password=wrong", 401, "Wrong user name or password"),
+        ("application/x-www-form-urlencoded", b"username=&password=", 400, "Enter a user name and a password"),
+        ("application/x-www-form-urlencoded", b"username=demo&password=" + b"x" * 5000, 413, "Form too large"),
+        ("application/json", b'{"username": "demo"}', 415, "application/x-www-form-urlencoded"),
+        ("application/x-www-form-urlencoded", b"username=%FF", 400, "Malformed form"),
+    ],
+)
+def test_login_refuses_bad_forms_clearly(
+    client: TestClient, content_type: str, body: bytes, status: int, text: str
+) -> None:
     r = client.post("/login", content=body, headers={"content-type": content_type})
     assert r.status_code == status and text in r.text and not r.headers.get_list("set-cookie")
 
@@ -220,8 +280,10 @@ def test_over_https_the_whole_flow_uses_host_prefixed_cookies(app_env: pytest.Mo
         assert c.get("/dashboard").status_code == 200  # the proxy and the page read the prefixed name
         r = c.get("/api/refresh-token")  # the refresh controller too
         assert r.status_code == 307 and c.cookies["__Host-refresh_token"] != refresh
-        assert {h.split("=", 1)[0] for h in r.headers.get_list("set-cookie")} == \
-            {"__Host-access_token", "__Host-refresh_token"}
+        assert {h.split("=", 1)[0] for h in r.headers.get_list("set-cookie")} == {
+            "__Host-access_token",
+            "__Host-refresh_token",
+        }
         r = c.post("/api/logout")
         deleted = r.headers.get_list("set-cookie")
         assert sorted(h.split("=", 1)[0] for h in deleted) == ["__Host-access_token", "__Host-refresh_token"]
@@ -380,7 +442,7 @@ def test_a_success_does_not_reset_the_address_count_for_other_accounts(limits: p
     with make_client() as c:
         assert [attempt(c, name) for name in ("bob", "carol", "dave", "erin")] == [401] * 4
         assert attempt(c, "ada", "ada-password") == 303  # the attacker's own account: only its attempt is given back
-        assert attempt(c, "frank") == 401   # the 5th failure from this address
+        assert attempt(c, "frank") == 401  # the 5th failure from this address
         assert attempt(c, "bob") == 429
 
 
@@ -405,15 +467,19 @@ def test_concurrent_failures_never_pass_the_limit(limits: pytest.MonkeyPatch) ->
     assert statuses == [401] * 3 + [429] * 9
 
 
-@pytest.mark.parametrize(("address", "key"), [
-    ("203.0.113.7", "address:203.0.113.7"),
-    ("2001:db8:1:2:aaaa::1", "address:2001:db8:1:2::/64"),
-    ("2001:db8:1:2:ffff:ffff:ffff:ffff", "address:2001:db8:1:2::/64"),  # same /64: one subscriber
-    ("2001:db8:1:3::1", "address:2001:db8:1:3::/64"),
-    ("::ffff:203.0.113.7", "address:203.0.113.7"),                     # IPv4-mapped: the IPv4 address
-    ("testclient", "address:testclient"),
-    (None, None), ("", None),
-])
+@pytest.mark.parametrize(
+    ("address", "key"),
+    [
+        ("203.0.113.7", "address:203.0.113.7"),
+        ("2001:db8:1:2:aaaa::1", "address:2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff:ffff:ffff:ffff", "address:2001:db8:1:2::/64"),  # same /64: one subscriber
+        ("2001:db8:1:3::1", "address:2001:db8:1:3::/64"),
+        ("::ffff:203.0.113.7", "address:203.0.113.7"),  # IPv4-mapped: the IPv4 address
+        ("testclient", "address:testclient"),
+        (None, None),
+        ("", None),
+    ],
+)
 def test_address_keys(repo_lib: None, address: str | None, key: str | None) -> None:
     from lib.controllers.auth_controller import address_key
 
@@ -422,8 +488,11 @@ def test_address_keys(repo_lib: None, address: str | None, key: str | None) -> N
 
 def html_pages(c: TestClient) -> dict[str, object]:
     """Every HTML page the app sends: index, sign-in form (plain and with an error), dashboard."""
-    pages = {"/": c.get("/"), "/login": c.get("/login?returnTo=%2Fdashboard"),
-             "/login (401)": c.post("/login", data={"username": "demo", "password": "wrong"})}
+    pages = {
+        "/": c.get("/"),
+        "/login": c.get("/login?returnTo=%2Fdashboard"),
+        "/login (401)": c.post("/login", data={"username": "demo", "password": "wrong"}),
+    }
     sign_in(c)
     pages["/dashboard"] = c.get("/dashboard")
     return pages
@@ -439,9 +508,13 @@ def test_html_pages_send_the_security_headers(client: TestClient) -> None:
         assert r.headers["x-content-type-options"] == "nosniff", name
         assert r.headers["referrer-policy"] == "strict-origin-when-cross-origin", name
         assert r.headers["x-frame-options"] == "DENY", name
-        csp = dict((d.strip().split(" ", 1) + [""])[:2] for d in r.headers["content-security-policy"].split(";"))
-        assert (csp["default-src"], csp["form-action"], csp["frame-ancestors"], csp["base-uri"]) == \
-            ("'none'", "'self'", "'none'", "'none'"), name
+        csp = dict(([*d.strip().split(" ", 1), ""])[:2] for d in r.headers["content-security-policy"].split(";"))
+        assert (csp["default-src"], csp["form-action"], csp["frame-ancestors"], csp["base-uri"]) == (
+            "'none'",
+            "'self'",
+            "'none'",
+            "'none'",
+        ), name
         assert "script-src" not in csp and "unsafe-inline" not in r.headers["content-security-policy"], name
         # The only style allowed is the page's own <style>, by its hash: the hash must be of what is sent.
         [style] = re.findall(r"<style>(.*?)</style>", r.text, re.S)
@@ -462,15 +535,19 @@ def users() -> list[str]:
         return [row[0] for row in conn.execute("SELECT username FROM users ORDER BY id")]
 
 
-@pytest.mark.parametrize(("demo_user", "framework_env", "created"), [
-    (None, None, False),              # plain create_app / python -m: no demo user
-    (None, "production", False),      # framework start
-    (None, "development", True),      # framework dev
-    ("1", "production", True),        # asked for
-    ("0", "development", False),      # refused even in development
-])
+@pytest.mark.parametrize(
+    ("demo_user", "framework_env", "created"),
+    [
+        (None, None, False),  # plain create_app / python -m: no demo user
+        (None, "production", False),  # framework start
+        (None, "development", True),  # framework dev
+        ("1", "production", True),  # asked for
+        ("0", "development", False),  # refused even in development
+    ],
+)
 def test_the_demo_user_exists_only_under_framework_dev_or_when_asked(
-        app_env: pytest.MonkeyPatch, demo_user: str | None, framework_env: str | None, created: bool) -> None:
+    app_env: pytest.MonkeyPatch, demo_user: str | None, framework_env: str | None, created: bool
+) -> None:
     if demo_user is not None:
         app_env.setenv("DEMO_USER", demo_user)
     if framework_env is not None:
@@ -484,8 +561,9 @@ def test_the_demo_user_exists_only_under_framework_dev_or_when_asked(
         assert ("demo-password" in c.get("/login").text) is created
 
 
-def test_an_existing_demo_user_with_demo_user_off_is_a_warning(app_env: pytest.MonkeyPatch,
-                                                               caplog: pytest.LogCaptureFixture) -> None:
+def test_an_existing_demo_user_with_demo_user_off_is_a_warning(
+    app_env: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     app_env.setenv("DEMO_USER", "1")
     with make_client() as c:
         assert c.post("/login", data={"username": "demo", "password": "demo-password"}).status_code == 303
@@ -518,8 +596,9 @@ def test_the_database_files_are_private_whatever_the_umask(app_env: pytest.Monke
     assert stat.S_IMODE(db.parent.stat().st_mode) == 0o700
 
 
-def test_an_existing_readable_database_is_a_warning(app_env: pytest.MonkeyPatch, tmp_path: Path,
-                                                    caplog: pytest.LogCaptureFixture) -> None:
+def test_an_existing_readable_database_is_a_warning(
+    app_env: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     import sqlite3
 
     db = tmp_path / "auth.sqlite3"
@@ -536,9 +615,13 @@ def test_a_bad_setting_stops_framework_start_naming_it(tmp_path: Path) -> None:
 
     from tests.helpers import subprocess_env
 
-    result = subprocess.run([sys.executable, "-m", "framework", "start", "--root", str(REPO), "--port", "1"],
-                            capture_output=True, text=True, timeout=60,
-                            env=subprocess_env(ACCESS_TOKEN_SECONDS="0", AUTH_DB_PATH=str(tmp_path / "db")))
+    result = subprocess.run(
+        [sys.executable, "-m", "framework", "start", "--root", str(REPO), "--port", "1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=subprocess_env(ACCESS_TOKEN_SECONDS="0", AUTH_DB_PATH=str(tmp_path / "db")),
+    )
     assert result.returncode == 1
     assert "lib/config.py" in result.stderr and "ACCESS_TOKEN_SECONDS='0'" in result.stderr
     assert "Traceback" not in result.stderr

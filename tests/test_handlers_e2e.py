@@ -172,25 +172,38 @@ def test_a_dict_or_list_is_json_and_none_is_204(server: Server) -> None:
 def test_a_dict_that_is_not_json_names_the_file_and_line(server: Server) -> None:
     reply = server.get("/results/bad-json")
     assert (reply.status, reply.text) == (500, "Internal Server Error")
-    wait_for(lambda: "app/results/bad-json/route.py:5: GET() returned a dict that is not JSON" in server.log(),
-             what="the log line")
+    wait_for(
+        lambda: "app/results/bad-json/route.py:5: GET() returned a dict that is not JSON" in server.log(),
+        what="the log line",
+    )
     assert "Object of type datetime is not JSON serializable" in server.log()
 
 
 def test_a_sync_handler_reading_the_body_is_told_to_be_async(server: Server) -> None:
     reply = server.request("POST", "/results/sync-body", body=b'{"x": 1}', headers={"content-type": "application/json"})
     assert reply.status == 500
-    wait_for(lambda: "app/results/sync-body/route.py:3: POST() returned a coroutine" in server.log(),
-             what="the log line")
+    wait_for(
+        lambda: "app/results/sync-body/route.py:3: POST() returned a coroutine" in server.log(), what="the log line"
+    )
     assert "make the handler `async def POST(...)` and await the call" in server.log()
     assert "was never awaited" not in server.log()
 
 
-@pytest.mark.parametrize(("do", "status", "location"), [
-    ("missing", 404, None), ("forbidden", 403, None), ("unauthorized", 401, None), ("controller", 404, None),
-    ("redirect", 307, "/results?from=nav"), ("see-other", 303, "/results"), ("permanent", 308, "/results"),
-    ("external-ok", 307, "https://docs.example/x"), ("external", 500, None), (None, 200, None),
-])
+@pytest.mark.parametrize(
+    ("do", "status", "location"),
+    [
+        ("missing", 404, None),
+        ("forbidden", 403, None),
+        ("unauthorized", 401, None),
+        ("controller", 404, None),
+        ("redirect", 307, "/results?from=nav"),
+        ("see-other", 303, "/results"),
+        ("permanent", 308, "/results"),
+        ("external-ok", 307, "https://docs.example/x"),
+        ("external", 500, None),
+        (None, 200, None),
+    ],
+)
 def test_navigation_helpers(server: Server, do: str | None, status: int, location: str | None) -> None:
     reply = server.get("/nav" + (f"?do={do}" if do else ""))
     assert (reply.status, reply.header("location")) == (status, location)
@@ -218,17 +231,26 @@ def test_after_runs_once_the_response_is_sent_and_its_errors_stay_in_the_log(ser
 
 
 def test_url_encoded_and_multipart_forms(server: Server) -> None:
-    encoded = server.request("POST", "/forms", body=b"name=Ada&tag=a&tag=b%20c",
-                             headers={"content-type": "application/x-www-form-urlencoded"})
+    encoded = server.request(
+        "POST",
+        "/forms",
+        body=b"name=Ada&tag=a&tag=b%20c",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
     assert json.loads(encoded.body) == {"fields": {"name": ["Ada"], "tag": ["a", "b c"]}, "files": {}}
     boundary = "----frameworktest"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nReport\r\n"
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"upload\"; filename=\"notes.txt\"\r\n"
-            f"Content-Type: text/plain\r\n\r\n" + "x" * 5000 + f"\r\n--{boundary}--\r\n").encode()
-    multipart = server.request("POST", "/forms", body=body,
-                               headers={"content-type": f"multipart/form-data; boundary={boundary}"})
-    assert json.loads(multipart.body) == {"fields": {"title": ["Report"]},
-                                          "files": {"upload": ["notes.txt", 5000, "text/plain"]}}
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="title"\r\n\r\nReport\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="upload"; filename="notes.txt"\r\n'
+        f"Content-Type: text/plain\r\n\r\n" + "x" * 5000 + f"\r\n--{boundary}--\r\n"
+    ).encode()
+    multipart = server.request(
+        "POST", "/forms", body=body, headers={"content-type": f"multipart/form-data; boundary={boundary}"}
+    )
+    assert json.loads(multipart.body) == {
+        "fields": {"title": ["Report"]},
+        "files": {"upload": ["notes.txt", 5000, "text/plain"]},
+    }
 
 
 def test_a_streamed_echo_of_a_chunked_upload_keeps_every_chunk(server: Server) -> None:
@@ -254,7 +276,7 @@ def _dechunk(body: bytes) -> bytes:
         n = int(size, 16)
         if n == 0:
             break
-        out, body = out + rest[:n], rest[n + 2:]
+        out, body = out + rest[:n], rest[n + 2 :]
     return out
 
 

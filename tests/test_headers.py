@@ -29,15 +29,15 @@ def forget():
 TREE = {
     "lib/__init__.py": "",
     "lib/ctl_headers.py": CONTROLLER,
-    "app/sync/route.py": '''
+    "app/sync/route.py": """
         from starlette.responses import PlainTextResponse
         from lib.ctl_headers import remember
 
         def GET(request):
             before, after, who = remember(request.query_params.get("v", "1"))
             return PlainTextResponse(f"{before}|{after}|{who}")
-    ''',
-    "app/async/route.py": '''
+    """,
+    "app/async/route.py": """
         from starlette.responses import PlainTextResponse
         from framework.headers import cookies, headers
 
@@ -45,23 +45,23 @@ TREE = {
             cookies().set("a", "1")
             cookies().set("b", "2", path="/async", domain="example.test")
             return PlainTextResponse(headers().get("x-who", "-"))
-    ''',
-    "app/scheme/route.py": '''
+    """,
+    "app/scheme/route.py": """
         from starlette.responses import PlainTextResponse
         from framework.headers import scheme
 
         def GET(request):
             return PlainTextResponse(scheme())
-    ''',
-    "app/redirect/route.py": '''
+    """,
+    "app/redirect/route.py": """
         from starlette.responses import RedirectResponse
         from lib.ctl_headers import forget
 
         def GET(request):
             forget()
             return RedirectResponse("/sync", status_code=307)
-    ''',
-    "app/file/route.py": '''
+    """,
+    "app/file/route.py": """
         from pathlib import Path
         from starlette.responses import FileResponse
         from framework.headers import cookies
@@ -69,21 +69,21 @@ TREE = {
         def GET(request):
             cookies().set("f", "x")
             return FileResponse(Path(__file__))
-    ''',
-    "app/untouched/route.py": '''
+    """,
+    "app/untouched/route.py": """
         from starlette.responses import PlainTextResponse
 
         def GET(request):
             return PlainTextResponse("plain")
-    ''',
-    "app/raises/route.py": '''
+    """,
+    "app/raises/route.py": """
         from framework.headers import cookies
 
         def GET(request):
             cookies().set("lost", "1")
             raise RuntimeError("boom")
-    ''',
-    "app/badname/route.py": '''
+    """,
+    "app/badname/route.py": """
         from starlette.responses import PlainTextResponse
         from framework.headers import cookies
 
@@ -93,7 +93,7 @@ TREE = {
             except ValueError as exc:
                 return PlainTextResponse(str(exc), status_code=400)
             return PlainTextResponse("accepted")
-    ''',
+    """,
 }
 
 
@@ -174,12 +174,15 @@ def test_concurrent_requests_do_not_share_state(client: TestClient) -> None:
         assert len(cookie_list) == 1 and cookie_list[0].startswith(f"seen=v{i};")
 
 
-@pytest.mark.parametrize(("base_url", "host", "expected"), [
-    ("http://127.0.0.1:3000", "127.0.0.1:3000", "http"),
-    ("http://127.0.0.1:3000", "example.com", "http"),      # the Host header does not make it https
-    ("https://example.com", "example.com", "https"),
-    ("https://example.com", "127.0.0.1", "https"),
-])
+@pytest.mark.parametrize(
+    ("base_url", "host", "expected"),
+    [
+        ("http://127.0.0.1:3000", "127.0.0.1:3000", "http"),
+        ("http://127.0.0.1:3000", "example.com", "http"),  # the Host header does not make it https
+        ("https://example.com", "example.com", "https"),
+        ("https://example.com", "127.0.0.1", "https"),
+    ],
+)
 def test_scheme_is_the_connection_s_not_the_host_s(client: TestClient, base_url: str, host: str, expected: str) -> None:
     r = client.get(f"{base_url}/scheme", headers={"host": host})
     assert r.text == expected

@@ -45,8 +45,9 @@ class Site:
             return conn.execute("SELECT id, revoked_reason FROM token_families ORDER BY created_at").fetchall()
 
 
-def serve(tmp_path_factory: pytest.TempPathFactory, access_seconds: int, *args: str,
-          **env_overrides: str) -> Iterator[Site]:
+def serve(
+    tmp_path_factory: pytest.TempPathFactory, access_seconds: int, *args: str, **env_overrides: str
+) -> Iterator[Site]:
     """`framework start ARGS` on the repository's app, with its own database and files."""
     tmp = tmp_path_factory.mktemp("layout")
     files = tmp / "files"
@@ -59,8 +60,14 @@ def serve(tmp_path_factory: pytest.TempPathFactory, access_seconds: int, *args: 
     os.symlink(tmp / "secret.txt", files / "link-out.txt")
     os.symlink(files / "welcome.txt", files / "link-in.txt")
     db = tmp / "db" / "auth.sqlite3"
-    env = {"AUTH_DB_PATH": str(db), "FILES_DIR": str(files), "ACCESS_TOKEN_SECONDS": str(access_seconds),
-           "COOKIE_SECURE": "0", "DEMO_USER": "1", "PASSWORD_HASH_N": "1024"}  # fast scrypt for the many logins
+    env = {
+        "AUTH_DB_PATH": str(db),
+        "FILES_DIR": str(files),
+        "ACCESS_TOKEN_SECONDS": str(access_seconds),
+        "COOKIE_SECURE": "0",
+        "DEMO_USER": "1",
+        "PASSWORD_HASH_N": "1024",
+    }  # fast scrypt for the many logins
     env.update(env_overrides)
     with run_framework(REPO, "start", "--no-access-log", *args, env=env) as server:
         yield Site(server, db, files)
@@ -114,8 +121,11 @@ def test_login_dashboard_expiry_refresh_and_replay(short_site: Site) -> None:
     first_refresh = c.cookies["refresh_token"]
 
     # The access token lives 2 s: once expired, the proxy sends the client through the refresh route.
-    expired = wait_for(lambda: (resp := c.get("/dashboard?tab=files")).status_code == 307 and resp,
-                       timeout=15, what="the access token to expire")
+    expired = wait_for(
+        lambda: (resp := c.get("/dashboard?tab=files")).status_code == 307 and resp,
+        timeout=15,
+        what="the access token to expire",
+    )
     assert expired.headers["location"] == "/api/refresh-token?returnTo=%2Fdashboard%3Ftab%3Dfiles"
     r = c.get(expired.headers["location"])
     assert (r.status_code, r.headers["location"]) == (307, "/dashboard?tab=files")
@@ -132,18 +142,22 @@ def test_login_dashboard_expiry_refresh_and_replay(short_site: Site) -> None:
     r = c.get("/api/refresh-token?returnTo=%2Fdashboard")
     assert (r.status_code, r.text) == (401, "Refresh token revoked")
     assert c.get("/dashboard").status_code == 307
-    assert ("refresh token reused" in [reason for _, reason in site.families()])
+    assert "refresh token reused" in [reason for _, reason in site.families()]
 
 
-@pytest.mark.parametrize(("headers", "secure"), [
-    ({}, False),
-    ({"host": "app.example.com"}, False),                  # a public Host over plain http: not Secure
-    ({"host": "app.example.com", "x-forwarded-proto": "http"}, False),
-    ({"x-forwarded-proto": "https"}, True),                # https at the proxy, even on 127.0.0.1: Secure
-    ({"host": "app.example.com", "x-forwarded-proto": "https"}, True),
-])
-def test_cookie_secure_auto_follows_the_scheme_not_the_host(proxied_site: Site, headers: dict[str, str],
-                                                            secure: bool) -> None:
+@pytest.mark.parametrize(
+    ("headers", "secure"),
+    [
+        ({}, False),
+        ({"host": "app.example.com"}, False),  # a public Host over plain http: not Secure
+        ({"host": "app.example.com", "x-forwarded-proto": "http"}, False),
+        ({"x-forwarded-proto": "https"}, True),  # https at the proxy, even on 127.0.0.1: Secure
+        ({"host": "app.example.com", "x-forwarded-proto": "https"}, True),
+    ],
+)
+def test_cookie_secure_auto_follows_the_scheme_not_the_host(
+    proxied_site: Site, headers: dict[str, str], secure: bool
+) -> None:
     r = proxied_site.client().post("/login", data={"username": "demo", "password": "demo-password"}, headers=headers)
     assert r.status_code == 303, r.text
     sent = r.headers.get_list("set-cookie")
@@ -164,8 +178,9 @@ def test_behind_a_tls_proxy_the_host_prefixed_cookies_sign_in(proxied_site: Site
 
 def test_the_login_limit_per_address_uses_the_forwarded_address(proxied_site: Site) -> None:
     def attempt(address: str, username: str, password: str = "wrong") -> httpx.Response:
-        return proxied_site.client().post("/login", data={"username": username, "password": password},
-                                          headers={"x-forwarded-for": address})
+        return proxied_site.client().post(
+            "/login", data={"username": username, "password": password}, headers={"x-forwarded-for": address}
+        )
 
     assert [attempt("198.51.100.1", name).status_code for name in ("ada", "bob", "carol")] == [401] * 3
     r = attempt("198.51.100.1", "demo", "demo-password")
@@ -185,16 +200,20 @@ def test_refresh_errors_are_401_texts_and_clear_cookies(site: Site) -> None:
     assert 'refresh_token=""' in deleted["refresh_token"] and "Max-Age=0" in deleted["refresh_token"]
 
 
-@pytest.mark.parametrize("return_to", ["//evil.com", "https://evil.com/", "/\\evil.com", "javascript:alert(1)",
-                                       "http://127.0.0.1:1/", "/%2F%2Fevil.com"])
+@pytest.mark.parametrize(
+    "return_to",
+    ["//evil.com", "https://evil.com/", "/\\evil.com", "javascript:alert(1)", "http://127.0.0.1:1/", "/%2F%2Fevil.com"],
+)
 def test_refresh_never_redirects_off_site(site: Site, return_to: str) -> None:
     c = site.signed_in()
     r = c.get("/api/refresh-token", params={"returnTo": return_to})
     assert (r.status_code, r.headers["location"]) == (307, "/dashboard")
 
 
-@pytest.mark.parametrize(("return_to", "location"), [("http://evil.com/steal", "/steal"), ("/dashboard", "/dashboard"),
-                                                     ("//evil.com", "/dashboard")])
+@pytest.mark.parametrize(
+    ("return_to", "location"),
+    [("http://evil.com/steal", "/steal"), ("/dashboard", "/dashboard"), ("//evil.com", "/dashboard")],
+)
 def test_a_forged_host_header_cannot_steer_the_redirect(site: Site, return_to: str, location: str) -> None:
     """`Host: evil.com` makes evil.com look like our own origin; the relative Location keeps the browser here."""
     c = site.signed_in()
@@ -259,7 +278,10 @@ def test_download_streams_with_the_right_headers(site: Site) -> None:
     assert r.headers["content-disposition"] == "attachment; filename*=utf-8''r%C3%A9sum%C3%A9.pdf"
     assert c.get("/api/files/link-in.txt").text == "hello from the data folder\n"  # a symlink inside is fine
     anonymous = site.client().get("/api/files/welcome.txt")
-    assert (anonymous.status_code, anonymous.headers["location"]) == (307, "/login?returnTo=%2Fapi%2Ffiles%2Fwelcome.txt")
+    assert (anonymous.status_code, anonymous.headers["location"]) == (
+        307,
+        "/login?returnTo=%2Fapi%2Ffiles%2Fwelcome.txt",
+    )
 
 
 TRAVERSAL = [
@@ -270,19 +292,19 @@ TRAVERSAL = [
     ("..%5Csecret.txt", 400),
     ("%2Fetc%2Fpasswd", 400),
     ("%2F..%2Fsecret.txt", 400),
-    ("..%252Fsecret.txt", 400),         # double-encoded: arrives as the name `..%2Fsecret.txt`
+    ("..%252Fsecret.txt", 400),  # double-encoded: arrives as the name `..%2Fsecret.txt`
     (".hidden", 400),
     ("%2Ehidden", 400),
     ("C:secret.txt", 400),
     ("welcome.txt%00.png", 400),
     ("%0Awelcome.txt", 400),
-    ("link-out.txt", 404),              # a symlink leading out of the folder
-    ("sub", 404),                       # a folder, not a file
+    ("link-out.txt", 404),  # a symlink leading out of the folder
+    ("sub", 404),  # a folder, not a file
     ("nothing-here.txt", 404),
-    ("..", 404),                        # dot segments are resolved by the router: /api/files -> no route
+    ("..", 404),  # dot segments are resolved by the router: /api/files -> no route
     ("%2e%2e", 404),
     ("../../secret.txt", 404),
-    ("%ZZ", 400),                       # a malformed escape: the router's 400
+    ("%ZZ", 400),  # a malformed escape: the router's 400
 ]
 
 
@@ -333,6 +355,9 @@ def test_concurrent_refreshes_of_different_sessions_all_succeed(site: Site) -> N
 def test_tokens_are_stored_only_as_hashes(site: Site) -> None:
     c = site.signed_in()
     with sqlite3.connect(site.db) as conn:
-        stored = {row[0] for row in conn.execute("SELECT token_hash FROM refresh_tokens UNION SELECT token_hash FROM access_tokens")}
+        stored = {
+            row[0]
+            for row in conn.execute("SELECT token_hash FROM refresh_tokens UNION SELECT token_hash FROM access_tokens")
+        }
     assert c.cookies["refresh_token"] not in stored and c.cookies["access_token"] not in stored
     assert all(len(h) == 64 for h in stored)

@@ -50,6 +50,7 @@ def server(request: pytest.FixtureRequest, project: Path) -> Iterator[Server]:
 
 # --- raw HTTP over sockets ------------------------------------------------------------------------
 
+
 def connect(port: int, timeout: float = 10.0) -> socket.socket:
     return socket.create_connection(("127.0.0.1", port), timeout=timeout)
 
@@ -73,7 +74,7 @@ def read_reply(sock: socket.socket, limit: int = 64 * KiB) -> bytes:
             if not chunk:
                 break
             data += chunk
-    except (ConnectionResetError, socket.timeout):
+    except (TimeoutError, ConnectionResetError):
         pass
     return data
 
@@ -170,6 +171,7 @@ def test_a_20_mib_head_is_cut_off_early_and_memory_stays_bounded(server: Server)
 
 # --- slow clients -----------------------------------------------------------------------------------
 
+
 def test_a_client_trickling_its_head_is_disconnected_while_others_are_served(server: Server) -> None:
     served = 0
     with connect(server.port) as slow:
@@ -201,6 +203,7 @@ def test_a_slow_second_head_on_a_keep_alive_connection_is_cut(server: Server) ->
 
 # --- concurrency -------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("command", COMMANDS)
 def test_over_max_concurrency_gets_503(project: Path, command: str) -> None:
     with run_framework(project, command, "--max-concurrency", "3") as srv, ExitStack() as stack:
@@ -217,6 +220,7 @@ def test_over_max_concurrency_gets_503(project: Path, command: str) -> None:
 
 # --- worker processes --------------------------------------------------------------------------------
 
+
 def test_workers_enforce_the_limits_they_were_given(project: Path) -> None:
     with run_framework(project, "start", "--workers", "2", "--max-head-size", "2KiB") as srv:
         for _ in range(4):  # the kernel spreads connections over both workers
@@ -231,11 +235,17 @@ def test_workers_enforce_the_limits_they_were_given(project: Path) -> None:
 
 # --- both protocol variants, in this process ---------------------------------------------------------
 
+
 async def tiny_app(scope, receive, send) -> None:  # type: ignore[no-untyped-def]
     if scope["type"] != "http":
         return
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"text/plain"), (b"content-length", b"2")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"text/plain"), (b"content-length", b"2")],
+        }
+    )
     await send({"type": "http.response.body", "body": b"ok"})
 
 
@@ -243,9 +253,15 @@ async def tiny_app(scope, receive, send) -> None:  # type: ignore[no-untyped-def
 def uvicorn_server(use_httptools: bool, max_head_size: int, head_timeout: float) -> Iterator[int]:
     """A real uvicorn server on 127.0.0.1 in a thread, with the limited protocol of one variant."""
     port = free_port()
-    config = uvicorn.Config(tiny_app, host="127.0.0.1", port=port, lifespan="off", log_level="warning",
-                            http=protocol_class(max_head_size, head_timeout, use_httptools),
-                            h11_max_incomplete_event_size=max_head_size)
+    config = uvicorn.Config(
+        tiny_app,
+        host="127.0.0.1",
+        port=port,
+        lifespan="off",
+        log_level="warning",
+        http=protocol_class(max_head_size, head_timeout, use_httptools),
+        h11_max_incomplete_event_size=max_head_size,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -258,8 +274,10 @@ def uvicorn_server(use_httptools: bool, max_head_size: int, head_timeout: float)
         thread.join(timeout=10)
 
 
-VARIANTS = [pytest.param(True, id="httptools", marks=pytest.mark.skipif(not HAVE_HTTPTOOLS, reason="no httptools")),
-            pytest.param(False, id="h11")]
+VARIANTS = [
+    pytest.param(True, id="httptools", marks=pytest.mark.skipif(not HAVE_HTTPTOOLS, reason="no httptools")),
+    pytest.param(False, id="h11"),
+]
 
 
 @pytest.mark.parametrize("use_httptools", VARIANTS)
@@ -296,6 +314,7 @@ def test_each_protocol_variant_cuts_a_head_sent_in_small_pieces(use_httptools: b
 
 # --- the options ------------------------------------------------------------------------------------
 
+
 def parse(command: str, *argv: str) -> Settings:
     """The Settings a command line fills, without running the command."""
     from framework.cli import cli
@@ -308,29 +327,54 @@ def parse(command: str, *argv: str) -> Settings:
 @pytest.mark.parametrize("command", COMMANDS)
 def test_options_fill_the_settings(command: str) -> None:
     assert parse(command) == Settings()
-    settings = parse(command, "--max-body-size", "50MiB", "--max-head-size", "16KiB", "--head-timeout", "2.5",
-                     "--max-concurrency", "200", "--trusted-origin", "HTTPS://App.Example:443/",
-                     "--trusted-origin", "http://localhost:5173")
-    assert settings == Settings(max_body_size=50 * MiB, max_head_size=16 * KiB, head_timeout=2.5,
-                                max_concurrency=200, trusted_origins=("https://app.example", "http://localhost:5173"))
-    assert parse(command, "--max-body-size", "none", "--max-concurrency", "NONE") == \
-        Settings(max_body_size=None, max_concurrency=None)
+    settings = parse(
+        command,
+        "--max-body-size",
+        "50MiB",
+        "--max-head-size",
+        "16KiB",
+        "--head-timeout",
+        "2.5",
+        "--max-concurrency",
+        "200",
+        "--trusted-origin",
+        "HTTPS://App.Example:443/",
+        "--trusted-origin",
+        "http://localhost:5173",
+    )
+    assert settings == Settings(
+        max_body_size=50 * MiB,
+        max_head_size=16 * KiB,
+        head_timeout=2.5,
+        max_concurrency=200,
+        trusted_origins=("https://app.example", "http://localhost:5173"),
+    )
+    assert parse(command, "--max-body-size", "none", "--max-concurrency", "NONE") == Settings(
+        max_body_size=None, max_concurrency=None
+    )
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-@pytest.mark.parametrize("option, value, says", [
-    ("--max-body-size", "10 parsecs", "is not a size; write bytes or a number with a unit, like 65536, 64KiB or 10MiB"),
-    ("--max-body-size", "0", "write `none` for no cap"),
-    ("--max-head-size", "100", "is below 1KiB"),
-    ("--max-head-size", "none", "is not a size"),
-    ("--head-timeout", "0", "write one like 10 or 2.5"),
-    ("--head-timeout", "inf", "write one like 10 or 2.5"),
-    ("--max-concurrency", "-5", "write one like 1000, or `none` for no cap"),
-    ("--max-concurrency", "1.5", "is not a whole number above 0"),
-    ("--trusted-origin", "app.example", "write an origin like https://app.example"),
-    ("--trusted-origin", "https://app.example/login", "has more than an origin"),
-    ("--trusted-origin", "https://app.example:99999", "is not an origin"),
-])
+@pytest.mark.parametrize(
+    "option, value, says",
+    [
+        (
+            "--max-body-size",
+            "10 parsecs",
+            "is not a size; write bytes or a number with a unit, like 65536, 64KiB or 10MiB",
+        ),
+        ("--max-body-size", "0", "write `none` for no cap"),
+        ("--max-head-size", "100", "is below 1KiB"),
+        ("--max-head-size", "none", "is not a size"),
+        ("--head-timeout", "0", "write one like 10 or 2.5"),
+        ("--head-timeout", "inf", "write one like 10 or 2.5"),
+        ("--max-concurrency", "-5", "write one like 1000, or `none` for no cap"),
+        ("--max-concurrency", "1.5", "is not a whole number above 0"),
+        ("--trusted-origin", "app.example", "write an origin like https://app.example"),
+        ("--trusted-origin", "https://app.example/login", "has more than an origin"),
+        ("--trusted-origin", "https://app.example:99999", "is not an origin"),
+    ],
+)
 def test_bad_values_are_usage_errors_saying_what_to_write(command: str, option: str, value: str, says: str) -> None:
     result = run_cli(command, option, value)
     assert result.returncode == 2
@@ -347,8 +391,13 @@ def test_a_bad_value_exits_2_without_starting(project: Path) -> None:
 @pytest.mark.parametrize("command", COMMANDS)
 def test_help_lists_every_limit(command: str) -> None:
     out = run_cli(command, "--help").stdout
-    for option in ("--max-body-size SIZE", "--max-head-size SIZE", "--head-timeout SECONDS",
-                   "--max-concurrency N", "--trusted-origin ORIGIN"):
+    for option in (
+        "--max-body-size SIZE",
+        "--max-head-size SIZE",
+        "--head-timeout SECONDS",
+        "--max-concurrency N",
+        "--trusted-origin ORIGIN",
+    ):
         assert option in out, option
 
 

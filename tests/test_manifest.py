@@ -81,21 +81,44 @@ def test_order_does_not_depend_on_listing_order() -> None:
 REFUSED = [
     ("duplicate-route", ["(a)/dup/route.py", "(b)/dup/route.py"], ["app/(a)/dup/route.py", "app/(b)/dup/route.py"]),
     ("duplicate-route", ["dup/route.py", "(b)/dup/route.py"], ["app/dup/route.py", "app/(b)/dup/route.py"]),
-    ("param-name-mismatch", ["users/[id]/route.py", "users/[slug]/route.py"],
-     ["app/users/[id]/route.py", "app/users/[slug]/route.py"]),
-    ("param-name-mismatch", ["users/[id]/route.py", "users/[slug]/posts/route.py"],
-     ["app/users/[id]/route.py", "app/users/[slug]/posts/route.py"]),
-    ("param-name-mismatch", ["a/[x]/b/route.py", "a/[y]/c/d/route.py"], ["app/a/[x]/b/route.py", "app/a/[y]/c/d/route.py"]),
-    ("param-name-mismatch", ["f/[...a]/route.py", "f/[...b]/route.py"], ["app/f/[...a]/route.py", "app/f/[...b]/route.py"]),
+    (
+        "param-name-mismatch",
+        ["users/[id]/route.py", "users/[slug]/route.py"],
+        ["app/users/[id]/route.py", "app/users/[slug]/route.py"],
+    ),
+    (
+        "param-name-mismatch",
+        ["users/[id]/route.py", "users/[slug]/posts/route.py"],
+        ["app/users/[id]/route.py", "app/users/[slug]/posts/route.py"],
+    ),
+    (
+        "param-name-mismatch",
+        ["a/[x]/b/route.py", "a/[y]/c/d/route.py"],
+        ["app/a/[x]/b/route.py", "app/a/[y]/c/d/route.py"],
+    ),
+    (
+        "param-name-mismatch",
+        ["f/[...a]/route.py", "f/[...b]/route.py"],
+        ["app/f/[...a]/route.py", "app/f/[...b]/route.py"],
+    ),
     ("repeated-param", ["[id]/x/[id]/route.py"], ["app/[id]/x/[id]/route.py"]),
     ("catch-all-not-last", ["ca/[...a]/b/route.py"], ["app/ca/[...a]/b/route.py"]),
     ("catch-all-not-last", ["ca/[[...a]]/b/route.py"], ["app/ca/[[...a]]/b/route.py"]),
-    ("catch-all-beside-optional", ["cc/[...a]/route.py", "cc/[[...b]]/route.py"],
-     ["app/cc/[...a]/route.py", "app/cc/[[...b]]/route.py"]),
-    ("optional-catch-all-beside-index", ["docs/route.py", "docs/[[...slug]]/route.py"],
-     ["app/docs/route.py", "app/docs/[[...slug]]/route.py"]),
-    ("optional-catch-all-beside-index", ["(g)/docs/route.py", "docs/[[...slug]]/route.py"],
-     ["app/(g)/docs/route.py", "app/docs/[[...slug]]/route.py"]),
+    (
+        "catch-all-beside-optional",
+        ["cc/[...a]/route.py", "cc/[[...b]]/route.py"],
+        ["app/cc/[...a]/route.py", "app/cc/[[...b]]/route.py"],
+    ),
+    (
+        "optional-catch-all-beside-index",
+        ["docs/route.py", "docs/[[...slug]]/route.py"],
+        ["app/docs/route.py", "app/docs/[[...slug]]/route.py"],
+    ),
+    (
+        "optional-catch-all-beside-index",
+        ["(g)/docs/route.py", "docs/[[...slug]]/route.py"],
+        ["app/(g)/docs/route.py", "app/docs/[[...slug]]/route.py"],
+    ),
     ("route-beside-page", ["health/route.py", "health/page.py"], ["app/health/route.py", "app/health/page.py"]),
     ("bad-folder-name", ["opt/[[id]]/route.py"], ["app/opt/[[id]]/route.py"]),
     ("bad-folder-name", ["x/[id/route.py"], ["app/x/[id/route.py"]),
@@ -108,7 +131,7 @@ REFUSED = [
 ]
 
 
-@pytest.mark.parametrize(("code", "tree", "named"), REFUSED, ids=[f"{c}-{i}" for i, (c, *_ ) in enumerate(REFUSED)])
+@pytest.mark.parametrize(("code", "tree", "named"), REFUSED, ids=[f"{c}-{i}" for i, (c, *_) in enumerate(REFUSED)])
 def test_refused_trees_name_every_file(code: str, tree: list[str], named: list[str]) -> None:
     with pytest.raises(RouteTreeError) as info:
         build_manifest(files(*tree))
@@ -125,7 +148,9 @@ def test_refused_trees_name_every_file(code: str, tree: list[str], named: list[s
 
 def test_allowed_siblings() -> None:
     """Next.js allows `[id]` beside `[...rest]` (even with the same name) and static beside dynamic."""
-    manifest = build_manifest(files("mix/[a]/route.py", "mix/[...a]/route.py", "users/me/route.py", "users/[id]/route.py"))
+    manifest = build_manifest(
+        files("mix/[a]/route.py", "mix/[...a]/route.py", "users/me/route.py", "users/[id]/route.py")
+    )
     assert [r.pattern for r in manifest.routes] == ["/mix/[a]", "/mix/[...a]", "/users/me", "/users/[id]"]
 
 

@@ -34,9 +34,7 @@ TREE = [
 
 @pytest.fixture(scope="module")
 def matcher() -> Matcher[str]:
-    routes = build_manifest(
-        RouteFile("app/" + p, tuple(p.split("/")[:-1])) for p in TREE
-    ).routes
+    routes = build_manifest(RouteFile("app/" + p, tuple(p.split("/")[:-1])) for p in TREE).routes
     return Matcher((r, r.pattern) for r in routes)
 
 
@@ -104,8 +102,18 @@ def test_path_matches(matcher: Matcher[str], path: str, pattern: str, params: di
         assert found == (pattern, params)
 
 
-NO_MATCH = ["/api", "/api/files", "/blog", "/API/health", "/api/users/me/extra", "/api/(admin)/stats",
-            "/(admin)/api/stats", "/api/_lib", "/api/health/x", "/api/users/42/posts"]
+NO_MATCH = [
+    "/api",
+    "/api/files",
+    "/blog",
+    "/API/health",
+    "/api/users/me/extra",
+    "/api/(admin)/stats",
+    "/(admin)/api/stats",
+    "/api/_lib",
+    "/api/health/x",
+    "/api/users/42/posts",
+]
 
 
 @pytest.mark.parametrize("path", NO_MATCH)
@@ -139,8 +147,10 @@ def test_empty_segments_redirect_to_the_clean_path(raw: bytes, location: str) ->
     assert not location.startswith("//") and "\\" not in location
 
 
-@pytest.mark.parametrize("raw", [b"/api/%ZZ", b"/api/users/%", b"/api/users/%E2%9C", b"/api/users/%C3", b"/%G0",
-                                 b"/api/\xff", b"*", b"http://x/y"])
+@pytest.mark.parametrize(
+    "raw",
+    [b"/api/%ZZ", b"/api/users/%", b"/api/users/%E2%9C", b"/api/users/%C3", b"/%G0", b"/api/\xff", b"*", b"http://x/y"],
+)
 def test_undecodable_paths_are_bad_requests(raw: bytes) -> None:
     with pytest.raises(BadPath):
         split_path(raw)

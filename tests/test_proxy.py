@@ -16,7 +16,11 @@ from tests.helpers import run_framework, write_tree
 
 MATCHERS = [
     # (matcher, paths it matches, paths it does not)
-    ("/dashboard/:path*", ["/dashboard", "/dashboard/", "/dashboard/a", "/dashboard/a/b"], ["/dashboards", "/", "/x/dashboard"]),
+    (
+        "/dashboard/:path*",
+        ["/dashboard", "/dashboard/", "/dashboard/a", "/dashboard/a/b"],
+        ["/dashboards", "/", "/x/dashboard"],
+    ),
     ("/api/files/:name", ["/api/files/a.txt", "/api/files/a.txt/"], ["/api/files", "/api/files/a/b"]),
     ("/shop/:slug+", ["/shop/a", "/shop/a/b"], ["/shop", "/shop/"]),
     ("/docs/:page?", ["/docs", "/docs/intro"], ["/docs/a/b", "/doc"]),
@@ -35,15 +39,18 @@ def test_matcher_paths(source: str, yes: list[str], no: list[str]) -> None:
     assert [p for p in no if regex.fullmatch(p)] == []
 
 
-@pytest.mark.parametrize(("config", "message"), [
-    ({"matcher": "dashboard"}, "starts with `/`"),
-    ({"matcher": "/x/:"}, "must be followed by a param name"),
-    ({"matcher": "/x/(a"}, "unbalanced"),
-    ({"matcher": "/x/:id([)"}, "invalid regular expression"),
-    ({"matcher": [{"source": "/x", "has": []}]}, "only path strings are supported"),
-    ({"matcher": []}, "non-empty list"),
-    (["/x"], "must be a dict"),
-])
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"matcher": "dashboard"}, "starts with `/`"),
+        ({"matcher": "/x/:"}, "must be followed by a param name"),
+        ({"matcher": "/x/(a"}, "unbalanced"),
+        ({"matcher": "/x/:id([)"}, "invalid regular expression"),
+        ({"matcher": [{"source": "/x", "has": []}]}, "only path strings are supported"),
+        ({"matcher": []}, "non-empty list"),
+        (["/x"], "must be a dict"),
+    ],
+)
 def test_bad_matchers_are_clear(config: object, message: str) -> None:
     with pytest.raises(MatcherError, match=re_escape(message)):
         compile_matchers(config)
@@ -62,19 +69,19 @@ def test_combined_matcher_and_no_matcher() -> None:
 
 
 ROUTES = {
-    "app/route.py": '''
+    "app/route.py": """
         from starlette.responses import PlainTextResponse
         def GET(request):
             return PlainTextResponse("home")
-    ''',
-    "app/dashboard/[[...rest]]/route.py": '''
+    """,
+    "app/dashboard/[[...rest]]/route.py": """
         from starlette.responses import PlainTextResponse
         def GET(request):
             return PlainTextResponse("dashboard user=" + request.headers.get("x-user", "-"))
-    ''',
+    """,
 }
 
-PROXY = '''
+PROXY = """
     from starlette.responses import PlainTextResponse, RedirectResponse
     from framework.server import next
 
@@ -88,7 +95,7 @@ PROXY = '''
         if request.query_params.get("as"):
             return next(request_headers={"x-user": request.query_params["as"]}, headers={"x-proxied": "1"})
         return None
-'''
+"""
 
 
 def client_for(root: Path) -> TestClient:
@@ -109,11 +116,17 @@ def test_proxy_runs_before_routing(tmp_path: Path) -> None:
 
 
 def test_async_proxy_without_matcher_runs_on_every_request(tmp_path: Path) -> None:
-    root = write_tree(tmp_path / "p", {**ROUTES, "proxy.py": '''
+    root = write_tree(
+        tmp_path / "p",
+        {
+            **ROUTES,
+            "proxy.py": """
         from framework.server import next
         async def proxy(request):
             return next(headers={"x-seen": request.url.path})
-    '''})
+    """,
+        },
+    )
     c = client_for(root)
     assert c.get("/").headers["x-seen"] == "/"
     assert c.get("/dashboard/a").headers["x-seen"] == "/dashboard/a"
@@ -129,11 +142,17 @@ def test_proxy_returning_something_else_is_a_clear_500(tmp_path: Path) -> None:
 
 
 def test_middleware_py_alone_is_accepted_with_one_deprecation_line(tmp_path: Path, caplog) -> None:
-    root = write_tree(tmp_path / "p", {**ROUTES, "middleware.py": '''
+    root = write_tree(
+        tmp_path / "p",
+        {
+            **ROUTES,
+            "middleware.py": """
         from starlette.responses import PlainTextResponse
         def middleware(request):
             return PlainTextResponse("old name")
-    '''})
+    """,
+        },
+    )
     with caplog.at_level(logging.WARNING, logger="framework"):
         c = client_for(root)
     deprecations = [r.message for r in caplog.records if "deprecated" in r.message]
@@ -149,15 +168,19 @@ def test_both_files_is_an_error_naming_both(tmp_path: Path) -> None:
     assert problem.files == ("proxy.py", "middleware.py") and "delete middleware.py" in problem.fix
 
 
-@pytest.mark.parametrize(("source", "code", "line", "text"), [
-    ("import os\n\ndef proxy(request):\n    return None\n\n1 / 0\n", "import-error", 6, "ZeroDivisionError"),
-    ("def proxy(request)\n    return None\n", "import-error", 1, "SyntaxError"),
-    ("def handler(request):\n    return None\n", "proxy-no-function", None, "`proxy` is missing"),
-    ("proxy = 3\n", "proxy-no-function", None, "not a function"),
-    ("def proxy(request): pass\n\nconfig = {'matcher': 'dashboard'}\n", "proxy-bad-matcher", 3, "starts with `/`"),
-])
-def test_broken_proxy_in_start_mode_names_file_and_line(tmp_path: Path, source: str, code: str,
-                                                        line: int | None, text: str) -> None:
+@pytest.mark.parametrize(
+    ("source", "code", "line", "text"),
+    [
+        ("import os\n\ndef proxy(request):\n    return None\n\n1 / 0\n", "import-error", 6, "ZeroDivisionError"),
+        ("def proxy(request)\n    return None\n", "import-error", 1, "SyntaxError"),
+        ("def handler(request):\n    return None\n", "proxy-no-function", None, "`proxy` is missing"),
+        ("proxy = 3\n", "proxy-no-function", None, "not a function"),
+        ("def proxy(request): pass\n\nconfig = {'matcher': 'dashboard'}\n", "proxy-bad-matcher", 3, "starts with `/`"),
+    ],
+)
+def test_broken_proxy_in_start_mode_names_file_and_line(
+    tmp_path: Path, source: str, code: str, line: int | None, text: str
+) -> None:
     root = write_tree(tmp_path / "p", {**ROUTES})
     (root / "proxy.py").write_text(source, encoding="utf-8")
     with pytest.raises(RouteTreeError) as info:
@@ -173,8 +196,9 @@ def test_rebuilding_the_table_reloads_the_proxy(tmp_path: Path) -> None:
     c = TestClient(app)
     assert c.get("/").text == "home"
     (root / "proxy.py").write_text(
-        "from starlette.responses import PlainTextResponse\n"
-        "def proxy(request):\n    return PlainTextResponse('v2')\n", encoding="utf-8")
+        "from starlette.responses import PlainTextResponse\ndef proxy(request):\n    return PlainTextResponse('v2')\n",
+        encoding="utf-8",
+    )
     app.router.table = build_table(root)  # what the dev server does on a change
     assert c.get("/").text == "v2"
     (root / "proxy.py").unlink()
@@ -207,16 +231,19 @@ def test_cookies_in_the_proxy_is_a_clear_error(tmp_path: Path) -> None:
 
     source = "from framework.headers import cookies\ndef proxy(request):\n    cookies().get('a')\n"
     root = write_tree(tmp_path / "p", {**ROUTES, "proxy.py": source})
-    with pytest.raises(RequestContextError, match="In proxy.py, read `request.cookies`"):
+    with pytest.raises(RequestContextError, match=r"In proxy\.py, read `request\.cookies`"):
         TestClient(create_app(root)).get("/")
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"request_headers": {"x-user": "a\r\nx-admin: 1"}}, "without CR, LF or NUL"),
-    ({"headers": {"x-path": "/caf\u00e9/\u2713"}}, "Latin-1"),
-    ({"headers": {"bad name": "1"}}, "is not a header name"),
-    ({"request_headers": {"x": 3}}, "must be a str"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"request_headers": {"x-user": "a\r\nx-admin: 1"}}, "without CR, LF or NUL"),
+        ({"headers": {"x-path": "/caf\u00e9/\u2713"}}, "Latin-1"),
+        ({"headers": {"bad name": "1"}}, "is not a header name"),
+        ({"request_headers": {"x": 3}}, "must be a str"),
+    ],
+)
 def test_next_refuses_headers_that_would_break_or_split(kwargs: dict, message: str) -> None:
     from framework.server import next as go_on
 

@@ -23,7 +23,7 @@ from framework.app import create_app
 from framework.proxy import compile_matchers
 from tests.helpers import write_tree
 
-HANDLER = '''
+HANDLER = """
 from urllib.parse import unquote
 from starlette.responses import JSONResponse
 
@@ -33,7 +33,7 @@ def GET(request, context):
                           "url_path": request.url.path,
                           "proxy": None if seen is None else unquote(seen)}})
 POST = GET
-'''
+"""
 
 PATTERNS = {
     "app/route.py": "/",
@@ -47,7 +47,7 @@ PATTERNS = {
     "app/café/route.py": "/café",
 }
 
-PROXY = '''
+PROXY = """
 from urllib.parse import quote
 from framework.server import next
 
@@ -55,7 +55,7 @@ config = {{"matcher": {matchers!r}}}
 
 def proxy(request):
     return next(request_headers={{"x-proxy-path": quote(request.scope["path"], safe="/")}}, headers={{"x-proxy-ran": "1"}})
-'''
+"""
 
 MATCHER_SETS = [
     ["/admin/:path*"],
@@ -66,10 +66,49 @@ MATCHER_SETS = [
 ]
 
 TOKENS = [
-    "admin", "reports", "api", "users", "docs", "files", "settings", "acme", "x", "42", "secret",
-    ".", "..", "%2e", "%2E", "%2e%2e", ".%2E", "%2E.", "%2F", "a%2Fb", "acme%2Fx", "%252F", "%252e%252e",
-    "%0A", "42%0A", "%0D", "%00", "%1b", "%09", "%7F", "caf%C3%A9", "%C3%A9", "%E2%9C%93", "", "%25", "100%25",
-    "%ZZ", "%", "%E2%9C", "%C3", "a+b", "%20", "admin%2F..%2Fx",
+    "admin",
+    "reports",
+    "api",
+    "users",
+    "docs",
+    "files",
+    "settings",
+    "acme",
+    "x",
+    "42",
+    "secret",
+    ".",
+    "..",
+    "%2e",
+    "%2E",
+    "%2e%2e",
+    ".%2E",
+    "%2E.",
+    "%2F",
+    "a%2Fb",
+    "acme%2Fx",
+    "%252F",
+    "%252e%252e",
+    "%0A",
+    "42%0A",
+    "%0D",
+    "%00",
+    "%1b",
+    "%09",
+    "%7F",
+    "caf%C3%A9",
+    "%C3%A9",
+    "%E2%9C%93",
+    "",
+    "%25",
+    "100%25",
+    "%ZZ",
+    "%",
+    "%E2%9C",
+    "%C3",
+    "a+b",
+    "%20",
+    "admin%2F..%2Fx",
 ]
 
 
@@ -115,10 +154,19 @@ def filled(pattern: str, params: dict[str, object]) -> tuple[str, ...]:
 async def _call(app: Starlette, raw: str, prefix: str, method: str) -> tuple[int, dict[str, str], bytes]:
     raw_bytes = raw.encode("ascii")
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
-        "path": prefix + unquote(raw), "raw_path": prefix.encode() + raw_bytes, "root_path": prefix,
-        "query_string": b"", "headers": [(b"host", b"testserver")], "client": ("127.0.0.1", 1),
-        "server": ("127.0.0.1", 80), "state": {},
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": prefix + unquote(raw),
+        "raw_path": prefix.encode() + raw_bytes,
+        "root_path": prefix,
+        "query_string": b"",
+        "headers": [(b"host", b"testserver")],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+        "state": {},
     }
     messages: list[dict] = []
 
@@ -151,10 +199,15 @@ paths = st.lists(st.sampled_from(TOKENS), min_size=0, max_size=6).map(lambda par
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(raw=paths, which=st.integers(0, len(MATCHER_SETS) - 1), prefix=st.sampled_from(["", "/pfx"]),
-       method=st.sampled_from(["GET", "POST"]))
+@given(
+    raw=paths,
+    which=st.integers(0, len(MATCHER_SETS) - 1),
+    prefix=st.sampled_from(["", "/pfx"]),
+    method=st.sampled_from(["GET", "POST"]),
+)
 def test_the_proxy_runs_exactly_when_its_matcher_accepts_the_dispatched_path(
-        apps: list[tuple[Starlette, re.Pattern[str]]], raw: str, which: int, prefix: str, method: str) -> None:
+    apps: list[tuple[Starlette, re.Pattern[str]]], raw: str, which: int, prefix: str, method: str
+) -> None:
     app, regex = apps[which]
     status, headers, body = asyncio.run(_call(app, raw, prefix, method))
     expected = reference(raw)
@@ -192,20 +245,24 @@ def test_reference_model_examples() -> None:
     assert as_matched(("acme/x", "settings")) == "/acme%2Fx/settings"
 
 
-@pytest.mark.parametrize(("matcher", "segments", "accepted"), [
-    ("/:tenant/settings", ("acme/x", "settings"), True),   # one segment, one param
-    ("/admin/:path*", ("admin/x",), False),                 # not the admin folder: one segment `admin/x`
-    ("/admin/:path*", ("admin", "a/b"), True),
-    ("/((?!api|static).*)", ("docs", "secret\n"), True),   # DOTALL: the newline does not end the match
-    ("/((?!api|static).*)", ("api", "x"), False),
-    ("/users/:id", ("users", "42\n"), True),
-    ("/users/:id(\\d+)", ("users", "42\n"), False),        # the user's own constraint, anchored at the end
-    ("/files/100%", ("files", "100%"), True),               # a literal % is %25 in the matched text
-    ("/files/:name", ("files", "a%2Fb"), True),
-    ("/a/:x", ("a", "b", "c"), False),
-])
-def test_matchers_run_segment_by_segment_on_decoded_values(matcher: str, segments: tuple[str, ...],
-                                                            accepted: bool) -> None:
+@pytest.mark.parametrize(
+    ("matcher", "segments", "accepted"),
+    [
+        ("/:tenant/settings", ("acme/x", "settings"), True),  # one segment, one param
+        ("/admin/:path*", ("admin/x",), False),  # not the admin folder: one segment `admin/x`
+        ("/admin/:path*", ("admin", "a/b"), True),
+        ("/((?!api|static).*)", ("docs", "secret\n"), True),  # DOTALL: the newline does not end the match
+        ("/((?!api|static).*)", ("api", "x"), False),
+        ("/users/:id", ("users", "42\n"), True),
+        ("/users/:id(\\d+)", ("users", "42\n"), False),  # the user's own constraint, anchored at the end
+        ("/files/100%", ("files", "100%"), True),  # a literal % is %25 in the matched text
+        ("/files/:name", ("files", "a%2Fb"), True),
+        ("/a/:x", ("a", "b", "c"), False),
+    ],
+)
+def test_matchers_run_segment_by_segment_on_decoded_values(
+    matcher: str, segments: tuple[str, ...], accepted: bool
+) -> None:
     regex = compile_matchers({"matcher": matcher})
     assert regex is not None
     assert (regex.fullmatch(as_matched(segments)) is not None) is accepted
@@ -221,4 +278,3 @@ def test_examples_reach_the_proxy(apps: list[tuple[Starlette, re.Pattern[str]]])
     app, _ = apps[1]  # /:tenant/settings
     status, headers, body = asyncio.run(_call(app, "/acme%2Fx/settings", "", "GET"))
     assert status == 200 and headers.get("x-proxy-ran") == "1" and json.loads(body)["params"] == {"tenant": "acme/x"}
-

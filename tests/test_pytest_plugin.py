@@ -50,14 +50,16 @@ def test_violation_fails_with_the_check_message_and_no_traceback(project: pytest
     (project.path / "app/api/ping/route.py").write_text("import sqlite3\n" + PING_ROUTE, encoding="utf-8")
     result = project.runpytest(*PLUGIN)
     result.assert_outcomes(passed=len(RULES), failed=1)
-    result.stdout.fnmatch_lines([
-        esc("*_ framework-check[forbidden-import] _*"),
-        "1 finding for rule `forbidden-import` (*",
-        "",
-        esc("app/api/ping/route.py:1: error[forbidden-import] imports `sqlite3`, a database driver: *"),
-        "  fix: Move the code that uses `sqlite3` into a function in lib/controllers/*",
-        esc("*FAILED framework-check[forbidden-import]*"),
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            esc("*_ framework-check[forbidden-import] _*"),
+            "1 finding for rule `forbidden-import` (*",
+            "",
+            esc("app/api/ping/route.py:1: error[forbidden-import] imports `sqlite3`, a database driver: *"),
+            "  fix: Move the code that uses `sqlite3` into a function in lib/controllers/*",
+            esc("*FAILED framework-check[forbidden-import]*"),
+        ]
+    )
     out = result.stdout.str()
     assert "Traceback" not in out and "def runtest" not in out and "ConventionFailure" not in out
 
@@ -88,7 +90,8 @@ def _entry_point_site(base: Path) -> str:
 
 
 def test_entry_point_loads_the_plugin_and_p_no_framework_turns_it_off(
-        project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     site = _entry_point_site(tmp_path_factory.mktemp("dist"))
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([site, subprocess_env()["PYTHONPATH"]]))
     monkeypatch.delenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", raising=False)
@@ -117,7 +120,9 @@ def test_bad_config_fails_one_item_with_the_message(project: pytest.Pytester) ->
     project.makefile(".toml", pyproject='[tool.framework.check]\ndisable = ["nope"]\n')
     result = project.runpytest(*PLUGIN)
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines([esc("framework check: pyproject.toml [tool.framework.check] disable: unknown rule 'nope'*")])
+    result.stdout.fnmatch_lines(
+        [esc("framework check: pyproject.toml [tool.framework.check] disable: unknown rule 'nope'*")]
+    )
 
 
 def test_no_app_folder_no_items(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -146,6 +151,5 @@ def test_entry_point_is_declared() -> None:
 
 def test_rule_items_can_be_selected_and_deselected(project: pytest.Pytester) -> None:
     (project.path / "app/api/ping/route.py").write_text("import sqlite3\n" + PING_ROUTE, encoding="utf-8")
-    result = project.runpytest(*PLUGIN, "-k", "framework-check",
-                                          "--deselect", "framework-check[forbidden-import]")
+    result = project.runpytest(*PLUGIN, "-k", "framework-check", "--deselect", "framework-check[forbidden-import]")
     result.assert_outcomes(passed=len(RULES) - 1, deselected=2)

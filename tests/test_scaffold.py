@@ -8,16 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from framework.cli import main
 from framework.check import check_project
 from framework.check.naming import builder_name, python_name
 from framework.check.scaffold import parse_url_path
+from framework.cli import main
 from tests.helpers import plugin_args, run_cli, run_framework, subprocess_env, write_tree
 
 
 def tree(root: Path) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): p.read_text(encoding="utf-8")
-            for p in sorted(root.rglob("*")) if p.is_file() and "__pycache__" not in p.parts}
+    return {
+        p.relative_to(root).as_posix(): p.read_text(encoding="utf-8")
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
 
 
 def new_route(root: Path, *args: str) -> int:
@@ -27,20 +30,28 @@ def new_route(root: Path, *args: str) -> int:
 
 def run_pytest(root: Path) -> subprocess.CompletedProcess[str]:
     """The project's own test run, as a user starts it, with the conventions plugin loaded."""
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-W", "error", *plugin_args(),
-                           "-p", "no:cacheprovider"], cwd=root, capture_output=True, text=True,
-                          env=subprocess_env(), timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-W", "error", *plugin_args(), "-p", "no:cacheprovider"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+        timeout=120,
+    )
 
 
-@pytest.mark.parametrize("path, builder", [
-    ("api/refresh-token", "get_refresh_token_url"),
-    ("api/users/[id]", "get_users_by_id_url"),
-    ("api/files/[...path]", "get_files_by_path_url"),
-    ("(shop)/cart/[item-id]", "get_cart_by_item_id_url"),
-    ("api", "get_api_url"),
-    ("", "get_home_url"),
-    ("api/2fa/[class]", "get_2fa_by_class_url"),
-])
+@pytest.mark.parametrize(
+    "path, builder",
+    [
+        ("api/refresh-token", "get_refresh_token_url"),
+        ("api/users/[id]", "get_users_by_id_url"),
+        ("api/files/[...path]", "get_files_by_path_url"),
+        ("(shop)/cart/[item-id]", "get_cart_by_item_id_url"),
+        ("api", "get_api_url"),
+        ("", "get_home_url"),
+        ("api/2fa/[class]", "get_2fa_by_class_url"),
+    ],
+)
 def test_builder_names(path: str, builder: str) -> None:
     assert builder_name(parse_url_path(path)[1]) == builder
 
@@ -74,9 +85,15 @@ def test_new_route_passes_check_and_its_tests_pass(tmp_path: Path) -> None:
 
 def test_every_kind_of_segment_in_one_project(tmp_path: Path) -> None:
     (tmp_path / "app").mkdir()
-    for path, methods in [("api/files/[...path]", "GET"), ("api/docs/[[...slug]]", "get,head"),
-                          ("(shop)/cart/[item-id]", "DELETE"), ("", "GET"), ("api/users", "PUT"),
-                          ("api/users/[id]", "PATCH"), ("api/2fa/[class]", "POST")]:
+    for path, methods in [
+        ("api/files/[...path]", "GET"),
+        ("api/docs/[[...slug]]", "get,head"),
+        ("(shop)/cart/[item-id]", "DELETE"),
+        ("", "GET"),
+        ("api/users", "PUT"),
+        ("api/users/[id]", "PATCH"),
+        ("api/2fa/[class]", "POST"),
+    ]:
         assert new_route(tmp_path, path, "--methods", methods) == 0
     assert check_project(tmp_path).findings == ()
     tested = run_pytest(tmp_path)
@@ -100,18 +117,30 @@ def test_appends_to_existing_modules_keeping_their_content(tmp_path: Path) -> No
     assert text.endswith('    return route_url("/api/pong")\n')
 
 
-@pytest.mark.parametrize("args, code, message", [
-    (("api/users/[id]",), 1, "app/api/users/[id]/route.py exists already; nothing was written."),
-    (("api/users/[slug]/posts",), 1, "would not fit the route tree: app/api/users/[id]/route.py: different parameter names"),
-    (("api/other/[id]", "--methods", "GTE"), 2, "--methods: 'GTE' is not an HTTP method; use GET, HEAD, POST, PUT, "
-                                                "PATCH, DELETE, OPTIONS, QUERY. Did you mean GET?"),
-    (("api/_private/x",), 2, "`_private` is a private folder, never routed"),
-    (("api/[oops",), 2, "'api/[oops': folder name '[oops' has brackets that do not span the whole name"),
-    (("api/[...a]/b",), 2, "the catch-all `[...a]` in `/api/[...a]/b` is not the last segment"),
-    (("api/[id]/x/[id]",), 2, "the parameter `id` appears more than once"),
-])
-def test_refuses_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...],
-                                    code: int, message: str) -> None:
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (("api/users/[id]",), 1, "app/api/users/[id]/route.py exists already; nothing was written."),
+        (
+            ("api/users/[slug]/posts",),
+            1,
+            "would not fit the route tree: app/api/users/[id]/route.py: different parameter names",
+        ),
+        (
+            ("api/other/[id]", "--methods", "GTE"),
+            2,
+            "--methods: 'GTE' is not an HTTP method; use GET, HEAD, POST, PUT, "
+            "PATCH, DELETE, OPTIONS, QUERY. Did you mean GET?",
+        ),
+        (("api/_private/x",), 2, "`_private` is a private folder, never routed"),
+        (("api/[oops",), 2, "'api/[oops': folder name '[oops' has brackets that do not span the whole name"),
+        (("api/[...a]/b",), 2, "the catch-all `[...a]` in `/api/[...a]/b` is not the last segment"),
+        (("api/[id]/x/[id]",), 2, "the parameter `id` appears more than once"),
+    ],
+)
+def test_refuses_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...], code: int, message: str
+) -> None:
     (tmp_path / "app").mkdir()
     assert new_route(tmp_path, "api/users/[id]") == 0
     before = tree(tmp_path)
@@ -144,22 +173,29 @@ def test_a_single_lib_urls_module_is_used_and_checked(tmp_path: Path) -> None:
     assert check_project(tmp_path).findings == ()
 
 
-@pytest.mark.parametrize("path, says", [
-    ("../../x", "'../../x': `.` and `..` segments are not allowed, the route must stay inside app/"),
-    ("..", "'..': `.` and `..` segments are not allowed"),
-    ("api/../../x", "'api/../../x': `.` and `..` segments are not allowed"),
-    ("api/users/..", "`.` and `..` segments are not allowed"),
-    ("./api/x", "'./api/x': `.` and `..` segments are not allowed"),
-    ("/etc/cron.d/x", "'/etc/cron.d/x' is an absolute path; write the folders under app/ separated by /, "
-                      "like api/users/[id] (no leading /)."),
-    ("/api/users", "'/api/users' is an absolute path"),
-    ("..\\..\\x", "'..\\\\..\\\\x': backslashes are not allowed; write the folders under app/ separated by /"),
-    ("api\\users", "backslashes are not allowed"),
-    ("api/x\x1b]0;t\x07", "'api/x\\\\x1b]0;t\\\\x07' contains control characters"),
-    ("api/x\ny", "contains control characters"),
-])
-def test_paths_that_could_leave_app_are_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                     path: str, says: str) -> None:
+@pytest.mark.parametrize(
+    "path, says",
+    [
+        ("../../x", "'../../x': `.` and `..` segments are not allowed, the route must stay inside app/"),
+        ("..", "'..': `.` and `..` segments are not allowed"),
+        ("api/../../x", "'api/../../x': `.` and `..` segments are not allowed"),
+        ("api/users/..", "`.` and `..` segments are not allowed"),
+        ("./api/x", "'./api/x': `.` and `..` segments are not allowed"),
+        (
+            "/etc/cron.d/x",
+            "'/etc/cron.d/x' is an absolute path; write the folders under app/ separated by /, "
+            "like api/users/[id] (no leading /).",
+        ),
+        ("/api/users", "'/api/users' is an absolute path"),
+        ("..\\..\\x", "'..\\\\..\\\\x': backslashes are not allowed; write the folders under app/ separated by /"),
+        ("api\\users", "backslashes are not allowed"),
+        ("api/x\x1b]0;t\x07", "'api/x\\\\x1b]0;t\\\\x07' contains control characters"),
+        ("api/x\ny", "contains control characters"),
+    ],
+)
+def test_paths_that_could_leave_app_are_usage_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], path: str, says: str
+) -> None:
     project = tmp_path / "deep" / "proj"
     (project / "app").mkdir(parents=True)
     before = tree(tmp_path)

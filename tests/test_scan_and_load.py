@@ -12,24 +12,27 @@ import pytest
 from framework.errors import RouteTreeError
 from framework.loader import Failure, load_route, misspelled_method
 from framework.manifest import build_manifest
-from framework.table import load_table as build_table
 from framework.scan import scan
+from framework.table import load_table as build_table
 from tests.helpers import REPO, write_tree
 
 HANDLER = "from starlette.responses import PlainTextResponse\ndef GET(request):\n    return PlainTextResponse('x')\n"
 
 
 def test_scan_skips_private_hidden_and_pycache(tmp_path: Path) -> None:
-    write_tree(tmp_path, {
-        "app/api/health/route.py": HANDLER,
-        "app/api/_lib/route.py": HANDLER,
-        "app/api/_lib/deeper/route.py": HANDLER,
-        "app/api/%5Fliteral/route.py": HANDLER,
-        "app/.hidden/route.py": HANDLER,
-        "app/__pycache__/route.py": HANDLER,
-        "app/api/helper.py": "x = 1\n",
-        "app/api/health/notes.txt": "not a route\n",
-    })
+    write_tree(
+        tmp_path,
+        {
+            "app/api/health/route.py": HANDLER,
+            "app/api/_lib/route.py": HANDLER,
+            "app/api/_lib/deeper/route.py": HANDLER,
+            "app/api/%5Fliteral/route.py": HANDLER,
+            "app/.hidden/route.py": HANDLER,
+            "app/__pycache__/route.py": HANDLER,
+            "app/api/helper.py": "x = 1\n",
+            "app/api/health/notes.txt": "not a route\n",
+        },
+    )
     assert [rf.file for rf in scan(tmp_path)] == ["app/api/%5Fliteral/route.py", "app/api/health/route.py"]
 
 
@@ -53,7 +56,9 @@ def _load(tmp_path: Path, files: dict[str, str]):  # type: ignore[no-untyped-def
 
 
 def test_syntax_error_names_file_and_line(tmp_path: Path) -> None:
-    problem = _load(tmp_path, {"app/x/route.py": "from starlette.responses import Response\n\ndef GET(request)\n    pass\n"})
+    problem = _load(
+        tmp_path, {"app/x/route.py": "from starlette.responses import Response\n\ndef GET(request)\n    pass\n"}
+    )
     assert problem.code == "import-error"
     assert problem.files == ("app/x/route.py",) and problem.line == 3
     assert "SyntaxError" in problem.message and str(problem).startswith("app/x/route.py:3:")
@@ -66,10 +71,13 @@ def test_exception_at_module_level_names_file_and_line(tmp_path: Path) -> None:
 
 
 def test_failure_in_an_imported_project_module_names_both_files(tmp_path: Path) -> None:
-    write_tree(tmp_path, {
-        "helpers_broken.py": "def f():\n    pass\n\nraise RuntimeError('boom in helper')\n",
-        "app/x/route.py": "import helpers_broken\n",
-    })
+    write_tree(
+        tmp_path,
+        {
+            "helpers_broken.py": "def f():\n    pass\n\nraise RuntimeError('boom in helper')\n",
+            "app/x/route.py": "import helpers_broken\n",
+        },
+    )
     sys.path.insert(0, str(tmp_path))
     try:
         failure = load_route(tmp_path, build_manifest(scan(tmp_path)).routes[0])
@@ -100,10 +108,13 @@ def test_method_bound_to_a_non_callable_is_refused(tmp_path: Path) -> None:
     assert "`GET` is a str" in problem.message
 
 
-@pytest.mark.parametrize(("source", "text"), [
-    ("import sys\n\nsys.exit(0)\n", "SystemExit: 0"),
-    ("raise SystemExit('bye')\n", "SystemExit: bye"),
-])
+@pytest.mark.parametrize(
+    ("source", "text"),
+    [
+        ("import sys\n\nsys.exit(0)\n", "SystemExit: 0"),
+        ("raise SystemExit('bye')\n", "SystemExit: bye"),
+    ],
+)
 def test_sys_exit_at_import_is_a_load_problem_not_an_exit(tmp_path: Path, source: str, text: str) -> None:
     problem = _load(tmp_path, {"app/x/route.py": source})
     assert problem.code == "import-error" and problem.files == ("app/x/route.py",)
@@ -123,14 +134,19 @@ def test_import_errors_fail_the_whole_table_in_start_mode(tmp_path: Path) -> Non
 
 
 def test_misspelled_exports_warn_with_the_name_to_use(tmp_path: Path) -> None:
-    loaded = _load(tmp_path, {"app/x/route.py": (
-        "from starlette.responses import Response\n"
-        "def GET(request):\n    return Response()\n"
-        "def post(request):\n    return Response()\n"
-        "def Put(request):\n    return Response()\n"
-        "def DELTE(request):\n    return Response()\n"
-        "def helper(request):\n    return Response()\n"
-    )})
+    loaded = _load(
+        tmp_path,
+        {
+            "app/x/route.py": (
+                "from starlette.responses import Response\n"
+                "def GET(request):\n    return Response()\n"
+                "def post(request):\n    return Response()\n"
+                "def Put(request):\n    return Response()\n"
+                "def DELTE(request):\n    return Response()\n"
+                "def helper(request):\n    return Response()\n"
+            )
+        },
+    )
     assert set(loaded.handlers) == {"GET"}
     text = "\n".join(loaded.warnings)
     assert "app/x/route.py:4: `post` is not a handler" in text and "Did you mean `POST`?" in text
@@ -146,11 +162,14 @@ def test_imported_lowercase_names_are_not_flagged() -> None:
 
 
 def test_context_parameter_is_read_from_the_signature(tmp_path: Path) -> None:
-    loaded = _load(tmp_path, {"app/[id]/route.py": (
-        "def GET(request, context): ...\n"
-        "async def POST(request): ...\n"
-        "def PUT(request, *args): ...\n"
-    )})
+    loaded = _load(
+        tmp_path,
+        {
+            "app/[id]/route.py": (
+                "def GET(request, context): ...\nasync def POST(request): ...\ndef PUT(request, *args): ...\n"
+            )
+        },
+    )
     assert {m: h.takes_context for m, h in loaded.handlers.items()} == {"GET": True, "POST": False, "PUT": True}
 
 

@@ -91,8 +91,11 @@ def test_patterns_parse(pattern: str, segments: tuple[Segment, ...]) -> None:
 
 PATTERNS_REFUSED = [
     ("api/users", "a route pattern starts with `/`, like '/api/users/[id]'"),
-    ("/api/[id", "folder name '[id' has brackets that do not span the whole name; write `[id]`, `[...path]` or "
-                 "`[[...slug]]`, or remove the brackets for a literal segment"),
+    (
+        "/api/[id",
+        "folder name '[id' has brackets that do not span the whole name; write `[id]`, `[...path]` or "
+        "`[[...slug]]`, or remove the brackets for a literal segment",
+    ),
     ("/(shop)/cart", "`(shop)` is a folder, not a URL segment; write the URL pattern without it"),
     ("/api/_lib", "`_lib` is a folder, not a URL segment; write the URL pattern without it"),
 ]

@@ -29,37 +29,37 @@ OPEN_REDIRECT_PAYLOADS = [
     "data:text/html,<script>alert(1)</script>",
     "vbscript:msgbox(1)",
     "ftp://127.0.0.1:3000/",
-    "https://127.0.0.1:3000/",            # other scheme, same host and port
-    "http://127.0.0.1:3001/",             # other port
-    "http://127.0.0.1/",                  # default port 80 is not 3000
-    "http://localhost:3000/",             # another name for the same machine is another origin
-    "http://127.0.0.1:3000@evil.com/",    # userinfo trick: the host is evil.com
-    "http://evil.com@127.0.0.1:3000/",    # userinfo on our own host: refused too
+    "https://127.0.0.1:3000/",  # other scheme, same host and port
+    "http://127.0.0.1:3001/",  # other port
+    "http://127.0.0.1/",  # default port 80 is not 3000
+    "http://localhost:3000/",  # another name for the same machine is another origin
+    "http://127.0.0.1:3000@evil.com/",  # userinfo trick: the host is evil.com
+    "http://evil.com@127.0.0.1:3000/",  # userinfo on our own host: refused too
     "http://127.0.0.1:3000.evil.com/",
     "http://127.0.0.1:3000:80/",
-    "http://127.0.0.1:3000//evil.com",    # our origin, but a path that browsers read as another host
+    "http://127.0.0.1:3000//evil.com",  # our origin, but a path that browsers read as another host
     "http://127.0.0.1:3000/%2F%2Fevil.com",
     "http://127.0.0.1:3000\\@evil.com",
     "%2F%2Fevil.com",
     "/%2F/evil.com",
     "/%2f%2fevil.com",
-    "/%252F%252Fevil.com",                # double-encoded //
-    "/%5Cevil.com",                       # encoded backslash
+    "/%252F%252Fevil.com",  # double-encoded //
+    "/%5Cevil.com",  # encoded backslash
     "/%5C%5Cevil.com",
-    "/%09/evil.com",                      # encoded tab
+    "/%09/evil.com",  # encoded tab
     "/%0D%0ALocation:%20https://evil.com",  # header injection, encoded
-    "/\r\nLocation: https://evil.com",    # header injection, raw
+    "/\r\nLocation: https://evil.com",  # header injection, raw
     "/\t/evil.com",
     "/\n/evil.com",
     " //evil.com",
     "\t//evil.com",
     "/ /evil.com",
-    "/\u00a0/evil.com",                   # no-break space
-    "/\u3000/evil.com",                   # ideographic space
-    "/\u200b/evil.com",                   # zero-width space (format char)
+    "/\u00a0/evil.com",  # no-break space
+    "/\u3000/evil.com",  # ideographic space
+    "/\u200b/evil.com",  # zero-width space (format char)
     "/\x00/evil.com",
     "/\x7f/evil.com",
-    "/\x85/evil.com",                     # C1 next-line
+    "/\x85/evil.com",  # C1 next-line
     "evil.com",
     "./dashboard",
     "../dashboard",
@@ -80,11 +80,19 @@ def make_request(url: str = SELF) -> Request:
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    return Request({
-        "type": "http", "method": "GET", "scheme": parts.scheme, "path": parts.path,
-        "raw_path": parts.path.encode(), "query_string": parts.query.encode(), "root_path": "",
-        "server": (host, port), "headers": [(b"host", parts.netloc.encode())],
-    })
+    return Request(
+        {
+            "type": "http",
+            "method": "GET",
+            "scheme": parts.scheme,
+            "path": parts.path,
+            "raw_path": parts.path.encode(),
+            "query_string": parts.query.encode(),
+            "root_path": "",
+            "server": (host, port),
+            "headers": [(b"host", parts.netloc.encode())],
+        }
+    )
 
 
 def test_there_are_at_least_25_payloads() -> None:
@@ -130,11 +138,19 @@ def test_default_port_is_the_same_origin() -> None:
 
 def forged_host_request(host: str) -> Request:
     """A request to our server whose `Host` header names another site (so `request.url` does too)."""
-    return Request({
-        "type": "http", "method": "GET", "scheme": "http", "path": "/api/refresh-token",
-        "raw_path": b"/api/refresh-token", "query_string": b"", "root_path": "",
-        "server": ("127.0.0.1", 3000), "headers": [(b"host", host.encode("latin-1"))],
-    })
+    return Request(
+        {
+            "type": "http",
+            "method": "GET",
+            "scheme": "http",
+            "path": "/api/refresh-token",
+            "raw_path": b"/api/refresh-token",
+            "query_string": b"",
+            "root_path": "",
+            "server": ("127.0.0.1", 3000),
+            "headers": [(b"host", host.encode("latin-1"))],
+        }
+    )
 
 
 # (forged Host header, target, Location): never an absolute URL, so the browser stays on the real site.
@@ -143,13 +159,13 @@ FORGED_HOST = [
     ("evil.com", "http://evil.com/steal?x=1", "/steal?x=1"),  # "same origin" as the forged host: only its path
     ("evil.com", "http://evil.com", "/"),
     ("evil.com", "//evil.com", "/dashboard"),
-    ("evil.com", "https://evil.com/", "/dashboard"),           # other scheme than the request's
+    ("evil.com", "https://evil.com/", "/dashboard"),  # other scheme than the request's
     ("evil.com:8080", "http://evil.com:8080/x", "/x"),
-    ("evil.com", "http://127.0.0.1:3000/x", "/dashboard"),     # our real origin is not the request URL's
+    ("evil.com", "http://127.0.0.1:3000/x", "/dashboard"),  # our real origin is not the request URL's
     ("127.0.0.1:3000@evil.com", "/dashboard?tab=1", "/dashboard?tab=1"),
     ("evil.com:notaport", "/x", "/x"),
     ("evil.com:notaport", "http://evil.com:notaport/x", "/dashboard"),  # unparsable: refused, no error
-    ("[::1", "/x", "/x"),                                       # a broken IPv6 literal
+    ("[::1", "/x", "/x"),  # a broken IPv6 literal
     ("", "/x", "/x"),
 ]
 

@@ -4,7 +4,7 @@ The proxy (proxy.py) sends visitors without a valid access token to sign in or t
 """
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html import escape
 
 from starlette.responses import RedirectResponse
@@ -20,13 +20,16 @@ def GET(request):
     if result.error:  # the proxy checked a moment ago; the token may have expired since
         return RedirectResponse(get_login_url(get_dashboard_url()), status_code=307)
     session = result.data
-    expires = datetime.fromtimestamp(session.access_expires_at, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    expires = datetime.fromtimestamp(session.access_expires_at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     left = max(0, int(session.access_expires_at - time.time()))
-    files = "\n".join(
-        f'<li><a href="{escape(get_file_url(f.name))}">{escape(f.name)}</a> '
-        f'<span class="muted">({f.size} bytes, {escape(f.media_type)})</span></li>'
-        for f in list_files().data or []
-    ) or "<li class=muted>No files in the data folder.</li>"
+    files = (
+        "\n".join(
+            f'<li><a href="{escape(get_file_url(f.name))}">{escape(f.name)}</a> '
+            f'<span class="muted">({f.size} bytes, {escape(f.media_type)})</span></li>'
+            for f in list_files().data or []
+        )
+        or "<li class=muted>No files in the data folder.</li>"
+    )
     body = f"""<h1>Dashboard</h1>
 <dl>
 <dt>Signed in as</dt><dd id="user">{escape(session.username)}</dd>

@@ -17,8 +17,11 @@ MAX_BODY = 4096
 def form(return_to: str | None, error: str | None = None, status: int = 200) -> HTMLResponse:
     message = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
     demo = demo_credentials()
-    hint = (f'<p class="muted">Demo user: <code>{escape(demo[0])}</code>, password <code>{escape(demo[1])}</code>.</p>'
-            if demo else "")
+    hint = (
+        f'<p class="muted">Demo user: <code>{escape(demo[0])}</code>, password <code>{escape(demo[1])}</code>.</p>'
+        if demo
+        else ""
+    )
     body = f"""<h1>Sign in</h1>
 {message}
 <form class="stack" method="post" action="{escape(get_login_url(return_to))}">
@@ -52,8 +55,11 @@ async def POST(request):
     address = request.client.host if request.client else None  # with --proxy-headers: the proxy's X-Forwarded-For
     result = await run_in_threadpool(login, username, password, address)  # scrypt is slow: keep the loop free
     if isinstance(result.error, LoginThrottled):
-        return PlainTextResponse(result.error.status_text, status_code=result.error.status,
-                                 headers={"retry-after": str(result.error.retry_after)})
+        return PlainTextResponse(
+            result.error.status_text,
+            status_code=result.error.status,
+            headers={"retry-after": str(result.error.retry_after)},
+        )
     if result.error:
         return form(return_to, result.error.status_text, result.error.status)
     return safe_redirect(request, return_to, fallback=get_dashboard_url(), status=303)

@@ -16,6 +16,17 @@ from .rules import RULES
 from .run import check_project
 
 __all__ = [
-    "ERROR", "RULES", "WARNING", "Config", "ConfigError", "Finding", "Report", "Rule",
-    "check_project", "format_json", "format_rules", "format_text", "load_config",
+    "ERROR",
+    "RULES",
+    "WARNING",
+    "Config",
+    "ConfigError",
+    "Finding",
+    "Report",
+    "Rule",
+    "check_project",
+    "format_json",
+    "format_rules",
+    "format_text",
+    "load_config",
 ]

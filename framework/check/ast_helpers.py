@@ -41,8 +41,14 @@ def _bindings(body: Iterable[ast.stmt]) -> Iterator[Binding]:
 
 
 _LITERAL_TYPES: Mapping[type[ast.AST], str] = {
-    ast.List: "list", ast.Tuple: "tuple", ast.Dict: "dict", ast.Set: "set", ast.JoinedStr: "str",
-    ast.ListComp: "list", ast.DictComp: "dict", ast.SetComp: "set",
+    ast.List: "list",
+    ast.Tuple: "tuple",
+    ast.Dict: "dict",
+    ast.Set: "set",
+    ast.JoinedStr: "str",
+    ast.ListComp: "list",
+    ast.DictComp: "dict",
+    ast.SetComp: "set",
 }
 
 
@@ -95,7 +101,8 @@ def is_route_url(node: ast.AST) -> TypeGuard[ast.Call]:
     """`route_url(...)` or `<module>.route_url(...)`; another alias is not recognised."""
     return isinstance(node, ast.Call) and (
         (isinstance(node.func, ast.Name) and node.func.id == "route_url")
-        or (isinstance(node.func, ast.Attribute) and node.func.attr == "route_url"))
+        or (isinstance(node.func, ast.Attribute) and node.func.attr == "route_url")
+    )
 
 
 def argument(call: ast.Call, index: int, name: str) -> ast.expr | None:

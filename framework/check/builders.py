@@ -74,8 +74,13 @@ def _params_of(node: ast.expr | None) -> frozenset[str] | None:
     if isinstance(node, ast.Dict):
         keys = [k.value for k in node.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)]
         return frozenset(keys) if len(keys) == len(node.keys) else None
-    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict"
-            and not node.args and all(k.arg for k in node.keywords)):
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "dict"
+        and not node.args
+        and all(k.arg for k in node.keywords)
+    ):
         return frozenset(k.arg for k in node.keywords if k.arg)
     return None
 

@@ -1,13 +1,13 @@
 """`[tool.framework.check]` in `pyproject.toml`, validated into a `Config`; anything unusable is a `ConfigError`.
 
-    disable = ["api-returns-json"]                 # rules not run at all
-    severity = { hard-coded-url = "warning" }      # "error" or "warning", per rule
-    forbidden-imports = ["boto3", "stripe"]        # added to the built-in list
-    strict = true                                  # warnings fail too
-    [[tool.framework.check.exempt]]
-    route = "/api/export"                          # a URL pattern, or a file: "app/api/export/route.py"
-    rules = ["api-returns-json"]                   # leave out for every rule
-    reason = "a partner's system reads this JSON"  # required
+disable = ["api-returns-json"]                 # rules not run at all
+severity = { hard-coded-url = "warning" }      # "error" or "warning", per rule
+forbidden-imports = ["boto3", "stripe"]        # added to the built-in list
+strict = true                                  # warnings fail too
+[[tool.framework.check.exempt]]
+route = "/api/export"                          # a URL pattern, or a file: "app/api/export/route.py"
+rules = ["api-returns-json"]                   # leave out for every rule
+reason = "a partner's system reads this JSON"  # required
 """
 
 from __future__ import annotations
@@ -70,11 +70,11 @@ def parse_config(table: Mapping[str, object]) -> Config:
         raise ConfigError(f"{WHERE}: unknown key {unknown[0]!r}; the keys are {', '.join(_KEYS)}.")
     disable = table.get("disable", [])
     if not isinstance(disable, list):
-        raise ConfigError(f"{WHERE} disable: expected a list of rule ids, like disable = [\"api-returns-json\"].")
+        raise ConfigError(f'{WHERE} disable: expected a list of rule ids, like disable = ["api-returns-json"].')
     severity = _severities(table.get("severity", {}))
     extra = table.get("forbidden-imports", [])
     if not isinstance(extra, list) or not all(isinstance(m, str) and m for m in extra):
-        raise ConfigError(f"{WHERE} forbidden-imports: expected a list of module names, like [\"boto3\"].")
+        raise ConfigError(f'{WHERE} forbidden-imports: expected a list of module names, like ["boto3"].')
     strict = table.get("strict", False)
     if not isinstance(strict, bool):
         raise ConfigError(f"{WHERE} strict: expected true or false.")
@@ -82,7 +82,7 @@ def parse_config(table: Mapping[str, object]) -> Config:
     return Config(
         disabled=frozenset(_rule_id(r, "disable") for r in disable),
         severity=severity,
-        forbidden_imports={**FORBIDDEN_IMPORTS, **{m: CONFIGURED for m in extra}},
+        forbidden_imports={**FORBIDDEN_IMPORTS, **dict.fromkeys(extra, CONFIGURED)},
         exempt=exempt,
         strict=strict,
     )
@@ -98,13 +98,13 @@ def _rule_id(value: object, where: str) -> str:
 
 def _severities(table: object) -> dict[str, Severity]:
     if not isinstance(table, dict):
-        raise ConfigError(f"{WHERE} severity: expected a table, like severity = {{ hard-coded-url = \"warning\" }}.")
+        raise ConfigError(f'{WHERE} severity: expected a table, like severity = {{ hard-coded-url = "warning" }}.')
     severities: dict[str, Severity] = {}
     for rule, level in table.items():
         rule_id = _rule_id(rule, "severity")
         severity = _SEVERITIES.get(level) if isinstance(level, str) else None
         if severity is None:
-            raise ConfigError(f"{WHERE} severity.{rule}: {level!r} is not a severity; use \"error\" or \"warning\".")
+            raise ConfigError(f'{WHERE} severity.{rule}: {level!r} is not a severity; use "error" or "warning".')
         severities[rule_id] = severity
     return severities
 
@@ -116,10 +116,10 @@ def _exemptions(entries: object) -> tuple[Exemption, ...]:
     for i, entry in enumerate(entries):
         at = f"{WHERE} exempt[{i}]"
         if not isinstance(entry, dict) or not isinstance(entry.get("route"), str):
-            raise ConfigError(f"{at}: give the route, like route = \"/api/export\" (a URL pattern or a route.py path).")
+            raise ConfigError(f'{at}: give the route, like route = "/api/export" (a URL pattern or a route.py path).')
         reason = entry.get("reason")
         if not isinstance(reason, str) or not reason.strip():
-            raise ConfigError(f"{at} ({entry['route']}): an exemption needs a reason = \"...\" saying why.")
+            raise ConfigError(f'{at} ({entry["route"]}): an exemption needs a reason = "..." saying why.')
         rules = entry.get("rules", [])
         if not isinstance(rules, list):
             raise ConfigError(f"{at}: rules is a list of rule ids; leave it out to exempt the route from every rule.")
@@ -137,5 +137,7 @@ def check_exemptions(exempt: Iterable[Exemption], routes: Iterable[Route]) -> No
         if ex.route not in known:
             close = difflib.get_close_matches(ex.route, sorted(known), n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise ConfigError(f"{WHERE} exempt[{i}]: no route {ex.route!r} (give a URL pattern like \"/api/export\" "
-                              f"or a file like \"app/api/export/route.py\").{hint}")
+            raise ConfigError(
+                f'{WHERE} exempt[{i}]: no route {ex.route!r} (give a URL pattern like "/api/export" '
+                f'or a file like "app/api/export/route.py").{hint}'
+            )

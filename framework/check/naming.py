@@ -92,6 +92,8 @@ def builder_hint(segments: Sequence[Segment]) -> str:
 def builder_source(name: str, segments: Sequence[Segment], file: str) -> str:
     """The builder `framework new` writes into lib/urls/, with a docstring naming the route's file."""
     pattern = pattern_of(segments)
-    return (f"def {name}({signature(segments)}) -> str:\n"
-            f'    """The URL of `{pattern}` ({file})."""\n'
-            f"    return {_call(pattern, segments)}\n")
+    return (
+        f"def {name}({signature(segments)}) -> str:\n"
+        f'    """The URL of `{pattern}` ({file})."""\n'
+        f"    return {_call(pattern, segments)}\n"
+    )

@@ -38,5 +38,6 @@ def load_project(root: Path, forbidden_imports: Mapping[str, str], *, import_rou
     files = scan(root)
     sources = read_sources(root)
     calls = route_url_calls(sources.values())
-    return Project(root, sources, files, read_tree(files), calls, builders_by_pattern(calls), forbidden_imports,
-                   import_routes)
+    return Project(
+        root, sources, files, read_tree(files), calls, builders_by_pattern(calls), forbidden_imports, import_routes
+    )

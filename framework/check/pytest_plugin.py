@@ -34,8 +34,12 @@ class ConventionFailure(Exception):
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addini(INI, type="bool", default=True,
-                  help="collect the `framework check` rules as test items when rootdir has app/ (default: true)")
+    parser.addini(
+        INI,
+        type="bool",
+        default=True,
+        help="collect the `framework check` rules as test items when rootdir has app/ (default: true)",
+    )
 
 
 def _report(config: pytest.Config) -> Report | ConfigError:

@@ -1,9 +1,9 @@
 """What `framework check` prints: findings, the report, and its text, JSON and `--list-rules` forms.
 
-    app/api/ping/route.py:1: error[forbidden-import] imports `sqlite3`, a database driver: ...
-      fix: Move the code that uses `sqlite3` into a function in lib/controllers/ ...
+app/api/ping/route.py:1: error[forbidden-import] imports `sqlite3`, a database driver: ...
+  fix: Move the code that uses `sqlite3` into a function in lib/controllers/ ...
 
-    1 error, 0 warnings in 2 files (1 route): failed.
+1 error, 0 warnings in 2 files (1 route): failed.
 """
 
 from __future__ import annotations
@@ -98,15 +98,19 @@ def format_json(report: Report) -> str:
 
     Each finding has exactly `rule, severity, file, line (int or null), message, fix`, sorted by file and line.
     """
-    return json.dumps({
-        "version": JSON_VERSION,
-        "findings": [asdict(f) for f in report.findings],
-        "errors": report.errors,
-        "warnings": report.warnings,
-        "files": report.files,
-        "routes": report.routes,
-        "failed": report.failed,
-    }, indent=2, ensure_ascii=False)
+    return json.dumps(
+        {
+            "version": JSON_VERSION,
+            "findings": [asdict(f) for f in report.findings],
+            "errors": report.errors,
+            "warnings": report.warnings,
+            "files": report.files,
+            "routes": report.routes,
+            "failed": report.failed,
+        },
+        indent=2,
+        ensure_ascii=False,
+    )
 
 
 def format_rules() -> str:

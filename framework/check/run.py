@@ -12,8 +12,9 @@ from .rules import RULE_IDS, RULES
 from .triage import triage
 
 
-def check_project(root: Path | str, config: Config | None = None, *, imports: bool = True,
-                  strict: bool = False) -> Report:
+def check_project(
+    root: Path | str, config: Config | None = None, *, imports: bool = True, strict: bool = False
+) -> Report:
     """Every enabled rule over the project at `root`. Raises `ConfigError` for unusable configuration.
 
     `imports=False` leaves out the router's import of each `route.py` (the only step running user code).

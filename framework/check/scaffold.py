@@ -85,8 +85,9 @@ def checked_folders(path: str) -> tuple[str, ...]:
         raise ScaffoldInputError(f"{printable(path)!r} contains control characters; {PATH_HINT}.")
     folders = tuple(filter(None, text.rstrip("/").split("/")))
     if any(folder in (".", "..") for folder in folders):
-        raise ScaffoldInputError(f"{path!r}: `.` and `..` segments are not allowed, the route must stay inside "
-                                 f"app/; {PATH_HINT}.")
+        raise ScaffoldInputError(
+            f"{path!r}: `.` and `..` segments are not allowed, the route must stay inside app/; {PATH_HINT}."
+        )
     return folders
 
 
@@ -95,8 +96,10 @@ def inside_app(root: Path, url_path: str, folders: Sequence[str]) -> None:
     app = (root / "app").resolve()
     target = app.joinpath(*folders).resolve()
     if target != app and app not in target.parents:
-        raise ScaffoldInputError(f"{url_path!r} resolves to {target}, outside {app} (a symlink on the way); "
-                                 f"{PATH_HINT}, through real folders.")
+        raise ScaffoldInputError(
+            f"{url_path!r} resolves to {target}, outside {app} (a symlink on the way); "
+            f"{PATH_HINT}, through real folders."
+        )
 
 
 def parse_url_path(path: str) -> tuple[tuple[str, ...], tuple[Segment, ...]]:
@@ -107,8 +110,10 @@ def parse_url_path(path: str) -> tuple[tuple[str, ...], tuple[Segment, ...]]:
     except PatternError as exc:
         if exc.folder is not None and exc.folder.kind is Kind.PRIVATE:
             folder = exc.folder.name
-            raise ScaffoldInputError(f"{path!r}: `{folder}` is a private folder, never routed; "
-                                     f"drop the leading underscore or write `%5F{folder[1:]}` for a literal `_`.") from None
+            raise ScaffoldInputError(
+                f"{path!r}: `{folder}` is a private folder, never routed; "
+                f"drop the leading underscore or write `%5F{folder[1:]}` for a literal `_`."
+            ) from None
         raise ScaffoldInputError(f"{path!r}: {exc}.") from None
     try:
         build_manifest([RouteFile("/".join(("app", *folders, "route.py")), folders)])
@@ -120,7 +125,8 @@ def parse_url_path(path: str) -> tuple[tuple[str, ...], tuple[Segment, ...]]:
 def _defined_names(text: str) -> set[str]:
     tree = ast.parse(text)
     return {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))} | {
-        a.asname or a.name for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
+        a.asname or a.name for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names
+    }
 
 
 def _append(existing: str, imports: Sequence[str], body: str) -> str:
@@ -153,27 +159,61 @@ def plan_route(root: Path, url_path: str, methods: Sequence[str]) -> list[Change
     functions = [f"{m.lower()}_{qualified_stem(segments)}" for m in methods]
     builder = builder_name(segments)
     test_file = f"tests/test_{qualified_stem(segments)}_route.py"
-    _refuse_taken_names([root / controller_module], functions, controller_module,
-                        "Remove or rename it first, or pick another path.")
-    _refuse_taken_names([*sorted(root.glob("lib/urls/**/*.py")), root / "lib/urls.py"], [builder], "lib/urls/",
-                        "Rename it, or pick another path.")
+    _refuse_taken_names(
+        [root / controller_module], functions, controller_module, "Remove or rename it first, or pick another path."
+    )
+    _refuse_taken_names(
+        [*sorted(root.glob("lib/urls/**/*.py")), root / "lib/urls.py"],
+        [builder],
+        "lib/urls/",
+        "Rename it, or pick another path.",
+    )
     if (root / test_file).exists():
         raise ScaffoldRefused(f"{test_file} exists already; nothing was written. Move it, or pick another path.")
 
-    changes = [Change(package, f'"""{doc}"""\n', "created", "package")
-               for package, doc in PACKAGES.items() if not (root / package).exists()]
-    controller_body = "\n\n".join(controller_function(f, m, segments) for f, m in zip(functions, methods))
-    changes.append(_module_change(
-        root, controller_module, f"The work behind {pattern}: functions that return `Result`, never HTTP responses.",
-        "from framework.controllers import Result", controller_body, ", ".join(functions)))
+    changes = [
+        Change(package, f'"""{doc}"""\n', "created", "package")
+        for package, doc in PACKAGES.items()
+        if not (root / package).exists()
+    ]
+    controller_body = "\n\n".join(controller_function(f, m, segments) for f, m in zip(functions, methods, strict=True))
+    changes.append(
+        _module_change(
+            root,
+            controller_module,
+            f"The work behind {pattern}: functions that return `Result`, never HTTP responses.",
+            "from framework.controllers import Result",
+            controller_body,
+            ", ".join(functions),
+        )
+    )
     urls_file = "lib/urls.py" if (root / "lib/urls.py").is_file() else "lib/urls/__init__.py"
-    changes.append(_module_change(
-        root, urls_file, "URL builders: one per route, so every use of a URL can be found and checked.",
-        "from framework.urls import route_url", builder_source(builder, segments, route_file), builder))
-    changes.append(Change(route_file, route_source(pattern, methods, functions, segments, controller_module),
-                          "created", ", ".join(methods)))
-    changes.append(Change(test_file, test_source(pattern, route_file, methods, functions, segments, builder,
-                                                  controller_module), "created", "tests"))
+    changes.append(
+        _module_change(
+            root,
+            urls_file,
+            "URL builders: one per route, so every use of a URL can be found and checked.",
+            "from framework.urls import route_url",
+            builder_source(builder, segments, route_file),
+            builder,
+        )
+    )
+    changes.append(
+        Change(
+            route_file,
+            route_source(pattern, methods, functions, segments, controller_module),
+            "created",
+            ", ".join(methods),
+        )
+    )
+    changes.append(
+        Change(
+            test_file,
+            test_source(pattern, route_file, methods, functions, segments, builder, controller_module),
+            "created",
+            "tests",
+        )
+    )
     return changes
 
 

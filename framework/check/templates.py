@@ -36,15 +36,18 @@ def _expected_text(method: str, segments: Sequence[Segment]) -> str:
 
 
 def controller_function(name: str, method: str, segments: Sequence[Segment]) -> str:
-    return (f"def {name}({signature(segments)}) -> Result[str]:\n"
-            f'    """{method} {pattern_of(segments)}: do the work here. On failure return\n'
-            f'    `Result(error=ControllerError(404, "Not found"))` (from framework.controllers);\n'
-            f'    the route turns it into the response."""\n'
-            f"    return Result(data={_data_expr(method, segments)})\n")
+    return (
+        f"def {name}({signature(segments)}) -> Result[str]:\n"
+        f'    """{method} {pattern_of(segments)}: do the work here. On failure return\n'
+        f'    `Result(error=ControllerError(404, "Not found"))` (from framework.controllers);\n'
+        f'    the route turns it into the response."""\n'
+        f"    return Result(data={_data_expr(method, segments)})\n"
+    )
 
 
-def route_source(pattern: str, methods: Sequence[str], functions: Sequence[str], segments: Sequence[Segment],
-                  controller_module: str) -> str:
+def route_source(
+    pattern: str, methods: Sequence[str], functions: Sequence[str], segments: Sequence[Segment], controller_module: str
+) -> str:
     module = controller_module.removesuffix(".py").replace("/", ".")
     has_params = bool(param_segments(segments))
     lines = [
@@ -57,9 +60,11 @@ def route_source(pattern: str, methods: Sequence[str], functions: Sequence[str],
     if has_params:
         lines += ["from framework import RouteContext"]
     lines += [f"from {module} import {', '.join(functions)}", ""]
-    for method, func in zip(methods, functions):
-        args = ", ".join(f'context.params["{p.name}"]' if p.kind is Kind.DYNAMIC else f'context.params.get("{p.name}", [])'
-                         for p in param_segments(segments))
+    for method, func in zip(methods, functions, strict=True):
+        args = ", ".join(
+            f'context.params["{p.name}"]' if p.kind is Kind.DYNAMIC else f'context.params.get("{p.name}", [])'
+            for p in param_segments(segments)
+        )
         sig = "request: Request, context: RouteContext" if has_params else "request: Request"
         lines += [
             "",
@@ -73,8 +78,15 @@ def route_source(pattern: str, methods: Sequence[str], functions: Sequence[str],
     return "\n".join(lines)
 
 
-def test_source(pattern: str, route_file: str, methods: Sequence[str], functions: Sequence[str],
-                 segments: Sequence[Segment], builder: str, controller_module: str) -> str:
+def test_source(
+    pattern: str,
+    route_file: str,
+    methods: Sequence[str],
+    functions: Sequence[str],
+    segments: Sequence[Segment],
+    builder: str,
+    controller_module: str,
+) -> str:
     module = controller_module.removesuffix(".py").replace("/", ".")
     sample = _sample(segments)
     call_args = ", ".join(repr(sample[p.name]) for p in param_segments(segments))
@@ -110,7 +122,7 @@ def test_source(pattern: str, route_file: str, methods: Sequence[str], functions
         f"    assert {builder}({call_args}) == {url!r}",
         "",
     ]
-    for method, func in zip(methods, functions):
+    for method, func in zip(methods, functions, strict=True):
         expected = _expected_text(method, segments)
         out += [
             "",

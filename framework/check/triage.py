@@ -42,9 +42,12 @@ def one_per_unparsable(findings: Sequence[Finding], sources: Mapping[str, Source
     routed = {(f.file, f.line) for f in findings if f.rule == "router-error"}
     for f in findings:
         src = sources.get(f.file)
-        if src is None or src.error is None or f.rule == "router-error":
-            yield f
-        elif f.rule == "syntax-error" and (f.file, f.line) not in routed:
+        if (
+            src is None
+            or src.error is None
+            or f.rule == "router-error"
+            or (f.rule == "syntax-error" and (f.file, f.line) not in routed)
+        ):
             yield f
 
 

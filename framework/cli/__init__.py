@@ -32,8 +32,7 @@ for command in (start, dev, routes, check, new):
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code instead of exiting (tests call it in process)."""
     try:
-        result = cli.main(args=list(argv) if argv is not None else None, prog_name="framework",
-                          standalone_mode=False)
+        result = cli.main(args=list(argv) if argv is not None else None, prog_name="framework", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:

@@ -22,8 +22,9 @@ silence one line with `# framework: ignore[rule-id]`. Every rule: docs/conventio
 
 @click.command(cls=Command, epilog=EXAMPLES)
 @root_option
-@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="report format")
+@click.option(
+    "--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True, help="report format"
+)
 @click.option("--strict", is_flag=True, help="warnings fail too (exit 1)")
 @click.option("--list-rules", is_flag=True, help="print the rules and exit")
 def check(root: str, output: str, strict: bool, list_rules: bool) -> int:

@@ -16,8 +16,15 @@ import click
 
 from ..errors import RouteTreeError
 from ..escape import EscapingFormatter
-from ..settings import (Settings, parse_allowed_host, parse_body_size, parse_concurrency, parse_head_size,
-                        parse_seconds, normalise_origin)
+from ..settings import (
+    Settings,
+    normalise_origin,
+    parse_allowed_host,
+    parse_body_size,
+    parse_concurrency,
+    parse_head_size,
+    parse_seconds,
+)
 
 log = logging.getLogger("framework")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -100,31 +107,66 @@ def server_options(func: F) -> F:
     return click.option("--host", default="127.0.0.1", show_default=True, help="interface to bind")(func)
 
 
+def _limit(flag: str, parse: Callable[[str], Any], metavar: str, help: str, default: Any = None) -> Callable[[F], F]:
+    """One option of the limits group; a `default` of None means a repeatable option (a tuple of values)."""
+    dest = flag.removeprefix("--").replace("-", "_") + ("s" if default is None else "")
+    if default is None:
+        return click.option(flag, dest, type=Parsed(metavar, parse), multiple=True, help=f"{help} (repeatable)")
+    return click.option(flag, dest, type=Parsed(metavar, parse), default=default, help=help)
+
+
 def limit_options(*, dev: bool = False) -> Callable[[F], F]:
     """The limits of `framework start` / `framework dev` (docs/security.md), filling one `Settings`."""
     d = DEFAULTS
+    options = [
+        _limit(
+            "--max-body-size",
+            parse_body_size,
+            "SIZE",
+            "largest request body; 413 beyond it; `none` for no cap  [default: 10MiB]",
+            d.max_body_size,
+        ),
+        _limit(
+            "--max-head-size",
+            parse_head_size,
+            "SIZE",
+            "largest request line + headers; 431 and close beyond it  [default: 64KiB]",
+            d.max_head_size,
+        ),
+        _limit(
+            "--head-timeout",
+            parse_seconds,
+            "SECONDS",
+            "a client must send its whole request head within this "
+            f"time; 408 and close otherwise  [default: {d.head_timeout:g}]",
+            d.head_timeout,
+        ),
+        _limit(
+            "--max-concurrency",
+            parse_concurrency,
+            "N",
+            "connections and requests in flight per process; 503 "
+            f"beyond it; `none` for no cap  [default: {d.max_concurrency}]",
+            d.max_concurrency,
+        ),
+        _limit(
+            "--trusted-origin",
+            normalise_origin,
+            "ORIGIN",
+            "an origin allowed to send cross-origin unsafe requests, like https://app.example",
+        ),
+    ]
+    if dev:
+        options.append(
+            _limit(
+                "--allowed-host",
+                parse_allowed_host,
+                "NAME",
+                "a Host name this dev server answers besides localhost, 127.0.0.1, ::1 and the --host address",
+            )
+        )
 
     def decorate(func: F) -> F:
-        options = [
-            click.option("--max-body-size", type=Parsed("SIZE", parse_body_size), default=d.max_body_size,
-                         help="largest request body; 413 beyond it; `none` for no cap  [default: 10MiB]"),
-            click.option("--max-head-size", type=Parsed("SIZE", parse_head_size), default=d.max_head_size,
-                         help="largest request line + headers; 431 and close beyond it  [default: 64KiB]"),
-            click.option("--head-timeout", type=Parsed("SECONDS", parse_seconds), default=d.head_timeout,
-                         help="a client must send its whole request head within this time; 408 and close "
-                              f"otherwise  [default: {d.head_timeout:g}]"),
-            click.option("--max-concurrency", type=Parsed("N", parse_concurrency), default=d.max_concurrency,
-                         help="connections and requests in flight per process; 503 beyond it; `none` for no "
-                              f"cap  [default: {d.max_concurrency}]"),
-            click.option("--trusted-origin", "trusted_origins", type=Parsed("ORIGIN", normalise_origin),
-                         multiple=True, help="an origin allowed to send cross-origin unsafe requests, like "
-                                             "https://app.example (repeatable)"),
-        ]
-        if dev:
-            options.append(click.option(
-                "--allowed-host", "allowed_hosts", type=Parsed("NAME", parse_allowed_host), multiple=True,
-                help="a Host name this dev server answers besides localhost, 127.0.0.1, ::1 and the --host "
-                     "address (repeatable)"))
         for option in reversed(options):
             func = option(func)
         return func
@@ -135,7 +177,10 @@ def limit_options(*, dev: bool = False) -> Callable[[F], F]:
 def settings_from(options: dict[str, Any]) -> Settings:
     """The limit options of a command as one `Settings` value."""
     return Settings(
-        max_body_size=options["max_body_size"], max_head_size=options["max_head_size"],
-        head_timeout=options["head_timeout"], max_concurrency=options["max_concurrency"],
-        trusted_origins=tuple(options["trusted_origins"]), allowed_hosts=tuple(options.get("allowed_hosts", ())),
+        max_body_size=options["max_body_size"],
+        max_head_size=options["max_head_size"],
+        head_timeout=options["head_timeout"],
+        max_concurrency=options["max_concurrency"],
+        trusted_origins=tuple(options["trusted_origins"]),
+        allowed_hosts=tuple(options.get("allowed_hosts", ())),
     )

@@ -7,7 +7,16 @@ from typing import Any
 
 import click
 
-from .common import Command, CommandError, checked_root, limit_options, root_option, server_options, settings_from, setup_logging
+from .common import (
+    Command,
+    CommandError,
+    checked_root,
+    limit_options,
+    root_option,
+    server_options,
+    settings_from,
+    setup_logging,
+)
 
 EXAMPLES = """\b
 examples:

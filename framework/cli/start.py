@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from .common import Command, limit_options, log, root_option, server_options, settings_from, setup_logging, checked_root
+from .common import Command, checked_root, limit_options, log, root_option, server_options, settings_from, setup_logging
 
 EXAMPLES = """\b
 examples:
@@ -27,13 +27,25 @@ what each guards against and what to leave to a reverse proxy: docs/security.md
 @root_option
 @server_options
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="worker processes")
-@click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]), default="info",
-              show_default=True)
+@click.option(
+    "--log-level",
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+    default="info",
+    show_default=True,
+)
 @click.option("--no-access-log", is_flag=True, help="do not log each request")
 @click.option("--proxy-headers", is_flag=True, help="trust X-Forwarded-* from 127.0.0.1")
 @limit_options()
-def start(root: str, host: str, port: int, workers: int, log_level: str, no_access_log: bool, proxy_headers: bool,
-          **limits: Any) -> None:
+def start(
+    root: str,
+    host: str,
+    port: int,
+    workers: int,
+    log_level: str,
+    no_access_log: bool,
+    proxy_headers: bool,
+    **limits: Any,
+) -> None:
     """Serve the project with uvicorn (fastest loop and parser available, no reload)."""
     import uvicorn
 
@@ -48,12 +60,24 @@ def start(root: str, host: str, port: int, workers: int, log_level: str, no_acce
     app = serving_app(path, settings)
     count = len(app.router.table.endpoints)  # type: ignore[attr-defined]
     log.info("%d route%s from %s", count, "" if count == 1 else "s", path / "app")
-    options: dict[str, Any] = dict(host=host, port=port, log_level=log_level, access_log=not no_access_log,
-                                   proxy_headers=proxy_headers, loop="auto", server_header=False)
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": log_level,
+        "access_log": not no_access_log,
+        "proxy_headers": proxy_headers,
+        "loop": "auto",
+        "server_header": False,
+    }
     if workers > 1:
         os.environ["FRAMEWORK_ROOT"] = str(path)
         os.environ[ENV_SETTINGS] = settings.to_env()  # each worker builds the app and the protocol from it
-        uvicorn.run("framework.app:app_from_environment", factory=True, workers=workers,
-                    **options, **uvicorn_options(settings, workers=True))
+        uvicorn.run(
+            "framework.app:app_from_environment",
+            factory=True,
+            workers=workers,
+            **options,
+            **uvicorn_options(settings, workers=True),
+        )
     else:
         uvicorn.run(app, **options, **uvicorn_options(settings))

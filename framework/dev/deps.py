@@ -15,7 +15,7 @@ functions count too, so a lazy import still ties a route to the module.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ..loader import dotted_name
@@ -65,6 +65,18 @@ def package_of(file: str) -> str | None:
     return name if file.endswith("__init__.py") else name.rpartition(".")[0] or None
 
 
+def _closure(starts: Iterable[str], step: Callable[[str], Iterable[str]]) -> set[str]:
+    """Every file reachable from `starts` by following `step` (each file visited once)."""
+    seen: set[str] = set()
+    todo = list(starts)
+    while todo:
+        file = todo.pop()
+        if file not in seen:
+            seen.add(file)
+            todo.extend(step(file))
+    return seen
+
+
 class DepGraph:
     """Project files and what they import, parsed once per file and forgotten when the file changes."""
 
@@ -95,28 +107,20 @@ class DepGraph:
         starts = list(starts)
         resolved: dict[str, str | None] = {}
         importers: dict[str, set[str]] = {}
-        seen: set[str] = set()
-        todo = list(starts)
-        while todo:
-            file = todo.pop()
-            if file in seen:
-                continue
-            seen.add(file)
+
+        def imports(file: str) -> list[str]:
+            found = []
             for name in self._imports(file):
                 if name not in resolved:
                     resolved[name] = self._resolve(name, targets)
                 dep = resolved[name]
                 if dep is not None:
                     importers.setdefault(dep, set()).add(file)
-                    todo.append(dep)
-        hit: set[str] = set()
-        todo = [t for t in targets]
-        while todo:
-            file = todo.pop()
-            if file in hit:
-                continue
-            hit.add(file)
-            todo.extend(importers.get(file, ()))
+                    found.append(dep)
+            return found
+
+        _closure(starts, imports)  # fills `importers`
+        hit = _closure(targets, lambda file: importers.get(file, ()))
         return {f for f in starts if f in hit}
 
     def _resolve(self, name: str, targets: set[str] = frozenset()) -> str | None:  # type: ignore[assignment]

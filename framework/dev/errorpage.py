@@ -40,7 +40,9 @@ class ErrorReport:
         return location(self.file, self.line)
 
 
-def source_lines(root: Path, file: str | None, line: int | None, context: int = CONTEXT_LINES) -> tuple[tuple[int, str], ...]:
+def source_lines(
+    root: Path, file: str | None, line: int | None, context: int = CONTEXT_LINES
+) -> tuple[tuple[int, str], ...]:
     """The lines around `line` in `root/file`, read fresh from disk (the file may have just changed)."""
     if file is None or not line:
         return ()
@@ -85,7 +87,9 @@ def report_tree(error: RouteTreeError) -> ErrorReport:
     """An invalid route tree (a conflict, a bad folder name): every problem, no source."""
     first = error.problems[0] if error.problems else None
     return ErrorReport(
-        "The route tree has a problem" if len(error.problems) == 1 else f"The route tree has {len(error.problems)} problems",
+        "The route tree has a problem"
+        if len(error.problems) == 1
+        else f"The route tree has {len(error.problems)} problems",
         first.files[0] if first else None,
         first.line if first else None,
         "\n\n".join(str(p) for p in error.problems),
@@ -99,9 +103,7 @@ def render_text(report: ErrorReport) -> str:
     if report.source:
         width = len(str(report.source[-1][0]))
         parts.append("")
-        parts += [
-            f"{'>' if n == report.line else ' '} {n:>{width}} | {text}" for n, text in report.source
-        ]
+        parts += [f"{'>' if n == report.line else ' '} {n:>{width}} | {text}" for n, text in report.source]
     if report.traceback:
         parts += ["", report.traceback]
     return "\n".join(parts) + "\n"

@@ -54,8 +54,10 @@ def _refusal(hosts: list[bytes]) -> bytes:
     name = host_name(hosts[0].decode("latin-1"))
     if name is None:
         return b"framework dev: refused a request whose Host is not a host name; use http://localhost\n"
-    return (f"framework dev: refused a request for Host {name}; this server answers only this machine's "
-            f"names. To allow it: framework dev --allowed-host {name}\n").encode("ascii")
+    return (
+        f"framework dev: refused a request for Host {name}; this server answers only this machine's "
+        f"names. To allow it: framework dev --allowed-host {name}\n"
+    ).encode("ascii")
 
 
 def host_guard(app: ASGIApp, allowed: frozenset[str]) -> ASGIApp:
@@ -78,8 +80,11 @@ def host_guard(app: ASGIApp, allowed: frozenset[str]) -> ASGIApp:
 
 
 async def _forbid(scope: Scope, receive: Receive, send: Send, body: bytes) -> None:
-    headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode()),
-               (b"x-content-type-options", b"nosniff")]
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+        (b"x-content-type-options", b"nosniff"),
+    ]
     if scope["type"] == "http":
         await send({"type": "http.response.start", "status": 403, "headers": headers})
         await send({"type": "http.response.body", "body": body})

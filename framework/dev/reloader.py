@@ -32,10 +32,10 @@ from ..errors import RouteTreeError
 from ..loader import Failure, project_relative
 from ..manifest import Manifest, Route, build_manifest
 from ..proxy import ProxyLoad, load_proxy
-from ..table import RouteTable, build_table, table_from
 from ..scan import PAGE_FILE, ROUTE_FILE, RouteFile, scan
 from ..segments import Kind, Segment
 from ..settings import Settings
+from ..table import RouteTable, build_table, table_from
 from .deps import DepGraph
 from .errorpage import ErrorReport, report_app, report_problem, report_tree
 from .plan import Plan
@@ -171,8 +171,11 @@ class Reloader:
 
         old = self.entries
         reach = self.graph.reaching([r.file for r in manifest.routes], changed) if changed else set()
-        keep = {file: entry.endpoint for file, entry in old.items()
-                if file not in reach and not (entry.failure is not None and changed)}
+        keep = {
+            file: entry.endpoint
+            for file, entry in old.items()
+            if file not in reach and not (entry.failure is not None and changed)
+        }
         reports: dict[str, ErrorReport] = {}
 
         def error_page(failure: Failure) -> ASGIApp:
@@ -181,19 +184,32 @@ class Reloader:
 
         built = build_table(self.root, manifest, self.settings, on_failure=error_page, keep=keep, proxy=proxy)
         imported = set(built.imported)
-        entries = {e.route.file: Entry(e.route, e, reports.get(e.route.file) if e.route.file in imported
-                                       else old[e.route.file].failure)
-                   for e in built.table.endpoints}
-        failures = [reports[f] for f in built.imported if f in reports
-                    and (f not in old or old[f].failure != reports[f])]
+        entries = {
+            e.route.file: Entry(
+                e.route, e, reports.get(e.route.file) if e.route.file in imported else old[e.route.file].failure
+            )
+            for e in built.table.endpoints
+        }
+        failures = [
+            reports[f] for f in built.imported if f in reports and (f not in old or old[f].failure != reports[f])
+        ]
         if proxy_reloaded and isinstance(proxy[0], Failure):
             failures.append(reports[proxy[0].file])
-        warnings = [w for f in built.imported for w in entries[f].endpoint.warnings
-                    if f not in old or w not in old[f].endpoint.warnings]
+        warnings = [
+            w
+            for f in built.imported
+            for w in entries[f].endpoint.warnings
+            if f not in old or w not in old[f].endpoint.warnings
+        ]
         added = tuple(f for f in entries if f not in old)
         removed = tuple(f for f in old if f not in entries)
-        same = (manifest == self.manifest and not built.imported and not plan.rebuild and not was_invalid
-                and not proxy_reloaded)
+        same = (
+            manifest == self.manifest
+            and not built.imported
+            and not plan.rebuild
+            and not was_invalid
+            and not proxy_reloaded
+        )
         self.manifest, self.entries, self.proxy = manifest, entries, proxy
         files = tuple(sorted(changed | set(added) | set(removed)))
         if same:
@@ -228,7 +244,7 @@ class Reloader:
             return True
         known = {r.file for r in manifest.routes}
         return any(
-            f.startswith("app/") and (f.rsplit("/", 1)[-1] in (ROUTE_FILE, PAGE_FILE) and f not in known
-                                      or not (self.root / f).is_file())
+            f.startswith("app/")
+            and ((f.rsplit("/", 1)[-1] in (ROUTE_FILE, PAGE_FILE) and f not in known) or not (self.root / f).is_file())
             for f in plan.python
         )

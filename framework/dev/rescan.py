@@ -32,8 +32,7 @@ def rescan(root: Path, previous: Iterable[RouteFile], changed: Iterable[str]) ->
     dirty = sorted({c for c in changed if c == APP or c.startswith(APP + "/")})
     if APP in dirty:
         return scan(root)
-    found = {rf.file: rf for rf in previous
-             if not any(rf.file == d or rf.file.startswith(d + "/") for d in dirty)}
+    found = {rf.file: rf for rf in previous if not any(rf.file == d or rf.file.startswith(d + "/") for d in dirty)}
     for d in dirty:
         parts = d.split("/")[1:]
         path = root / d

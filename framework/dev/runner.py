@@ -28,10 +28,11 @@ from starlette.applications import Starlette
 from starlette.types import ASGIApp, Receive, Scope, Send
 from watchfiles import awatch
 
-from ..app import _application, project_root
 from ..limits import uvicorn_options
+from ..loader import project_root
+from ..routing import starlette_app
 from ..settings import Settings
-from .errorpage import report_exception
+from .errorpage import exception_handler, report_exception
 from .hosts import allowed_names, host_guard, is_loopback
 from .plan import Plan, plan, relative
 from .reloader import Outcome, Reloader
@@ -95,7 +96,6 @@ class _Uvicorn(uvicorn.Server):
             for sig, handler in originals.items():
                 signal.signal(sig, handler)
 
-
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         """Stop accepting first, then give connections accepted a moment ago time to send their request:
         uvicorn closes connections with no request under way, and one just accepted has none yet."""
@@ -107,8 +107,9 @@ class _Uvicorn(uvicorn.Server):
 
 def framework_imports() -> str | None:
     """Before a restart: can a fresh interpreter import the framework? The error when it cannot."""
-    result = subprocess.run([sys.executable, "-c", "import framework.cli, framework.dev.runner"],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", "import framework.cli, framework.dev.runner"], capture_output=True, text=True, timeout=60
+    )
     if result.returncode == 0:
         return None
     lines = result.stderr.strip().splitlines()
@@ -139,13 +140,23 @@ class DevServer:
         sock = listening_socket(self.host, self.port)
         self.bound = str(sock.getsockname()[0])
         first = self.reloader.start()
-        self.app = _application(self.root, first.table, self.settings, dev=True)  # type: ignore[arg-type]
+        assert first.table is not None  # the first reload always builds a table (a tree error gets its own)
+        self.app = starlette_app(
+            self.root, first.table, self.settings, exception_handlers={Exception: exception_handler}
+        )
         # The Host check is the outermost layer: a refused request reaches nothing, not even the terminal.
-        served = host_guard(one_line_errors(self.app, self.root, self.console),
-                            allowed_names((self.host, self.bound), self.settings.allowed_hosts))
-        config = uvicorn.Config(served, log_level="warning",
-                                access_log=False, server_header=False, lifespan="auto",
-                                **uvicorn_options(self.settings))
+        served = host_guard(
+            one_line_errors(self.app, self.root, self.console),
+            allowed_names((self.host, self.bound), self.settings.allowed_hosts),
+        )
+        config = uvicorn.Config(
+            served,
+            log_level="warning",
+            access_log=False,
+            server_header=False,
+            lifespan="auto",
+            **uvicorn_options(self.settings),
+        )
         self.server = _Uvicorn(config)
         with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
             runner.run(self._main(sock, first, started, restarted))
@@ -189,7 +200,8 @@ class DevServer:
                 "machines can reach: the dev error page "
                 f"shows source code and file paths to anyone who can reach port {self.port}. Use the default "
                 "--host 127.0.0.1 unless you need this; requests are answered only for the Host names "
-                "localhost, 127.0.0.1, ::1, the --host address and each --allowed-host NAME.")
+                "localhost, 127.0.0.1, ::1, the --host address and each --allowed-host NAME."
+            )
         for warning in first.warnings:
             self.console.warning(warning)
         for failure in first.failures:
@@ -198,8 +210,9 @@ class DevServer:
             self.console.tree_error(first.tree_error, serving=False)
 
     async def _watch(self) -> None:
-        async for changes in awatch(*self.filter.paths(), watch_filter=self.filter, debounce=DEBOUNCE_MS,
-                                    step=STEP_MS, stop_event=self.stop):
+        async for changes in awatch(
+            *self.filter.paths(), watch_filter=self.filter, debounce=DEBOUNCE_MS, step=STEP_MS, stop_event=self.stop
+        ):
             await self.handle({path for _, path in changes})
             if self.restart_file is not None:
                 return
@@ -209,8 +222,9 @@ class DevServer:
         try:
             await self._handle(paths)
         except Exception as exc:  # never let one bad batch stop the reloading for the rest of the session
-            self.console.failure(f"framework dev could not apply {', '.join(sorted(paths))[:200]}: "
-                                 f"{type(exc).__name__}: {exc}")
+            self.console.failure(
+                f"framework dev could not apply {', '.join(sorted(paths))[:200]}: {type(exc).__name__}: {exc}"
+            )
 
     async def _handle(self, paths: set[str]) -> None:
         todo = plan(paths, self.root, self.framework_dir)
@@ -221,8 +235,11 @@ class DevServer:
             return
         await self._apply(todo)
         if todo.folders:
-            self.look_in |= {rel for p in paths if (rel := relative(p, self.root)) and rel.startswith("app/")
-                             and not rel.endswith(".py")}
+            self.look_in |= {
+                rel
+                for p in paths
+                if (rel := relative(p, self.root)) and rel.startswith("app/") and not rel.endswith(".py")
+            }
             if self.follow_up is None or self.follow_up.done():
                 self.follow_up = asyncio.create_task(self._look_again())
 
@@ -244,8 +261,10 @@ class DevServer:
     async def _restart(self, file: str) -> None:
         problem = await asyncio.to_thread(framework_imports)
         if problem is not None:
-            self.console.failure(f"cannot restart after {file} changed: the framework does not import "
-                                 f"({problem}); still serving the old code")
+            self.console.failure(
+                f"cannot restart after {file} changed: the framework does not import "
+                f"({problem}); still serving the old code"
+            )
             return
         self.console.restart(file)
         self.restart_file = file

@@ -65,8 +65,7 @@ class Console:
         self.line(f"{self.paint(RED, 'error')} {printable(text)}")
 
     def error(self, report: ErrorReport, note: str = "") -> None:
-        self.line(f"{self.paint(RED, 'error')} {printable(report.location)} {printable(report.title)}"
-                  f"{printable(note)}")
+        self.line(f"{self.paint(RED, 'error')} {printable(report.location)} {printable(report.title)}{printable(note)}")
 
     def tree_error(self, error: RouteTreeError, serving: bool) -> None:
         still = "still serving the last good routes" if serving else "every URL shows this error until it is fixed"

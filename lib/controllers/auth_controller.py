@@ -92,8 +92,9 @@ def login(username: str, password: str, address: str | None) -> Result[Issued]:
         user = storage.find_user(conn, username) if wait is None else None
     if wait is not None:
         seconds = max(1, math.ceil(wait))
-        return Result(error=LoginThrottled(
-            429, f"Too many failed sign-in attempts. Try again in {_in_words(seconds)}.", seconds))
+        return Result(
+            error=LoginThrottled(429, f"Too many failed sign-in attempts. Try again in {_in_words(seconds)}.", seconds)
+        )
     # Hash even for unknown users, so the answer takes as long either way.
     valid = storage.check_password(password, user.password_hash if user else storage.dummy_hash())
     if user is None or not valid:

@@ -41,8 +41,7 @@ def issue(conn: sqlite3.Connection, family_id: str, now: float | None = None) ->
     storage.delete_expired_access(conn, now)
     auth, jar = names(), cookies()  # Path=/ and no Domain, as the __Host- prefix requires
     jar.set(auth.access, access, max_age=access_seconds, path="/", httponly=True, samesite="lax", secure=auth.secure)
-    jar.set(auth.refresh, refresh, max_age=refresh_seconds, path="/", httponly=True, samesite="lax",
-            secure=auth.secure)
+    jar.set(auth.refresh, refresh, max_age=refresh_seconds, path="/", httponly=True, samesite="lax", secure=auth.secure)
     return issued
 
 

@@ -15,7 +15,14 @@ from .router import router_error
 from .urls import hard_coded_url, url_builder_mismatch, url_builder_missing
 
 RULES: tuple[Rule, ...] = (
-    router_error, syntax_error, route_exports, forbidden_import, url_builder_missing, url_builder_mismatch,
-    hard_coded_url, api_returns_json, controller_framework_free,
+    router_error,
+    syntax_error,
+    route_exports,
+    forbidden_import,
+    url_builder_missing,
+    url_builder_mismatch,
+    hard_coded_url,
+    api_returns_json,
+    controller_framework_free,
 )
 RULE_IDS: Mapping[str, Rule] = {r.id: r for r in RULES}

@@ -16,13 +16,17 @@ def syntax_error(project: Project) -> Iterator[Hit]:
     """The other rules cannot read the file, and it fails as soon as it is imported."""
     for src in project.sources.values():
         if src.error is not None:
-            yield Hit(src.file, src.error.lineno, f"cannot parse: {src.error.msg}.",
-                      "Fix the syntax error at that line.")
+            yield Hit(
+                src.file, src.error.lineno, f"cannot parse: {src.error.msg}.", "Fix the syntax error at that line."
+            )
 
 
-@rule("route-exports", ERROR,
-      "a route.py exports at least one method handler; `get`, `Post`, `DELTE` get \"did you mean `GET`?\"; "
-      "a method name bound to something that is not callable")
+@rule(
+    "route-exports",
+    ERROR,
+    'a route.py exports at least one method handler; `get`, `Post`, `DELTE` get "did you mean `GET`?"; '
+    "a method name bound to something that is not callable",
+)
 def route_exports(project: Project) -> Iterator[Hit]:
     """Only uppercase method names are handlers: anything else answers 405 without a word.
 
@@ -45,7 +49,8 @@ def _exports(file: str, tree: ast.Module) -> Iterator[Hit]:
                 yield Hit.of(not_callable_problem(file, name, type_name, line))
             continue
         defined_here = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) or (
-            isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda))
+            isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda)
+        )
         suggestion = method_suggestion(name) if defined_here else None
         if suggestion:
             yield Hit(file, line, misspelled_text(name, suggestion), f"Rename `{name}` to `{suggestion}`.")

@@ -11,16 +11,31 @@ from ..registry import ERROR, Hit, rule
 HTTP_CLIENT = "an HTTP client"
 DATABASE = "a database driver"
 FORBIDDEN_IMPORTS: Mapping[str, str] = {
-    "aiohttp": HTTP_CLIENT, "http.client": HTTP_CLIENT, "httpx": HTTP_CLIENT, "pycurl": HTTP_CLIENT,
-    "requests": HTTP_CLIENT, "urllib.request": HTTP_CLIENT, "urllib3": HTTP_CLIENT,
-    "aiosqlite": DATABASE, "asyncpg": DATABASE, "motor": DATABASE, "mysql.connector": DATABASE,
-    "MySQLdb": DATABASE, "psycopg": DATABASE, "psycopg2": DATABASE, "pymongo": DATABASE,
-    "pymysql": DATABASE, "redis": DATABASE, "sqlalchemy": DATABASE, "sqlite3": DATABASE,
+    "aiohttp": HTTP_CLIENT,
+    "http.client": HTTP_CLIENT,
+    "httpx": HTTP_CLIENT,
+    "pycurl": HTTP_CLIENT,
+    "requests": HTTP_CLIENT,
+    "urllib.request": HTTP_CLIENT,
+    "urllib3": HTTP_CLIENT,
+    "aiosqlite": DATABASE,
+    "asyncpg": DATABASE,
+    "motor": DATABASE,
+    "mysql.connector": DATABASE,
+    "MySQLdb": DATABASE,
+    "psycopg": DATABASE,
+    "psycopg2": DATABASE,
+    "pymongo": DATABASE,
+    "pymysql": DATABASE,
+    "redis": DATABASE,
+    "sqlalchemy": DATABASE,
+    "sqlite3": DATABASE,
 }
 
 
-@rule("forbidden-import", ERROR,
-      "code under app/ importing an HTTP client or a database driver (a list you can extend)")
+@rule(
+    "forbidden-import", ERROR, "code under app/ importing an HTTP client or a database driver (a list you can extend)"
+)
 def forbidden_import(project: Project) -> Iterator[Hit]:
     """Route handlers call controllers in lib/controllers/; the backend work lives there, testable without HTTP.
 
@@ -34,8 +49,11 @@ def forbidden_import(project: Project) -> Iterator[Hit]:
             for package, kind in project.forbidden_imports.items():
                 if within(module, package) and (package, line) not in seen:
                     seen.add((package, line))
-                    yield Hit(src.file, line,
-                              f"imports `{package}`, {kind}: route handlers call a controller in lib/controllers/, "
-                              "which does that work.",
-                              f"Move the code that uses `{package}` into a function in lib/controllers/ that "
-                              "returns `Result`, and call that function from the handler.")
+                    yield Hit(
+                        src.file,
+                        line,
+                        f"imports `{package}`, {kind}: route handlers call a controller in lib/controllers/, "
+                        "which does that work.",
+                        f"Move the code that uses `{package}` into a function in lib/controllers/ that "
+                        "returns `Result`, and call that function from the handler.",
+                    )

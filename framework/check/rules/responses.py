@@ -15,10 +15,14 @@ CONVENTION_QUOTE = (
     "For those cases, call controllers directly from the frontend."
 )
 RESPONSE_MODULES = ("starlette.responses", "fastapi.responses", "fastapi")
-_JSON_FIX = ("Call the controller directly from the page instead and remove this handler; if the JSON is "
-             "for another system, exempt the route in [tool.framework.check] with a reason.")
-_RESULT_FIX = ("Return `Result(data=...)` or `Result(error=ControllerError(status, text))` "
-               "(from framework.controllers) and build the response in the route.py that calls it.")
+_JSON_FIX = (
+    "Call the controller directly from the page instead and remove this handler; if the JSON is "
+    "for another system, exempt the route in [tool.framework.check] with a reason."
+)
+_RESULT_FIX = (
+    "Return `Result(data=...)` or `Result(error=ControllerError(status, text))` "
+    "(from framework.controllers) and build the response in the route.py that calls it."
+)
 
 
 @rule("api-returns-json", WARNING, "a handler under /api/ that returns a JSONResponse (or a dict)")
@@ -39,9 +43,13 @@ def api_returns_json(project: Project) -> Iterator[Hit]:
             for ret in function_returns(node):
                 what = _json_return(ret.value)
                 if what:
-                    yield Hit(route.file, ret.lineno,
-                              f"`{name}` returns {what}: API routes are for actions (a redirect, a file). "
-                              f"The convention: \"{CONVENTION_QUOTE}\"", _JSON_FIX)
+                    yield Hit(
+                        route.file,
+                        ret.lineno,
+                        f"`{name}` returns {what}: API routes are for actions (a redirect, a file). "
+                        f'The convention: "{CONVENTION_QUOTE}"',
+                        _JSON_FIX,
+                    )
 
 
 def _json_return(value: ast.expr | None) -> str | None:
@@ -58,8 +66,11 @@ def _json_return(value: ast.expr | None) -> str | None:
     return None
 
 
-@rule("controller-framework-free", ERROR,
-      "modules under lib/controllers/ do not import or build Starlette (or FastAPI) responses")
+@rule(
+    "controller-framework-free",
+    ERROR,
+    "modules under lib/controllers/ do not import or build Starlette (or FastAPI) responses",
+)
 def controller_framework_free(project: Project) -> Iterator[Hit]:
     """Controllers return Result(data, error) so pages, routes, jobs and tests can all call them."""
     for src in project.sources.values():
@@ -69,14 +80,21 @@ def controller_framework_free(project: Project) -> Iterator[Hit]:
         for module, line in imported_modules(src.nodes):
             if any(within(module, m) for m in RESPONSE_MODULES) and line not in lines:
                 lines.add(line)
-                yield Hit(src.file, line,
-                          f"a controller imports `{module}`: controllers return `Result`, not HTTP responses.",
-                          _RESULT_FIX)
+                yield Hit(
+                    src.file,
+                    line,
+                    f"a controller imports `{module}`: controllers return `Result`, not HTTP responses.",
+                    _RESULT_FIX,
+                )
         for node in src.nodes:
             if not isinstance(node, ast.Attribute) or node.lineno in lines:
                 continue
             name = dotted(node)
             if name and any(name.startswith(m + ".") for m in RESPONSE_MODULES[:2]):
                 lines.add(node.lineno)
-                yield Hit(src.file, node.lineno,
-                          f"a controller uses `{name}`: controllers return `Result`, not HTTP responses.", _RESULT_FIX)
+                yield Hit(
+                    src.file,
+                    node.lineno,
+                    f"a controller uses `{name}`: controllers return `Result`, not HTTP responses.",
+                    _RESULT_FIX,
+                )

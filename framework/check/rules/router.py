@@ -18,9 +18,12 @@ from ..project import Project
 from ..registry import ERROR, Hit, rule
 
 
-@rule("router-error", ERROR,
-      "everything the router refuses: bad folder names, conflicting routes, a route.py beside a page.py, "
-      "a route.py that fails to import")
+@rule(
+    "router-error",
+    ERROR,
+    "everything the router refuses: bad folder names, conflicting routes, a route.py beside a page.py, "
+    "a route.py that fails to import",
+)
 def router_error(project: Project) -> Iterator[Hit]:
     """The server would refuse to start (or answer 500) with exactly this message.
 

@@ -25,16 +25,18 @@ _URL_TEXT = re.compile(r"/[^\s\"'<>`\\]*")
 _PLACEHOLDER = "{\u2026}"
 
 
-@rule("url-builder-missing", ERROR,
-      "every route pattern is built by at least one `route_url(\"...\")` call in lib/urls/")
+@rule("url-builder-missing", ERROR, 'every route pattern is built by at least one `route_url("...")` call in lib/urls/')
 def url_builder_missing(project: Project) -> Iterator[Hit]:
     """A builder per route makes every use of a URL findable, and checked when routes move."""
     for route in project.routes:
         if route.pattern not in project.builders:
-            yield Hit(route.file, _first_handler_line(project, route.file),
-                      f"the route `{route.pattern}` has no URL builder in lib/urls/, so its uses cannot be tracked.",
-                      f"Add `{builder_hint(route.segments)}` to a module in lib/urls/ "
-                      "(with `from framework.urls import route_url`), and build its URLs with it.")
+            yield Hit(
+                route.file,
+                _first_handler_line(project, route.file),
+                f"the route `{route.pattern}` has no URL builder in lib/urls/, so its uses cannot be tracked.",
+                f"Add `{builder_hint(route.segments)}` to a module in lib/urls/ "
+                "(with `from framework.urls import route_url`), and build its URLs with it.",
+            )
 
 
 def _first_handler_line(project: Project, file: str) -> int | None:
@@ -44,8 +46,11 @@ def _first_handler_line(project: Project, file: str) -> int | None:
     return next((line for name, _, line in module_bindings(src.tree) if name in METHODS), None)
 
 
-@rule("url-builder-mismatch", ERROR,
-      "each `route_url` call in lib/urls/ has a literal pattern naming a route that exists, with that route's params")
+@rule(
+    "url-builder-mismatch",
+    ERROR,
+    "each `route_url` call in lib/urls/ has a literal pattern naming a route that exists, with that route's params",
+)
 def url_builder_mismatch(project: Project) -> Iterator[Hit]:
     """A builder for a route that moved, or with the wrong params, builds URLs that answer 404."""
     by_pattern = {r.pattern: r for r in project.routes}
@@ -56,16 +61,23 @@ def url_builder_mismatch(project: Project) -> Iterator[Hit]:
 
 def _check_call(call: RouteUrlCall, by_pattern: Mapping[str, Route], by_shape: Mapping[Shape, Route]) -> Iterator[Hit]:
     if call.pattern is None:
-        yield Hit(call.file, call.line,
-                  "`route_url` is called without a literal pattern, so nothing can tell which route it builds.",
-                  "Pass the pattern as a string literal, like route_url(\"/api/users/[id]\", {\"id\": user_id}).")
+        yield Hit(
+            call.file,
+            call.line,
+            "`route_url` is called without a literal pattern, so nothing can tell which route it builds.",
+            'Pass the pattern as a string literal, like route_url("/api/users/[id]", {"id": user_id}).',
+        )
         return
     shown = f"route_url({call.pattern!r})"
     try:
         segments = parse_pattern(call.pattern)
     except PatternError as exc:
-        yield Hit(call.file, call.line, f"`{shown}`: {exc}.",
-                  "Write the URL pattern in Next.js notation, like '/api/users/[id]'.")
+        yield Hit(
+            call.file,
+            call.line,
+            f"`{shown}`: {exc}.",
+            "Write the URL pattern in Next.js notation, like '/api/users/[id]'.",
+        )
         return
     pattern = pattern_of(segments)
     route = by_pattern.get(pattern)
@@ -74,14 +86,20 @@ def _check_call(call: RouteUrlCall, by_pattern: Mapping[str, Route], by_shape: M
         return
     same = by_shape.get(shape(segments))
     if same is not None:
-        yield Hit(call.file, call.line,
-                  f"`{shown}` names its params differently from the route `{same.pattern}` ({same.file}).",
-                  f"Write route_url(\"{same.pattern}\", ...), with the route's param names.")
+        yield Hit(
+            call.file,
+            call.line,
+            f"`{shown}` names its params differently from the route `{same.pattern}` ({same.file}).",
+            f'Write route_url("{same.pattern}", ...), with the route\'s param names.',
+        )
         return
     new = f"app{pattern}/route.py (`framework new route {pattern.lstrip('/')}`)"
     close = difflib.get_close_matches(pattern, list(by_pattern), n=1, cutoff=0.7)
-    hint = (f"Did you mean `{close[0]}`? Otherwise create {new} or delete the builder." if close else
-            f"Create {new}, or delete the builder if the route is gone.")
+    hint = (
+        f"Did you mean `{close[0]}`? Otherwise create {new} or delete the builder."
+        if close
+        else f"Create {new}, or delete the builder if the route is gone."
+    )
     yield Hit(call.file, call.line, f"`{shown}` names no route: no app/**/route.py answers `{pattern}`.", hint)
 
 
@@ -95,19 +113,28 @@ def _check_params(call: RouteUrlCall, shown: str, route: Route) -> Iterator[Hit]
     extra = sorted(call.params - set(names))
     example = "{" + ", ".join(f'"{n}": ...' for n in names) + "}"
     if missing:
-        yield Hit(call.file, call.line,
-                  f"`{shown}` does not pass the param{'s' if len(missing) > 1 else ''} "
-                  f"{', '.join(f'`{n}`' for n in missing)} of the route ({route.file}).",
-                  f"Pass every param of the route: route_url(\"{route.pattern}\", {example}).")
+        yield Hit(
+            call.file,
+            call.line,
+            f"`{shown}` does not pass the param{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(f'`{n}`' for n in missing)} of the route ({route.file}).",
+            f'Pass every param of the route: route_url("{route.pattern}", {example}).',
+        )
     if extra:
-        yield Hit(call.file, call.line,
-                  f"`{shown}` passes {', '.join(f'`{n}`' for n in extra)}, which the route `{route.pattern}` "
-                  f"({route.file}) does not have.",
-                  f"Remove it: the route takes {example}." if names else "Remove it: the route takes no params.")
+        yield Hit(
+            call.file,
+            call.line,
+            f"`{shown}` passes {', '.join(f'`{n}`' for n in extra)}, which the route `{route.pattern}` "
+            f"({route.file}) does not have.",
+            f"Remove it: the route takes {example}." if names else "Remove it: the route takes no params.",
+        )
 
 
-@rule("hard-coded-url", ERROR,
-      "a string in app/ or lib/ that is a route's URL (`\"/api/refresh-token?returnTo=\"`) instead of a builder call")
+@rule(
+    "hard-coded-url",
+    ERROR,
+    'a string in app/ or lib/ that is a route\'s URL (`"/api/refresh-token?returnTo="`) instead of a builder call',
+)
 def hard_coded_url(project: Project) -> Iterator[Hit]:
     """Hard-coded URLs break silently when a route moves; builder calls are found and checked."""
     if not project.routes:
@@ -121,12 +148,19 @@ def hard_coded_url(project: Project) -> Iterator[Hit]:
             if route is None:
                 continue
             names = project.builders.get(route.pattern)
-            fix = (f"Call {' or '.join(f'`{n}()`' for n in names)} instead." if names else
-                   f"Add a builder for `{route.pattern}` in lib/urls/ (it calls route_url(\"{route.pattern}\", ...)) "
-                   "and call it instead.")
-            yield Hit(src.file, line,
-                      f"hard-coded URL {text!r} of the route `{route.pattern}` ({route.file}): "
-                      "it breaks silently when the route moves.", fix)
+            fix = (
+                f"Call {' or '.join(f'`{n}()`' for n in names)} instead."
+                if names
+                else f'Add a builder for `{route.pattern}` in lib/urls/ (it calls route_url("{route.pattern}", ...)) '
+                "and call it instead."
+            )
+            yield Hit(
+                src.file,
+                line,
+                f"hard-coded URL {text!r} of the route `{route.pattern}` ({route.file}): "
+                "it breaks silently when the route moves.",
+                fix,
+            )
 
 
 def _string_nodes(nodes: tuple[ast.AST, ...]) -> Iterator[tuple[str, int]]:

@@ -12,5 +12,6 @@ def GET(request, context):
         return PlainTextResponse(result.error.status_text, status_code=result.error.status)
 
     info = result.data
-    return FileResponse(info.path, media_type=info.media_type, filename=info.name,
-                        content_disposition_type="attachment")
+    return FileResponse(
+        info.path, media_type=info.media_type, filename=info.name, content_disposition_type="attachment"
+    )
