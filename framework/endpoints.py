@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import headers as request_context
+from .errors import location
 from .loader import METHODS, Handler, HandlerResultError, LoadedRoute, RouteConfig, is_async, return_line
 from .manifest import Route
 from .navigation import Redirect
@@ -149,7 +150,7 @@ def response_of(result: object, func: Callable[..., Any], name: str, file: str) 
         if isinstance(result, tuple):
             fix += "; a (body, status) tuple is not an answer here: return JSONResponse(body, status_code=status)"
     line = return_line(func, result)
-    where = f"{file}:{line}" if line else file
+    where = location(file, line)
     raise HandlerResultError(f"{where}: {name}() returned {problem}; {fix}.", file, line)
 
 

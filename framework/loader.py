@@ -21,7 +21,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .errors import Problem
+from .errors import Problem, location
 from .manifest import Route
 
 # QUERY: the safe method with a body (draft-ietf-httpbis-safe-method-w-body), as recent Next.js accepts it.
@@ -126,7 +126,7 @@ def read_handlers(route: Route, module: ModuleType) -> LoadedRoute | Problem:
                 return not_callable_problem(route.file, name, type(value).__name__, _line_of(module, name))
             handlers[name] = Handler(name, value, _takes_context(value))
         elif suggestion := misspelled_method(name, value, module.__name__):
-            warnings.append(f"{route.file}:{_line_of(module, name) or 1}: {misspelled_text(name, suggestion)}")
+            warnings.append(f"{location(route.file, _line_of(module, name))}: {misspelled_text(name, suggestion)}")
     if not handlers:
         warnings.append(f"{route.file}: {NO_HANDLER_TEXT}")
     config = read_config(route.file, module)
