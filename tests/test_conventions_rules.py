@@ -105,6 +105,25 @@ CASES = [
         {"app/api/ping/route.py": PING_ROUTE + "\n\nPOST = GET\n"},
     ),
     ("no-handler", {"app/api/ping/route.py": "VALUE = 1\n"}, [("route-exports", "app/api/ping/route.py", None)], {}),
+    (
+        "imported-lowercase-handler",
+        {
+            "app/api/ping/route.py": PING_ROUTE + "\nfrom lib.handlers import POST as post\n",
+            "lib/handlers.py": "def POST(request):\n    return None\n",
+        },
+        [("route-exports", "app/api/ping/route.py", 8)],
+        {
+            "app/api/ping/route.py": PING_ROUTE + "\nfrom lib.handlers import POST\n",
+            "lib/handlers.py": "def POST(request):\n    return None\n",
+        },
+    ),
+    # --- sync-body-read
+    (
+        "sync-handler-reads-the-body",
+        {"app/api/ping/route.py": PING_ROUTE + "\n\ndef POST(request):\n    data = request.json()\n    return data\n"},
+        [("sync-body-read", "app/api/ping/route.py", 10)],
+        {"app/api/ping/route.py": PING_ROUTE + "\n\nasync def POST(request):\n    return await request.json()\n"},
+    ),
     # --- forbidden-import
     (
         "sqlite3-in-route",

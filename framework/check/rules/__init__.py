@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 from ..registry import Rule
 from .exports import route_exports, syntax_error
+from .handlers import sync_body_read
 from .imports import forbidden_import
 from .responses import api_returns_json, controller_framework_free
 from .router import router_error
@@ -18,6 +19,7 @@ RULES: tuple[Rule, ...] = (
     router_error,
     syntax_error,
     route_exports,
+    sync_body_read,
     forbidden_import,
     url_builder_missing,
     url_builder_mismatch,

@@ -51,7 +51,11 @@ def _exports(file: str, tree: ast.Module) -> Iterator[Hit]:
         defined_here = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) or (
             isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda)
         )
-        suggestion = method_suggestion(name) if defined_here else None
+        # `from lib.handlers import GET as get`: a handler imported under a name that is not one
+        imported_handler = isinstance(node, ast.ImportFrom) and any(
+            a.asname == name and a.name in METHODS for a in node.names
+        )
+        suggestion = method_suggestion(name) if defined_here or imported_handler else None
         if suggestion:
             yield Hit(file, line, misspelled_text(name, suggestion), f"Rename `{name}` to `{suggestion}`.")
     if not handlers:
