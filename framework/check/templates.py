@@ -13,13 +13,18 @@ from ..segments import Kind, Segment
 from ..urls import route_url
 from .naming import param_segments, python_name, qualified_stem, signature, stem
 
+BODY_METHODS = ("POST", "PUT", "PATCH")  # their handlers are async and read the request body
+SAMPLE_BODY = b"hello"
+
 
 def _data_expr(method: str, segments: Sequence[Segment]) -> str:
     parts = [f"{method} {stem(segments)}"]
     for p in param_segments(segments):
         arg = python_name(p.name)
         parts.append(f" {p.name}={{{arg}}}" if p.kind is Kind.DYNAMIC else f" {p.name}={{'/'.join({arg} or [])}}")
-    return "f" + repr("".join(parts)) if param_segments(segments) else repr(parts[0])
+    if method in BODY_METHODS:
+        parts.append(" ({len(body)} bytes)")
+    return "f" + repr("".join(parts)) if len(parts) > 1 else repr(parts[0])
 
 
 def _sample(segments: Sequence[Segment]) -> dict[str, str | list[str]]:
@@ -32,12 +37,15 @@ def _expected_text(method: str, segments: Sequence[Segment]) -> str:
     for p in param_segments(segments):
         value = sample[p.name]
         text += f" {p.name}={value if isinstance(value, str) else '/'.join(value)}"
+    if method in BODY_METHODS:
+        text += f" ({len(SAMPLE_BODY)} bytes)"
     return text
 
 
 def controller_function(name: str, method: str, segments: Sequence[Segment]) -> str:
+    args = ", ".join(filter(None, [signature(segments), "body: bytes" if method in BODY_METHODS else ""]))
     return (
-        f"def {name}({signature(segments)}) -> Result[str]:\n"
+        f"def {name}({args}) -> Result[str]:\n"
         f'    """{method} {pattern_of(segments)}: do the work here. On failure return\n'
         f'    `Result(error=ControllerError(404, "Not found"))` (from framework.controllers);\n'
         f'    the route turns it into the response."""\n'
@@ -66,10 +74,16 @@ def route_source(
             for p in param_segments(segments)
         )
         sig = "request: Request, context: RouteContext" if has_params else "request: Request"
+        if method in BODY_METHODS:  # reading the body is async: so is the handler
+            lines += [
+                "",
+                f"async def {method}({sig}) -> Response:",
+                "    body = await request.body()  # or: await request.json(), await request.form()",
+                f"    result = {func}({', '.join(filter(None, [args, 'body']))})",
+            ]
+        else:
+            lines += ["", f"def {method}({sig}) -> Response:", f"    result = {func}({args})"]
         lines += [
-            "",
-            f"def {method}({sig}) -> Response:",
-            f"    result = {func}({args})",
             "    if result.error:",
             "        return PlainTextResponse(result.error.status_text, status_code=result.error.status)",
             '    return PlainTextResponse(result.data or "")',
@@ -108,12 +122,13 @@ def test_source(
         f"from lib.urls import {builder}  # noqa: E402",
         "",
         "",
-        "def request(method: str, url: str) -> httpx.Response:",
+        "def request(method: str, url: str, body: bytes | None = None) -> httpx.Response:",
         '    """One request to the app in this process, through its ASGI interface."""',
+        "",
         "    async def send() -> httpx.Response:",
         "        transport = httpx.ASGITransport(app=create_app(ROOT))",
         '        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:',
-        "            return await client.request(method, url)",
+        "            return await client.request(method, url, content=body)",
         "",
         "    return asyncio.run(send())",
         "",
@@ -124,14 +139,15 @@ def test_source(
     ]
     for method, func in zip(methods, functions, strict=True):
         expected = _expected_text(method, segments)
+        body = ", " + repr(SAMPLE_BODY) if method in BODY_METHODS else ""
         out += [
             "",
             f"def test_{func}() -> None:",
-            f"    assert {func}({call_args}).data == {expected!r}",
+            f"    assert {func}({call_args}{body if call_args else body[2:]}).data == {expected!r}",
             "",
             "",
             f"def test_{method.lower()}_{qualified_stem(segments)}_route() -> None:",
-            f"    response = request({method!r}, {builder}({call_args}))",
+            f"    response = request({method!r}, {builder}({call_args}){body})",
             "    assert response.status_code == 200",
         ]
         if method != "HEAD":
