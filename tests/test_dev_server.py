@@ -458,3 +458,54 @@ def test_proxy_and_middleware_together_keep_the_last_good_table(dev: Server, pro
     (project / "middleware.py").unlink()
     write_tree(project, {"app/api/after/route.py": route("after")})
     wait_for(lambda: serves(dev, "/api/after", "after"), what="recovery after removing middleware.py")
+
+
+SSE_ROUTE = """
+import asyncio
+from pathlib import Path
+from starlette.responses import StreamingResponse
+
+ROOT = Path(__file__).resolve().parents[2]
+VERSION = {version!r}
+
+async def events():
+    yield f"data: {{VERSION}} 0\\n\\n"
+    for _ in range(2000):  # until the test says go (at most 20 s)
+        if (ROOT / "go.flag").exists():
+            break
+        await asyncio.sleep(0.01)
+    for i in range(1, 4):
+        yield f"data: {{VERSION}} {{i}}\\n\\n"
+
+async def GET(request):
+    return StreamingResponse(events(), media_type="text/event-stream")
+"""
+
+
+def read_event(response: http.client.HTTPResponse) -> str:
+    """One server-sent event's data line (the stream is chunked; read line by line)."""
+    while True:
+        line = response.fp.readline().decode()
+        if line.startswith("data: "):
+            return line[len("data: ") :].strip()
+
+
+def test_a_stream_keeps_its_old_handler_across_a_reload(dev: Server, project: Path) -> None:
+    write_tree(project, {"app/events/route.py": SSE_ROUTE.format(version="v1")})
+    wait_for(lambda: "reloaded app/events/route.py" in dev.log(), what="the stream route loaded")
+    old = http.client.HTTPConnection("127.0.0.1", dev.port, timeout=30)
+    old.request("GET", "/events")
+    stream = old.getresponse()
+    assert stream.getheader("content-type", "").startswith("text/event-stream")
+    assert read_event(stream) == "v1 0"
+    write_tree(project, {"app/events/route.py": SSE_ROUTE.format(version="v2")})
+    wait_for(lambda: dev.log().count("reloaded app/events/route.py") == 2, what="the second reload")
+    new = http.client.HTTPConnection("127.0.0.1", dev.port, timeout=30)
+    new.request("GET", "/events")
+    fresh = new.getresponse()
+    assert read_event(fresh) == "v2 0"  # a new stream: the new code
+    (project / "go.flag").write_text("")
+    assert [read_event(stream) for _ in range(3)] == ["v1 1", "v1 2", "v1 3"]  # the old one finishes on the old code
+    assert [read_event(fresh) for _ in range(3)] == ["v2 1", "v2 2", "v2 3"]
+    old.close()
+    new.close()
