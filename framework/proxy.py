@@ -14,16 +14,8 @@ A root `middleware.py` exporting `middleware` is the older name: accepted with a
 Both files at once is an error. The proxy is loaded with the route table, so a rebuilt table (the dev
 server's hot reload) has the new proxy too.
 
-Matcher paths use Next.js (path-to-regexp) notation, compiled once to one regex:
-
-| matcher               | matches                                  | does not match         |
-|-----------------------|------------------------------------------|------------------------|
-| `/dashboard/:path*`   | `/dashboard`, `/dashboard/a/b`           | `/dashboards`          |
-| `/api/files/:name`    | `/api/files/a.txt`                       | `/api/files`, `/api/files/a/b` |
-| `/shop/:slug+`        | `/shop/a`, `/shop/a/b`                   | `/shop`                |
-| `/docs/:page?`        | `/docs`, `/docs/intro`                   | `/docs/a/b`            |
-| `/user/:id(\\d+)`     | `/user/42`                               | `/user/ada`            |
-| `/((?!api|static).*)` | `/`, `/dashboard`                        | `/api/x`, `/static/y`  |
+Matcher paths use Next.js (path-to-regexp) notation (`framework.patterns`: `/dashboard/:path*`, `/api/:slug+`,
+`/user/:id(\\d+)`), compiled once to one regex.
 
 A matcher runs on the request path exactly as the router dispatches it: `root_path` stripped, split on
 the raw `/`, each segment decoded once, dot segments resolved (`/x/../admin` is `/admin`). In that text a
@@ -53,6 +45,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .errors import Problem, RouteTreeError
 from .loader import Failure, import_file, import_problem, is_async
 from .navigation import Redirect
+from .patterns import MatcherError, combine
 from .server import Next
 
 log = logging.getLogger("framework")
@@ -61,75 +54,6 @@ ASGINext = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 PROXY_FILE = "proxy.py"
 MIDDLEWARE_FILE = "middleware.py"
-_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
-
-
-class MatcherError(ValueError):
-    """A matcher path that cannot be compiled; the message says which part and why."""
-
-
-def _group_end(source: str, start: int) -> int:
-    """Index just past the `)` closing the `(` at `start` (escapes and nesting respected)."""
-    depth, i = 0, start
-    while i < len(source):
-        ch = source[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth == 0:
-                return i + 1
-        i += 1
-    raise MatcherError(f"matcher {source!r}: unbalanced `(` at position {start + 1}")
-
-
-def compile_matcher(source: str) -> re.Pattern[str]:
-    """One Next.js matcher path -> a regex for `fullmatch` on `paths.matcher_text` (see the module docstring)."""
-    if not isinstance(source, str) or not source.startswith("/"):
-        raise MatcherError(f"matcher {source!r}: a matcher path starts with `/`, like '/dashboard/:path*'")
-    out: list[str] = []
-    i = 0
-    while i < len(source):
-        ch = source[i]
-        if ch in ":(":
-            if ch == ":":
-                name = re.match(_NAME, source[i + 1 :])
-                if name is None:
-                    raise MatcherError(f"matcher {source!r}: `:` at position {i + 1} must be followed by a param name")
-                i += 1 + len(name.group())
-                inner = "[^/]+"
-                if i < len(source) and source[i] == "(":
-                    end = _group_end(source, i)
-                    inner = f"(?:{source[i + 1 : end - 1]})"
-                    i = end
-            else:
-                end = _group_end(source, i)
-                inner = f"(?:{source[i + 1 : end - 1]})"
-                i = end
-            modifier = source[i] if i < len(source) and source[i] in "*+?" else ""
-            i += len(modifier)
-            prefix = "/" if out and out[-1] == "/" else ""
-            if prefix:
-                out.pop()
-            if modifier == "":
-                out.append(prefix + inner)
-            elif modifier == "?":
-                out.append(f"(?:{prefix}{inner})?")
-            else:
-                out.append(f"(?:{prefix}{inner}){modifier}")
-        else:
-            out.append("%25" if ch == "%" else re.escape(ch))  # a literal `%` is `%25` in the matched text
-            i += 1
-    body = "".join(out)
-    if body.endswith("/") and len(body) > 1:
-        body = body[:-1]
-    try:
-        return re.compile(f"{body}/?" if body != "/" else "/", re.DOTALL)
-    except re.error as exc:
-        raise MatcherError(f"matcher {source!r}: invalid regular expression ({exc})") from None
 
 
 def compile_matchers(config: object) -> re.Pattern[str] | None:
@@ -146,15 +70,13 @@ def compile_matchers(config: object) -> re.Pattern[str] | None:
     sources: Sequence[object] = [matcher] if isinstance(matcher, str) else matcher
     if not isinstance(sources, (list, tuple)) or not sources:
         raise MatcherError("`config['matcher']` must be a path string or a non-empty list of path strings")
-    patterns = []
     for source in sources:
         if not isinstance(source, str):
             raise MatcherError(
                 f"matcher {source!r}: only path strings are supported (not objects with `has`/`missing`); "
                 "test those conditions inside proxy()"
             )
-        patterns.append(compile_matcher(source).pattern)
-    return re.compile("|".join(f"(?:{p})" for p in patterns), re.DOTALL)
+    return combine(str(s) for s in sources)  # each checked above
 
 
 @dataclass(frozen=True, slots=True)

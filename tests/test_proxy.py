@@ -10,7 +10,8 @@ from starlette.testclient import TestClient
 
 from framework.app import create_app
 from framework.errors import RouteTreeError
-from framework.proxy import MatcherError, compile_matcher, compile_matchers
+from framework.patterns import MatcherError, compile_matcher
+from framework.proxy import compile_matchers
 from framework.table import load_table as build_table
 from tests.helpers import run_framework, write_tree
 
@@ -249,3 +250,38 @@ def test_next_refuses_headers_that_would_break_or_split(kwargs: dict, message: s
 
     with pytest.raises(ValueError, match=re_escape(message)):
         go_on(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("source", "path", "groups"),
+    [
+        ("/old/:slug", "/old/a", {"slug": "a"}),
+        ("/old/:path*", "/old", {"path": None}),
+        ("/old/:path*", "/old/a/b", {"path": "a/b"}),
+        ("/old/:path+", "/old/a/b", {"path": "a/b"}),
+        ("/old/:page?", "/old", {"page": None}),
+        ("/user/:id(\\d+)/:tab", "/user/42/posts", {"id": "42", "tab": "posts"}),
+        ("/t/:tenant/settings", "/t/acme%2Fx/settings", {"tenant": "acme%2Fx"}),
+    ],
+)
+def test_named_patterns_capture_each_param_without_its_slash(source: str, path: str, groups: dict) -> None:
+    match = compile_matcher(source, named=True).fullmatch(path)
+    assert match is not None and match.groupdict() == groups
+    assert compile_matcher(source).fullmatch(path) is not None  # the unnamed form accepts the same paths
+
+
+@pytest.mark.parametrize(
+    ("source", "destination", "path", "location"),
+    [
+        ("/old/:slug", "/new/:slug", "/old/a b", "/new/a%20b"),
+        ("/old/:path*", "/new/:path*", "/old/x/y", "/new/x/y"),
+        ("/old/:path*", "/new/:path*", "/old", "/new"),
+        ("/blog/:year/:slug", "/posts/:slug?year=:year", "/blog/2026/hi", "/posts/hi?year=2026"),
+        ("/docs", "https://docs.example:8443/start", "/docs", "https://docs.example:8443/start"),
+    ],
+)
+def test_substitute_fills_a_destination(source: str, destination: str, path: str, location: str) -> None:
+    from framework.patterns import substitute
+
+    match = compile_matcher(source, named=True).fullmatch(path)
+    assert match is not None and substitute(destination, match) == location
