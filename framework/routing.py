@@ -7,7 +7,9 @@ segment tree), the body cap and the cross-origin check, the proxy, then a dict l
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -25,8 +27,9 @@ from .endpoints import Endpoint
 from .headers import STATE_KEY
 from .loader import is_async
 from .paths import BadPath, Redirect, matcher_text, raw_path_bytes, request_path_text, split_path, strip_root
+from .patterns import compile_matcher, substitute
 from .proxy import answer
-from .settings import Settings
+from .settings import RedirectRule, Settings
 from .table import RouteTable
 
 log = logging.getLogger("framework")
@@ -70,6 +73,61 @@ def body_framing(scope: Scope) -> int | None:
     return -1 if chunked or not scope.get("http_version", "1.1").startswith("1") else None
 
 
+def file_like(raw: bytes) -> bool:
+    """A last segment with a dot (`/feed.xml`, `/robots.txt`): `trailing_slash = true` leaves it without one."""
+    return b"." in raw.rsplit(b"/", 1)[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class PathRules:
+    """`[tool.framework]` redirects and headers, compiled once; matched on the path the router dispatches."""
+
+    redirects: tuple[tuple[re.Pattern[str], RedirectRule], ...]
+    headers: tuple[tuple[re.Pattern[str], tuple[tuple[bytes, bytes], ...]], ...]
+
+    @classmethod
+    def of(cls, settings: Settings) -> PathRules:
+        return cls(
+            tuple((compile_matcher(r.source, named=True), r) for r in settings.redirects),
+            tuple(
+                (
+                    compile_matcher(h.source),
+                    tuple((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in h.headers),
+                )
+                for h in settings.headers
+            ),
+        )
+
+    def redirect(self, text: str, scope: Scope) -> Response | None:
+        """The first redirect whose source matches: 308 (permanent) or 307, the query passed on."""
+        for regex, rule in self.redirects:
+            match = regex.fullmatch(text)
+            if match is not None:
+                location = substitute(rule.destination, match)
+                if location.startswith("/"):  # a path of this app: under its prefix (root_path, base_path)
+                    location = scope.get("root_path", "") + location
+                query = scope.get("query_string", b"").decode("latin-1")
+                if query:
+                    location += ("&" if "?" in location else "?") + query
+                return Response(status_code=308 if rule.permanent else 307, headers={"location": location})
+        return None
+
+    def with_headers(self, text: str, send: Send) -> Send:
+        """`send` adding the headers of every rule that matches, unless the response sets them itself."""
+        extra = [pair for regex, pairs in self.headers if regex.fullmatch(text) for pair in pairs]
+        if not extra:
+            return send
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] in ("http.response.start", "websocket.accept"):
+                present = {k.lower() for k, _ in message.get("headers", ())}
+                added = [(k, v) for k, v in extra if k not in present]
+                message = {**message, "headers": [*message.get("headers", ()), *added]}
+            await send(message)
+
+        return send_with_headers
+
+
 def starlette_app(root: Path, table: RouteTable, settings: Settings, **starlette_options: Any) -> Starlette:
     """A Starlette application whose router is a `FileRouter` over `table`; routes added the Starlette way
     (`routes=`, `app.mount`) are tried after the file routes."""
@@ -110,8 +168,11 @@ class FileRouter(Router):
     def __init__(self, table: RouteTable, settings: Settings | None = None, **kwargs: Any) -> None:
         super().__init__(redirect_slashes=False, **kwargs)
         self.table = table
-        self.settings = settings or Settings()
-        self.trusted_origins = frozenset(self.settings.trusted_origins)
+        self.settings = settings = settings or Settings()
+        self.trusted_origins = frozenset(settings.trusted_origins)
+        self.base_path = settings.base_path
+        self.trailing_slash = settings.trailing_slash
+        self.path_rules = PathRules.of(settings) if settings.headers or settings.redirects else None
 
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -119,31 +180,18 @@ class FileRouter(Router):
             await super().app(scope, receive, send)  # lifespan
             return
         table = self.table
-        raw: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
-        prefix = b""
-        if scope.get("root_path"):
-            prefix, raw = strip_root(raw, scope["root_path"])
-        endpoint = table.by_raw_path.get(raw)
-        if endpoint is not None:
-            scope["path_params"] = {}
-            segments = None
-        else:
-            try:
-                found = split_path(raw)
-            except BadPath as exc:
-                await answer(PlainTextResponse(f"Bad Request: {exc}.", status_code=400), scope, receive, send)
+        located = self._locate(scope, table)
+        if isinstance(located, Response):  # 400, 308 or 404 before anything else runs
+            await answer(located, scope, receive, send)
+            return
+        raw, segments, endpoint = located
+        text = matcher_text(segments) if segments is not None else raw.decode("utf-8")
+        if self.path_rules is not None:
+            redirect = self.path_rules.redirect(text, scope)
+            if redirect is not None:
+                await answer(redirect, scope, receive, send)
                 return
-            if isinstance(found, Redirect):
-                await self._redirect(prefix, found, scope, receive, send)
-                return
-            segments = found
-            path = prefix.decode("utf-8", "replace") + request_path_text(segments)
-            if scope["path"] != path:  # dot segments or encoded dots resolved: every later stage sees the result
-                scope["path"] = path
-                scope["raw_path"] = prefix + raw_path_bytes(segments)
-            matched = table.matcher.match(segments)
-            if matched is not None:
-                endpoint, scope["path_params"] = matched
+            send = self.path_rules.with_headers(text, send)
         if kind == "websocket" or scope["method"] not in cross_origin.SAFE_METHODS:
             refused = self._refuse(endpoint, scope)
             if refused is not None:
@@ -161,10 +209,8 @@ class FileRouter(Router):
                     )
                     return
         proxy = table.proxy
-        if proxy is not None and proxy.matcher is not None:  # the matcher sees the path the router dispatches
-            text = matcher_text(segments) if segments is not None else raw.decode("utf-8")
-            if proxy.matcher.fullmatch(text) is None:
-                proxy = None
+        if proxy is not None and proxy.matcher is not None and proxy.matcher.fullmatch(text) is None:
+            proxy = None  # the matcher sees the path the router dispatches
         try:
             if proxy is not None:
                 await proxy(scope, receive, send, partial(self._dispatch, endpoint))
@@ -176,6 +222,54 @@ class FileRouter(Router):
                 scope.get("method", "GET"),
                 scope["path"].encode("unicode_escape").decode("ascii"),
             )
+
+    def _locate(
+        self, scope: Scope, table: RouteTable
+    ) -> tuple[bytes, tuple[str, ...] | None, Endpoint | None] | Response:
+        """Normalise the path once and match it: (the raw path under the app's prefix, its segments or None
+        for a static route found by its raw path, the endpoint), or the answer when the path is not one.
+
+        `root_path` and `base_path` are stripped (the latter added to `root_path`, so the app behaves as
+        if mounted there); `scope["path"]` and `raw_path` are rewritten to the normalised path."""
+        raw: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
+        prefix = b""
+        if scope.get("root_path"):
+            prefix, raw = strip_root(raw, scope["root_path"])
+        if self.base_path:
+            base, raw = strip_root(raw, self.base_path)
+            if not base:
+                return PlainTextResponse("Not Found", status_code=404)  # outside the app's base path
+            prefix += base
+            scope["root_path"] = scope.get("root_path", "") + self.base_path
+        slash = self.trailing_slash and raw != b"/" and raw.endswith(b"/")
+        if slash:
+            raw = raw[:-1]
+        endpoint = table.by_raw_path.get(raw)
+        found: tuple[str, ...] | None = None
+        if endpoint is None:
+            try:
+                parsed = split_path(raw)
+            except BadPath as exc:
+                return PlainTextResponse(f"Bad Request: {exc}.", status_code=400)
+            if isinstance(parsed, Redirect):
+                return self._redirect(prefix, parsed, scope)
+            found = parsed
+        if self.trailing_slash and raw != b"/":
+            canonical = raw if found is None else raw_path_bytes(found)
+            if slash == file_like(canonical):  # /about wants its `/`, /feed.xml/ does not
+                return self._redirect(prefix, Redirect(canonical.decode("latin-1")), scope)
+        if found is None:
+            scope["path_params"] = {}
+            return raw, None, endpoint
+        path = prefix.decode("utf-8", "replace") + request_path_text(found) + ("/" if slash and found else "")
+        if scope["path"] != path:  # dot segments or encoded dots resolved: every later stage sees the result
+            scope["path"] = path
+            scope["raw_path"] = prefix + raw_path_bytes(found) + (b"/" if slash and found else b"")
+        matched = table.matcher.match(found)
+        if matched is None:
+            return raw, found, None
+        endpoint, scope["path_params"] = matched
+        return raw, found, endpoint
 
     def _refuse(self, endpoint: Endpoint | None, scope: Scope) -> Response | None:
         """The cross-origin check, for unsafe methods and WebSocket handshakes (see `cross_origin`)."""
@@ -209,9 +303,12 @@ class FileRouter(Router):
             if state is not None and state.after:  # after() was called: the response is out by now
                 await run_after(state.after, endpoint.route.file)
 
-    @staticmethod
-    async def _redirect(prefix: bytes, redirect: Redirect, scope: Scope, receive: Receive, send: Send) -> None:
+    def _redirect(self, prefix: bytes, redirect: Redirect, scope: Scope) -> Response:
+        """308 to the clean path (empty segments dropped; with `trailing_slash`, the `/` the URL lacks),
+        relative, under the app's prefix, the query kept."""
         location = prefix.decode("latin-1") + redirect.location
+        if self.trailing_slash and redirect.location != "/" and not file_like(redirect.location.encode("latin-1")):
+            location += "/"
         if scope.get("query_string"):
             location += "?" + scope["query_string"].decode("latin-1")
-        await answer(Response(status_code=308, headers={"location": location}), scope, receive, send)
+        return Response(status_code=308, headers={"location": location})

@@ -176,8 +176,25 @@ def parse_allowed_host(text: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class HeaderRule:
+    """`[[tool.framework.headers]]`: response headers added to every response whose path matches `source`."""
+
+    source: str
+    headers: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RedirectRule:
+    """`[[tool.framework.redirects]]`: requests matching `source` go to `destination` (308 / 307), before the proxy."""
+
+    source: str
+    destination: str
+    permanent: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
-    """Every setting the server and the router read (see the module's table)."""
+    """Every setting the server and the router read (see the module's table and `framework.config`)."""
 
     max_body_size: int | None = 10 * MiB
     max_head_size: int = 64 * KiB
@@ -185,6 +202,11 @@ class Settings:
     max_concurrency: int | None = 1000
     trusted_origins: tuple[str, ...] = ()
     allowed_hosts: tuple[str, ...] = ()
+    base_path: str = ""
+    trailing_slash: bool = False
+    headers: tuple[HeaderRule, ...] = ()
+    redirects: tuple[RedirectRule, ...] = ()
+    env_file: str | None = None
 
     def __post_init__(self) -> None:
         """Normalise origins and host names once, here, so every reader compares like with like;
@@ -204,4 +226,6 @@ class Settings:
         values = json.loads(raw)
         for key in ("trusted_origins", "allowed_hosts"):
             values[key] = tuple(values.get(key) or ())
+        values["headers"] = tuple(HeaderRule(h["source"], tuple(map(tuple, h["headers"]))) for h in values["headers"])
+        values["redirects"] = tuple(RedirectRule(**r) for r in values["redirects"])
         return cls(**values)
