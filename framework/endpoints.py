@@ -5,7 +5,7 @@
 | `GET`               | GET, HEAD (the body dropped), OPTIONS (204, `Allow: GET, HEAD, OPTIONS`) |
 | `POST`, `DELETE`    | those, OPTIONS; anything else 405 with the same `Allow`           |
 | `OPTIONS`           | replaces the automatic one                                        |
-| `WEBSOCKET`         | WebSocket handshakes (`websocket_app`); never listed in `Allow`   |
+| `WEBSOCKET`         | WebSocket handshakes (`websocket_app`); without GET, a plain GET answers 426 |
 
 Sync handlers run in Starlette's thread pool; `context` is passed when the signature takes it.
 """
@@ -23,7 +23,7 @@ from typing import Any
 import anyio
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import websocket_session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -251,6 +251,8 @@ def make_endpoint(loaded: LoadedRoute, settings: Settings) -> Endpoint:
     allow = ", ".join(methods)
     socket = loaded.handlers.get(WEBSOCKET)
     websocket = websocket_app(socket, loaded.route.file) if socket is not None else None
+    if websocket is not None and "GET" not in apps:
+        apps["GET"] = upgrade_required  # HEAD follows below
     if "HEAD" not in apps and "GET" in apps:
         apps["HEAD"] = apps["GET"]  # the server sends the headers and drops the body
     if "OPTIONS" not in apps:
@@ -272,6 +274,16 @@ def error_endpoint(route: Route, app: ASGIApp, settings: Settings) -> Endpoint:
     """Every method and WebSocket handshake answered by `app`: the dev server's stand-in for a route that
     failed to import (a handshake gets the page as the refusal, which uvicorn sends as is)."""
     return Endpoint(route, dict.fromkeys(METHODS, app), "", (), body_cap(None, settings), websocket=app)
+
+
+async def upgrade_required(scope: Scope, receive: Receive, send: Send) -> None:
+    """A plain GET (or HEAD) to a route that exports WEBSOCKET but no GET: 426 with `Upgrade: websocket`.
+
+    Not 405: the handshake is itself a GET that the route serves, so `Allow` would have to list GET and
+    then contradict the refusal; 426 says what to do instead (RFC 9110 section 15.5.22), as `ws` for Node does.
+    """
+    headers = {"upgrade": "websocket", "connection": "upgrade"}
+    await PlainTextResponse("Upgrade Required: connect with a WebSocket client", 426, headers)(scope, receive, send)
 
 
 class SocketWatch:

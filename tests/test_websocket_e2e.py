@@ -159,6 +159,10 @@ def test_a_route_with_get_and_websocket_serves_both(server: Server) -> None:
 
 
 def test_websocket_only_routes_answer_http_with_405_and_no_websocket_in_allow(server: Server) -> None:
+    for method in ["GET", "HEAD"]:  # the handshake is a GET: say what to upgrade to rather than deny GET
+        reply = server.request(method, "/closes")
+        assert (reply.status, reply.header("upgrade"), reply.header("allow")) == (426, "websocket", None)
+    assert server.get("/closes").text == "Upgrade Required: connect with a WebSocket client"
     reply = server.request("POST", "/closes")
     assert (reply.status, reply.header("allow")) == (405, "OPTIONS")
     options = server.request("OPTIONS", "/closes")
