@@ -173,10 +173,12 @@ def test_start_logs_why_a_handshake_was_refused_and_what_raised(tmp_path: Path) 
     root = write_tree(tmp_path / "p", TREE)
     with run_framework(root) as running:
         refused(running, "/page")
+        refused(running, "/admin/live")
         closed_with(ws(running, "/raises"))
         log = wait_for(lambda: running.log() if "broke after accept" in running.log() else None, what="the error log")
     assert "refused a WebSocket to /page: app/page/route.py exports no WEBSOCKET" in log
     assert "raised by WEBSOCKET() in app/raises/route.py" in log
+    assert "without completing handshake" not in log  # a refusal is not an error (uvicorn's slip, see limits.py)
 
 
 SERVE = """
@@ -200,3 +202,35 @@ def test_routes_added_the_starlette_way_still_serve_websockets(tmp_path: Path) -
                 assert conn.recv(timeout=5) == f"starlette {path}"
         assert closed_with(ws(running, "/closes")) == (4001, "go away")  # a WEBSOCKET route wins
         assert refused(running, "/nothing")[0] == 403
+
+
+LIVE = """
+VERSION = {version!r}
+
+async def WEBSOCKET(websocket):
+    await websocket.accept()
+    await websocket.send_text(VERSION)
+    while True:
+        await websocket.send_text(VERSION + " " + await websocket.receive_text())
+"""
+
+
+def greeting(server: Server, path: str) -> str:
+    """The first message on a new socket."""
+    with ws(server, path) as conn:
+        return str(conn.recv(timeout=5))
+
+
+def test_dev_refuses_handshakes_to_a_route_that_fails_to_load_and_says_so_once(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "p", {"app/live/route.py": LIVE.format(version="v1")})
+    with run_framework(root, "dev") as running:
+        (root / "app/live/route.py").write_text("\ndef WEBSOCKET(websocket):\n    pass\n", encoding="utf-8")
+        wait_for(lambda: "app/live/route.py:2" in running.log(), what="the reload's error line")
+        for _ in range(2):
+            status, body = refused(running, "/live")
+            assert status == 500 and "`WEBSOCKET` is a plain `def`" in body and "app/live/route.py:2" in body
+        (root / "app/live/route.py").write_text(LIVE.format(version="v3"), encoding="utf-8")
+        wait_for(lambda: greeting(running, "/live") == "v3", what="the fixed route")
+        log = running.log()
+    assert log.count("app/live/route.py:2") == 1, log
+    assert "ERROR" not in log, log
