@@ -4,6 +4,7 @@ with a real client: params, the proxy, the cross-origin check, close codes, refu
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -219,6 +220,23 @@ def greeting(server: Server, path: str) -> str:
     """The first message on a new socket."""
     with ws(server, path) as conn:
         return str(conn.recv(timeout=5))
+
+
+def test_dev_serves_new_sockets_the_edited_code_while_open_ones_keep_theirs(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "p", {"app/live/route.py": LIVE.format(version="v1")})
+    with run_framework(root, "dev") as running, ExitStack() as sockets:
+        first = sockets.enter_context(ws(running, "/live"))
+        assert first.recv(timeout=5) == "v1"
+        (root / "app/live/route.py").write_text(LIVE.format(version="v2"), encoding="utf-8")
+
+        def edited() -> ClientConnection | None:
+            conn = sockets.enter_context(ws(running, "/live"))
+            return conn if conn.recv(timeout=5) == "v2" else None
+
+        second = wait_for(edited, what="a socket served by the edited file")
+        first.send("a")
+        second.send("b")
+        assert (first.recv(timeout=5), second.recv(timeout=5)) == ("v1 a", "v2 b")
 
 
 def test_dev_refuses_handshakes_to_a_route_that_fails_to_load_and_says_so_once(tmp_path: Path) -> None:
