@@ -252,3 +252,15 @@ def test_dev_refuses_handshakes_to_a_route_that_fails_to_load_and_says_so_once(t
         log = running.log()
     assert log.count("app/live/route.py:2") == 1, log
     assert "ERROR" not in log, log
+
+
+def test_dev_prints_one_line_per_websocket_handler_error(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "p", {"app/raises/route.py": RAISES})
+    with run_framework(root, "dev") as running:
+        assert closed_with(ws(running, "/raises")) == (1011, "")
+        status, body = refused(running, "/raises?when=before")
+        assert status == 500 and "ValueError: refused before accept" in body and "app/raises/route.py:4" in body
+        log = wait_for(lambda: running.log() if "refused before" in running.log() else None, what="the error lines")
+    assert "error app/raises/route.py:6 ValueError: broke after accept (WebSocket /raises)" in log
+    assert "error app/raises/route.py:4 ValueError: refused before accept (WebSocket /raises)" in log
+    assert "Traceback" not in log and "ERROR" not in log, log
