@@ -62,6 +62,11 @@ async def WEBSOCKET(websocket):
     await websocket.send_text("bye")
 """
 
+SILENT = """
+async def WEBSOCKET(websocket):
+    return
+"""
+
 PAGE = """
 def GET(request):
     return {"page": True}
@@ -171,14 +176,20 @@ def test_websocket_only_routes_answer_http_with_405_and_no_websocket_in_allow(se
 
 
 def test_start_logs_why_a_handshake_was_refused_and_what_raised(tmp_path: Path) -> None:
-    root = write_tree(tmp_path / "p", TREE)
+    root = write_tree(tmp_path / "p", {**TREE, "app/silent/route.py": SILENT})
     with run_framework(root) as running:
         refused(running, "/page")
         refused(running, "/admin/live")
+        assert refused(running, "/silent")[0] == 403
         closed_with(ws(running, "/raises"))
-        log = wait_for(lambda: running.log() if "broke after accept" in running.log() else None, what="the error log")
+        with ws(running, "/chat/lobby") as conn:  # the client leaves while the handler awaits receive_text()
+            conn.recv(timeout=5)
+        assert running.get("/page").status == 200
+    log = running.log()  # the server has stopped: everything it had to say is written
     assert "refused a WebSocket to /page: app/page/route.py exports no WEBSOCKET" in log
+    assert "WEBSOCKET() in app/silent/route.py returned without accepting the WebSocket" in log
     assert "raised by WEBSOCKET() in app/raises/route.py" in log
+    assert log.count("Traceback") == 1, log  # the client leaving (WebSocketDisconnect) is no error
     assert "without completing handshake" not in log  # a refusal is not an error (uvicorn's slip, see limits.py)
 
 
