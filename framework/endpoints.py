@@ -5,13 +5,16 @@
 | `GET`               | GET, HEAD (the body dropped), OPTIONS (204, `Allow: GET, HEAD, OPTIONS`) |
 | `POST`, `DELETE`    | those, OPTIONS; anything else 405 with the same `Allow`           |
 | `OPTIONS`           | replaces the automatic one                                        |
+| `WEBSOCKET`         | WebSocket handshakes (`websocket_app`); without GET, a plain GET answers 426 |
 
 Sync handlers run in Starlette's thread pool; `context` is passed when the signature takes it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -20,15 +23,28 @@ from typing import Any
 import anyio
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import websocket_session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from . import headers as request_context
 from .errors import location
-from .loader import METHODS, Handler, HandlerResultError, LoadedRoute, RouteConfig, is_async, return_line
+from .loader import (
+    METHODS,
+    WEBSOCKET,
+    Handler,
+    HandlerResultError,
+    LoadedRoute,
+    RouteConfig,
+    is_async,
+    return_line,
+)
 from .manifest import Route
 from .navigation import Redirect
 from .settings import Settings
+
+log = logging.getLogger("framework")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +57,8 @@ class RouteContext:
 @dataclass(frozen=True, slots=True)
 class Endpoint:
     """One URL's dispatcher: the ASGI app per method (HEAD and OPTIONS filled in), its `Allow`,
-    its request-body cap (None: no cap) and whether it accepts cross-origin unsafe requests."""
+    its request-body cap (None: no cap), whether it accepts cross-origin unsafe requests, and the app
+    for WebSocket handshakes (None: the route exports no WEBSOCKET)."""
 
     route: Route
     apps: Mapping[str, ASGIApp]
@@ -50,6 +67,7 @@ class Endpoint:
     body_cap: int | None = None
     allow_cross_origin: bool = False
     warnings: tuple[str, ...] = ()  # what the loader said about the module (a lowercase `get`, ...)
+    websocket: ASGIApp | None = None
 
 
 def allowed_methods(exported: Iterable[str]) -> tuple[str, ...]:
@@ -225,20 +243,124 @@ def handler_app(endpoint: Callable[[Request], Awaitable[Response]]) -> ASGIApp:
 
 def make_endpoint(loaded: LoadedRoute, settings: Settings) -> Endpoint:
     apps: dict[str, ASGIApp] = {
-        method: handler_app(handler_endpoint(handler, loaded.route.file)) for method, handler in loaded.handlers.items()
+        method: handler_app(handler_endpoint(handler, loaded.route.file))
+        for method, handler in loaded.handlers.items()
+        if method != WEBSOCKET
     }
     methods = allowed_methods(apps)
     allow = ", ".join(methods)
+    socket = loaded.handlers.get(WEBSOCKET)
+    websocket = websocket_app(socket, loaded.route.file) if socket is not None else None
+    if websocket is not None and "GET" not in apps:
+        apps["GET"] = upgrade_required  # HEAD follows below
     if "HEAD" not in apps and "GET" in apps:
         apps["HEAD"] = apps["GET"]  # the server sends the headers and drops the body
     if "OPTIONS" not in apps:
         apps["OPTIONS"] = _options_app(allow)
     config = loaded.config
     return Endpoint(
-        loaded.route, apps, allow, methods, body_cap(config, settings), config.allow_cross_origin, loaded.warnings
+        loaded.route,
+        apps,
+        allow,
+        methods,
+        body_cap(config, settings),
+        config.allow_cross_origin,
+        loaded.warnings,
+        websocket=websocket,
     )
 
 
 def error_endpoint(route: Route, app: ASGIApp, settings: Settings) -> Endpoint:
-    """Every method answered by `app`: the dev server's stand-in for a route that failed to import."""
-    return Endpoint(route, dict.fromkeys(METHODS, app), "", (), body_cap(None, settings))
+    """Every method and WebSocket handshake answered by `app`: the dev server's stand-in for a route that
+    failed to import (a handshake gets the page as the refusal, which uvicorn sends as is)."""
+    return Endpoint(route, dict.fromkeys(METHODS, app), "", (), body_cap(None, settings), websocket=app)
+
+
+async def upgrade_required(scope: Scope, receive: Receive, send: Send) -> None:
+    """A plain GET (or HEAD) to a route that exports WEBSOCKET but no GET: 426 with `Upgrade: websocket`.
+
+    Not 405: the handshake is itself a GET that the route serves, so `Allow` would have to list GET and
+    then contradict the refusal; 426 says what to do instead (RFC 9110 section 15.5.22), as `ws` for Node does.
+    """
+    headers = {"upgrade": "websocket", "connection": "upgrade"}
+    await PlainTextResponse("Upgrade Required: connect with a WebSocket client", 426, headers)(scope, receive, send)
+
+
+class SocketWatch:
+    """One WebSocket's `receive` and `send`, noting what went through: whether the handshake was answered
+    (accepted or refused) and whether the socket is closed, by either side. What the framework sends
+    after the handler (a close, a refusal) must never repeat what the handler already did."""
+
+    __slots__ = ("_receive", "_send", "answered", "closed")
+
+    def __init__(self, receive: Receive, send: Send) -> None:
+        self._receive, self._send = receive, send
+        self.answered = self.closed = False
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "websocket.disconnect":
+            self.closed = True
+        return message
+
+    async def send(self, message: Message) -> None:
+        kind = message["type"]
+        if kind != "websocket.send":  # accept, close, or a refusal's http.response.*
+            self.answered = True
+            self.closed = self.closed or kind != "websocket.accept"
+        await self._send(message)
+
+    async def close(self, code: int) -> None:
+        """Close an accepted socket the handler left open; a client already gone is no error."""
+        if self.answered and not self.closed:
+            with contextlib.suppress(OSError, RuntimeError):
+                await self.send({"type": "websocket.close", "code": code, "reason": ""})
+
+
+def websocket_app(handler: Handler, file: str) -> ASGIApp:
+    """`async def WEBSOCKET(websocket[, context])` as an ASGI app.
+
+    Starlette's `websocket_session` builds the `WebSocket` and applies the application's exception
+    handlers (a `WebSocketException` closes with its code). Around it, what the server would leave to chance:
+
+    | the handler                                   | the client gets                        |
+    |-----------------------------------------------|----------------------------------------|
+    | returns with the socket open                  | close 1000                             |
+    | returns without accepting or closing          | 403, and a warning naming the file     |
+    | raises before accepting                       | 500; the server logs the traceback     |
+    | raises after accepting                        | close 1011; the server logs the traceback |
+    | lets `WebSocketDisconnect` out (client gone)  | nothing more: the normal end, no log   |
+    """
+    func = handler.func
+    call: Callable[[WebSocket], Awaitable[None]]
+    if handler.takes_context:
+
+        async def call(websocket: WebSocket) -> None:
+            await func(websocket, RouteContext(websocket.path_params))
+    else:
+        call = func
+    session = websocket_session(call)
+    name = getattr(func, "__name__", WEBSOCKET)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        watch = SocketWatch(receive, send)
+        try:
+            await session(scope, watch.receive, watch.send)
+        except WebSocketDisconnect:
+            return  # receive_text() or send_text() found the client gone
+        except Exception as exc:
+            exc.add_note(f"raised by {name}() in {file}")
+            await watch.close(1011)  # before accept, the server answers the exception with 500
+            raise
+        if watch.answered:
+            await watch.close(1000)
+            return
+        log.warning(
+            "%s() in %s returned without accepting the WebSocket, so it was refused. Call `await websocket.accept()` "
+            "first, or `await websocket.close()` to refuse on purpose.",
+            name,
+            file,
+        )
+        await send({"type": "websocket.close", "code": 1000, "reason": ""})  # before accept: 403
+
+    return app

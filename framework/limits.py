@@ -23,6 +23,9 @@ Without httptools, uvicorn's h11 protocol is the fallback, with the same count a
 What is not counted: bytes of a pipelined request that arrive in the same read as the end of the
 previous message. That is at most one read (256 KiB with uvloop), so memory stays bounded.
 
+WebSocket connections use uvicorn's default protocol with one fix: a refused handshake (a denial
+response) is not logged as an error (`DenialWebSocketProtocol`).
+
 `uvicorn_options(settings)` turns `Settings` into `uvicorn.Config` keyword arguments; `framework start`
 and `framework dev` both use it. Worker processes (`--workers N`) cannot receive a class built at run
 time, so they get the import string `framework.limits:WorkerProtocol`, which builds the protocol from
@@ -238,6 +241,26 @@ if HAVE_HTTPTOOLS:
             super().handle_websocket_upgrade()
 
 
+try:
+    from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+except ImportError:  # an older uvicorn, or no `websockets` package: uvicorn's choice, which has no such slip
+    WS_PROTOCOL = "auto"
+else:
+
+    class DenialWebSocketProtocol(WebSocketsSansIOProtocol):
+        """uvicorn's default WebSocket protocol, told that a refused handshake is finished once the
+        refusal's body is out (how the proxy, the router and the dev error page refuse an upgrade).
+        Without this it logs "ASGI callable returned without completing handshake." at ERROR after
+        every such refusal, though the client got the response (Kludex/uvicorn#3138)."""
+
+        async def send(self, message: Any) -> None:
+            await super().send(message)
+            if message["type"] == "websocket.http.response.body" and not message.get("more_body", False):
+                self.handshake_complete = True
+
+    WS_PROTOCOL = f"{__name__}:DenialWebSocketProtocol"  # a string: worker processes import it too
+
+
 @functools.lru_cache(maxsize=8)
 def protocol_class(max_head_size: int, head_timeout: float, use_httptools: bool = HAVE_HTTPTOOLS) -> type:
     """The limited protocol (httptools when installed, else h11) bound to these limits."""
@@ -263,6 +286,7 @@ def uvicorn_options(settings: Settings, *, workers: bool = False) -> dict[str, A
     http_protocol: Any = WORKER_PROTOCOL if workers else protocol_class(settings.max_head_size, settings.head_timeout)
     return {
         "http": http_protocol,
+        "ws": WS_PROTOCOL,
         "limit_concurrency": settings.max_concurrency,
         "h11_max_incomplete_event_size": settings.max_head_size,
         "log_config": uvicorn_log_config(),

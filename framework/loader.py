@@ -26,6 +26,9 @@ from .manifest import Route
 
 # QUERY: the safe method with a body (draft-ietf-httpbis-safe-method-w-body), as recent Next.js accepts it.
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "QUERY")
+# Not an HTTP method: the handler of WebSocket connections to the route's URL (never listed in `Allow`).
+WEBSOCKET = "WEBSOCKET"
+EXPORTS = (*METHODS, WEBSOCKET)  # every name a route module exports a handler under
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,9 +124,11 @@ def read_handlers(route: Route, module: ModuleType) -> LoadedRoute | Problem:
     handlers: dict[str, Handler] = {}
     warnings: list[str] = []
     for name, value in vars(module).items():
-        if name in METHODS:
+        if name in EXPORTS:
             if not callable(value):
                 return not_callable_problem(route.file, name, type(value).__name__, _line_of(module, name))
+            if name == WEBSOCKET and not is_async(value):
+                return sync_websocket_problem(route.file, _line_of(module, name))
             handlers[name] = Handler(name, value, _takes_context(value))
         elif suggestion := misspelled_method(name, value, module.__name__):
             warnings.append(f"{location(route.file, _line_of(module, name))}: {misspelled_text(name, suggestion)}")
@@ -167,25 +172,26 @@ def misspelled_method(name: str, value: object, module: str) -> str | None:
     """
     if not callable(value):
         return None
-    if getattr(value, "__module__", None) != module and getattr(value, "__name__", None) not in METHODS:
+    if getattr(value, "__module__", None) != module and getattr(value, "__name__", None) not in EXPORTS:
         return None
     return method_suggestion(name)
 
 
 def method_suggestion(name: str) -> str | None:
-    """The method a non-handler name was meant to be, by name alone: `get` -> `GET`, `DELTE` -> `DELETE`.
+    """The export a non-handler name was meant to be, by name alone: `get` -> `GET`, `DELTE` -> `DELETE`,
+    `websocket` -> `WEBSOCKET`.
 
     Shared by the loader (a runtime warning) and `framework check` (read from the source with `ast`).
     """
-    if name.startswith("_") or name in METHODS:
+    if name.startswith("_") or name in EXPORTS:
         return None
-    if name.upper() in METHODS:
+    if name.upper() in EXPORTS:
         return name.upper()
-    close = difflib.get_close_matches(name.upper(), METHODS, n=1, cutoff=0.8)
+    close = difflib.get_close_matches(name.upper(), EXPORTS, n=1, cutoff=0.8)
     return close[0] if close else None
 
 
-NO_HANDLER_TEXT = f"exports no handler, so every method answers 405. Define one of {', '.join(METHODS)}, e.g. `def GET(request): ...`."
+NO_HANDLER_TEXT = f"exports no handler, so every method answers 405. Define one of {', '.join(EXPORTS)}, e.g. `def GET(request): ...`."
 
 
 def misspelled_text(name: str, suggestion: str) -> str:
@@ -194,10 +200,28 @@ def misspelled_text(name: str, suggestion: str) -> str:
 
 def not_callable_problem(file: str, name: str, type_name: str, line: int | None) -> Problem:
     """`GET = "ok"`: reported the same way by the loader (at import) and by `framework check` (from the source)."""
+    what, define = (
+        ("WebSocket connections", "async def WEBSOCKET(websocket)")
+        if name == WEBSOCKET
+        else (f"{name} requests", f"def {name}(request)")
+    )
     return Problem(
         "handler-not-callable",
-        f"`{name}` is a {type_name}, not a function, so it cannot handle {name} requests.",
-        f"Define `def {name}(request): ...` or rename the variable.",
+        f"`{name}` is a {type_name}, not a function, so it cannot handle {what}.",
+        f"Define `{define}: ...` or rename the variable.",
+        (file,),
+        line,
+    )
+
+
+def sync_websocket_problem(file: str, line: int | None) -> Problem:
+    """`def WEBSOCKET`: a plain function could not await `websocket.accept()` or `receive_text()`, and one
+    running in the thread pool would hold a thread for the whole connection. Loader and check alike."""
+    return Problem(
+        "websocket-not-async",
+        "`WEBSOCKET` is a plain `def`: a WebSocket handler awaits the socket for the whole connection.",
+        "Make it `async def WEBSOCKET(websocket): ...` and await the socket's methods, "
+        "e.g. `await websocket.accept()`.",
         (file,),
         line,
     )

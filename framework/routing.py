@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Router
+from starlette.routing import Match, Router
 from starlette.types import Message, Receive, Scope, Send
 
 from . import cross_origin
@@ -287,8 +287,11 @@ class FileRouter(Router):
         return PlainTextResponse("Forbidden: cross-origin request refused", status_code=403)
 
     async def _dispatch(self, endpoint: Endpoint | None, scope: Scope, receive: Receive, send: Send) -> None:
-        if endpoint is None or scope["type"] != "http":
+        if endpoint is None:
             await super().app(scope, receive, send)  # routes added the Starlette way, then the 404
+            return
+        if scope["type"] != "http":
+            await self._websocket(endpoint, scope, receive, send)
             return
         app = endpoint.apps.get(scope["method"])
         if app is None:
@@ -302,6 +305,26 @@ class FileRouter(Router):
             state = scope.get(STATE_KEY)
             if state is not None and state.after:  # after() was called: the response is out by now
                 await run_after(state.after, endpoint.route.file)
+
+    async def _websocket(self, endpoint: Endpoint, scope: Scope, receive: Receive, send: Send) -> None:
+        """A handshake to a file route goes to its WEBSOCKET. Without one, a route added the Starlette way
+        for the same path still gets it (how WebSockets were served before, also under a catch-all file
+        route); else 403, with a log line saying why."""
+        app = endpoint.websocket
+        if app is not None:
+            scope["router"] = self
+            await app(scope, receive, send)
+        elif any(route.matches(scope)[0] is Match.FULL for route in self.routes):
+            await super().app(scope, receive, send)
+        else:
+            log.info(
+                "refused a WebSocket to %s: %s exports no WEBSOCKET (add `async def WEBSOCKET(websocket): ...`)",
+                scope["path"].encode("unicode_escape").decode("ascii"),
+                endpoint.route.file,
+            )
+            await answer(
+                PlainTextResponse("Forbidden: no WebSocket at this URL", status_code=403), scope, receive, send
+            )
 
     def _redirect(self, prefix: bytes, redirect: Redirect, scope: Scope) -> Response:
         """308 to the clean path (empty segments dropped; with `trailing_slash`, the `/` the URL lacks),

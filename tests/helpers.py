@@ -112,6 +112,28 @@ def run_framework(
         stop(process)
 
 
+@contextmanager
+def run_uvicorn(project: Path, target: str, *args: str) -> Iterator[Server]:
+    """Run `python -m uvicorn <target>` in `project` (an app built with `create_app`, maybe mounted) on a free port."""
+    port = free_port()
+    log_path = project.parent / f"uvicorn-{port}.log"
+    with open(log_path, "w", encoding="utf-8") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", target, "--port", str(port), *args],
+            cwd=project,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=subprocess_env(),
+        )
+    running = Server(process, port, log_path)
+    try:
+        wait_until_serving(running, 30)
+        yield running
+    finally:
+        stop(process)
+
+
 def wait_until_serving(server: Server, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

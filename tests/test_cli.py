@@ -61,6 +61,7 @@ def test_routes_lists_most_specific_first_with_methods_and_files(tmp_path: Path)
             "app/api/users/me/route.py": OK,
             "app/(g)/api/docs/[[...slug]]/route.py": OK,
             "app/api/hook/route.py": "from starlette.responses import Response\ndef POST(request):\n    return Response()\n",
+            "app/live/route.py": "async def WEBSOCKET(websocket): ...\n",
         },
     )
     result = run_cli("routes", "--root", str(tmp_path), "--json")
@@ -78,9 +79,11 @@ def test_routes_lists_most_specific_first_with_methods_and_files(tmp_path: Path)
             "methods": ["GET", "HEAD", "OPTIONS", "POST"],
             "file": "app/api/users/[id]/route.py",
         },
+        {"path": "/live", "methods": ["OPTIONS", "WEBSOCKET"], "file": "app/live/route.py"},
     ]
     text = run_cli("routes", "--root", str(tmp_path)).stdout.splitlines()
     assert text[3].split() == ["/api/users/[id]", "GET,", "HEAD,", "OPTIONS,", "POST", "app/api/users/[id]/route.py"]
+    assert text[4].split() == ["/live", "OPTIONS,", "WEBSOCKET", "app/live/route.py"]
 
 
 def test_a_new_route_file_shows_up_after_a_restart(tmp_path: Path) -> None:

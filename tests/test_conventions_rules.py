@@ -124,6 +124,12 @@ CASES = [
         [("sync-body-read", "app/api/ping/route.py", 10)],
         {"app/api/ping/route.py": PING_ROUTE + "\n\nasync def POST(request):\n    return await request.json()\n"},
     ),
+    (
+        "sync-websocket",  # the router refuses it too: one finding, in the loader's wording
+        {"app/api/ping/route.py": PING_ROUTE + "\n\ndef WEBSOCKET(websocket): ...\n"},
+        [("route-exports", "app/api/ping/route.py", 9)],
+        {"app/api/ping/route.py": PING_ROUTE + "\n\nasync def WEBSOCKET(websocket): ...\n"},
+    ),
     # --- forbidden-import
     (
         "sqlite3-in-route",
@@ -345,7 +351,14 @@ def test_base_tree_is_clean(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "name, suggestion",
-    [("get", "GET"), ("Post", "POST"), ("DELTE", "DELETE"), ("patch", "PATCH"), ("OPTION", "OPTIONS")],
+    [
+        ("get", "GET"),
+        ("Post", "POST"),
+        ("DELTE", "DELETE"),
+        ("patch", "PATCH"),
+        ("OPTION", "OPTIONS"),
+        ("websocket", "WEBSOCKET"),
+    ],
 )
 def test_misspelled_methods_say_did_you_mean(tmp_path: Path, name: str, suggestion: str) -> None:
     root = write_tree(tmp_path, {**BASE, "app/api/ping/route.py": PING_ROUTE + f"\n\ndef {name}(request): ...\n"})
@@ -355,6 +368,21 @@ def test_misspelled_methods_say_did_you_mean(tmp_path: Path, name: str, suggesti
         finding.message == f"`{name}` is not a handler: only uppercase method names count. Did you mean `{suggestion}`?"
     )
     assert finding.fix == f"Rename `{name}` to `{suggestion}`."
+
+
+def test_a_websocket_only_route_has_a_handler(tmp_path: Path) -> None:
+    root = write_tree(tmp_path, {**BASE, "app/api/ping/route.py": "async def WEBSOCKET(websocket): ...\n"})
+    assert found(root) == []
+
+
+def test_a_sync_websocket_is_one_finding_with_the_fix(tmp_path: Path) -> None:
+    root = write_tree(tmp_path, {**BASE, "app/api/ping/route.py": PING_ROUTE + "\n\ndef WEBSOCKET(websocket): ...\n"})
+    [finding] = findings(root)
+    assert (
+        finding.message
+        == "`WEBSOCKET` is a plain `def`: a WebSocket handler awaits the socket for the whole connection."
+    )
+    assert finding.fix.startswith("Make it `async def WEBSOCKET(websocket): ...`")
 
 
 def test_names_that_are_not_methods_are_left_alone(tmp_path: Path) -> None:

@@ -178,6 +178,35 @@ def test_a_route_with_no_handler_warns(tmp_path: Path) -> None:
     assert loaded.handlers == {} and "exports no handler" in loaded.warnings[0]
 
 
+def test_websocket_is_an_export_read_once_like_a_method(tmp_path: Path) -> None:
+    loaded = _load(tmp_path, {"app/[room]/route.py": "async def WEBSOCKET(websocket, context): ...\n"})
+    assert {m: h.takes_context for m, h in loaded.handlers.items()} == {"WEBSOCKET": True}
+    assert loaded.warnings == ()  # a WEBSOCKET-only route is not "a route with no handler"
+
+
+@pytest.mark.parametrize(
+    ("source", "code", "text"),
+    [
+        ("\ndef WEBSOCKET(websocket): ...\n", "websocket-not-async", "Make it `async def WEBSOCKET(websocket): ...`"),
+        ("\nWEBSOCKET = 'chat'\n", "handler-not-callable", "Define `async def WEBSOCKET(websocket): ...`"),
+    ],
+)
+def test_a_websocket_handler_that_cannot_run_is_a_load_problem(
+    tmp_path: Path, source: str, code: str, text: str
+) -> None:
+    problem = _load(tmp_path, {"app/x/route.py": source})
+    assert (problem.code, problem.files, problem.line) == (code, ("app/x/route.py",), 2)
+    assert text in str(problem)
+
+
+def test_a_lowercase_websocket_export_gets_did_you_mean(tmp_path: Path) -> None:
+    loaded = _load(tmp_path, {"app/x/route.py": "def GET(request): ...\n\nasync def websocket(ws): ...\n"})
+    assert set(loaded.handlers) == {"GET"}
+    assert loaded.warnings == (
+        "app/x/route.py:3: `websocket` is not a handler: only uppercase method names count. Did you mean `WEBSOCKET`?",
+    )
+
+
 def test_core_imports_only_the_standard_library() -> None:
     code = (
         "import sys\n"

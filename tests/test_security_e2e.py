@@ -4,18 +4,15 @@ WebSocket upgrades, the body cap, cross-origin protection, and an aborted upload
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from tests.helpers import REPO, Server, free_port, run_framework, stop, subprocess_env, wait_until_serving, write_tree
+from tests.helpers import REPO, Server, run_framework, run_uvicorn, write_tree
 
 ROUTE = """
 from starlette.responses import PlainTextResponse
@@ -92,27 +89,6 @@ def server(project: Path) -> Iterator[Server]:
         yield running
 
 
-@contextmanager
-def uvicorn(project: Path, target: str, *args: str) -> Iterator[Server]:
-    port = free_port()
-    log_path = project.parent / f"uvicorn-{port}.log"
-    with open(log_path, "w", encoding="utf-8") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", target, "--port", str(port), *args],
-            cwd=project,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=subprocess_env(),
-        )
-    running = Server(process, port, log_path)
-    try:
-        wait_until_serving(running, 30)
-        yield running
-    finally:
-        stop(process)
-
-
 @pytest.mark.parametrize("path", BYPASSES)
 def test_every_spelling_of_a_guarded_path_meets_the_proxy(server: Server, path: str) -> None:
     reply = server.get(path, headers={"x-user": "admin"})
@@ -139,7 +115,7 @@ def test_the_route_sees_the_normalised_path_the_proxy_checked(server: Server) ->
     ],
 )
 def test_under_a_prefix_the_proxy_still_guards(project: Path, target: str, args: tuple[str, ...], sent: str) -> None:
-    with uvicorn(project, target, *args) as running:
+    with run_uvicorn(project, target, *args) as running:
         for path in ["/admin", "/./admin", "/x/../admin", "/acme%2Fx/settings", "/%2e%2e/admin"]:
             assert running.get(sent + path).status == 401, path
         assert running.get(sent + "/admin", headers={"cookie": "session=ok"}).text == "admin {} user=proxy-checked"
@@ -149,7 +125,7 @@ def test_under_a_prefix_the_proxy_still_guards(project: Path, target: str, args:
 
 
 def test_websocket_upgrades_go_through_the_proxy(project: Path) -> None:
-    with uvicorn(project, "serve:app") as running:
+    with run_uvicorn(project, "serve:app") as running:
         url = f"ws://127.0.0.1:{running.port}/admin/ws"
         with pytest.raises(InvalidStatus) as refused:
             connect(url, open_timeout=5).close()
@@ -213,7 +189,7 @@ def test_trusted_origins_and_the_per_route_opt_out(tmp_path: Path) -> None:
             "serve.py": SERVE,
         },
     )
-    with uvicorn(root, "serve:app") as running:
+    with run_uvicorn(root, "serve:app") as running:
         evil = {"sec-fetch-site": "cross-site", "origin": "https://evil.example"}
         assert running.request("POST", "/hook", headers=evil).status == 200
         assert running.request("POST", "/form", headers=evil).status == 403

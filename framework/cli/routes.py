@@ -19,8 +19,9 @@ examples:
 @root_option
 @click.option("--json", "as_json", is_flag=True, help="a JSON list of {path, methods, file}")
 def routes(root: str, as_json: bool) -> None:
-    """Print every route, most specific first: URL pattern, methods, file."""
+    """Print every route, most specific first: URL pattern, methods (and WEBSOCKET when it serves WebSockets), file."""
     from ..app import project_root
+    from ..loader import WEBSOCKET
     from ..table import load_table
 
     path = checked_root(root)
@@ -28,7 +29,10 @@ def routes(root: str, as_json: bool) -> None:
     table = load_table(project_root(path))
     for warning in table.warnings:
         log.warning(warning)
-    rows = [{"path": e.route.pattern, "methods": list(e.methods), "file": e.route.file} for e in table.endpoints]
+    rows = []
+    for e in table.endpoints:
+        methods = [*e.methods, WEBSOCKET] if e.websocket is not None else list(e.methods)  # never in `Allow`
+        rows.append({"path": e.route.pattern, "methods": methods, "file": e.route.file})
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return

@@ -28,11 +28,12 @@ from starlette.applications import Starlette
 from starlette.types import ASGIApp, Receive, Scope, Send
 from watchfiles import awatch
 
+from ..endpoints import SocketWatch
 from ..limits import uvicorn_options
 from ..loader import project_root
 from ..routing import starlette_app
 from ..settings import Settings
-from .errorpage import exception_handler, report_exception
+from .errorpage import exception_handler, report_app, report_exception
 from .hosts import allowed_names, host_guard, is_loopback
 from .plan import Plan, plan, relative
 from .reloader import Outcome, Reloader
@@ -67,15 +68,28 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 def one_line_errors(app: ASGIApp, root: Path, console: Console) -> ASGIApp:
     """Print one line per handler exception (the page was already sent by Starlette's 500 handler)
-    instead of uvicorn's full traceback in the terminal."""
+    instead of uvicorn's full traceback in the terminal.
+
+    A WebSocket's exception before the handshake was answered refuses it with the page (500); after,
+    `endpoints.websocket_app` has already closed the socket with 1011."""
 
     async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        watch = SocketWatch(receive, send) if scope["type"] == "websocket" else None
         try:
-            await app(scope, receive, send)
+            if watch is None:
+                await app(scope, receive, send)
+            else:
+                await app(scope, watch.receive, watch.send)
         except Exception as exc:
-            if scope["type"] != "http":
+            if scope["type"] == "http":
+                console.error(report_exception(root, exc), f" ({scope.get('method')} {scope.get('path')})")
+            elif watch is not None:
+                report = report_exception(root, exc)
+                console.error(report, f" (WebSocket {scope.get('path')})")
+                if not watch.answered:
+                    await report_app(report)(scope, receive, send)
+            else:
                 raise
-            console.error(report_exception(root, exc), f" ({scope.get('method')} {scope.get('path')})")
 
     return wrapped
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from ...loader import METHODS, NO_HANDLER_TEXT, method_suggestion, misspelled_text, not_callable_problem
+from ...loader import (
+    EXPORTS,
+    NO_HANDLER_TEXT,
+    WEBSOCKET,
+    method_suggestion,
+    misspelled_text,
+    not_callable_problem,
+    sync_websocket_problem,
+)
 from ..ast_helpers import literal_type, module_bindings
 from ..project import Project
 from ..registry import ERROR, Hit, rule
@@ -24,8 +32,8 @@ def syntax_error(project: Project) -> Iterator[Hit]:
 @rule(
     "route-exports",
     ERROR,
-    'a route.py exports at least one method handler; `get`, `Post`, `DELTE` get "did you mean `GET`?"; '
-    "a method name bound to something that is not callable",
+    'a route.py exports at least one method handler or WEBSOCKET; `get`, `Post`, `DELTE` get "did you mean `GET`?"; '
+    "a method name bound to something that is not callable; a WEBSOCKET that is not `async def`",
 )
 def route_exports(project: Project) -> Iterator[Hit]:
     """Only uppercase method names are handlers: anything else answers 405 without a word.
@@ -41,19 +49,21 @@ def route_exports(project: Project) -> Iterator[Hit]:
 def _exports(file: str, tree: ast.Module) -> Iterator[Hit]:
     handlers = 0
     for name, node, line in module_bindings(tree):
-        if name in METHODS:
+        if name in EXPORTS:
             handlers += 1
             value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
             type_name = literal_type(value) if value is not None else None
             if type_name is not None:
                 yield Hit.of(not_callable_problem(file, name, type_name, line))
+            elif name == WEBSOCKET and isinstance(node, ast.FunctionDef):
+                yield Hit.of(sync_websocket_problem(file, line))
             continue
         defined_here = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) or (
             isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda)
         )
         # `from lib.handlers import GET as get`: a handler imported under a name that is not one
         imported_handler = isinstance(node, ast.ImportFrom) and any(
-            a.asname == name and a.name in METHODS for a in node.names
+            a.asname == name and a.name in EXPORTS for a in node.names
         )
         suggestion = method_suggestion(name) if defined_here or imported_handler else None
         if suggestion:

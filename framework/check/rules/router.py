@@ -27,8 +27,9 @@ from ..registry import ERROR, Hit, rule
 def router_error(project: Project) -> Iterator[Hit]:
     """The server would refuse to start (or answer 500) with exactly this message.
 
-    A route that imports but binds a method name to something not callable is `route-exports`'s
-    finding, which this rule also sees (the source alone cannot tell `GET = make()` apart).
+    A route that imports but binds a method name to something not callable, or a WEBSOCKET to a plain
+    function, is `route-exports`'s finding, which this rule also sees (the source alone cannot tell
+    `GET = make()` apart).
     """
     for problem in project.tree.problems:
         yield Hit.of(problem)
@@ -39,8 +40,8 @@ def router_error(project: Project) -> Iterator[Hit]:
         loaded = [load_route(project.root, route) for route in project.routes]
     for result in loaded:
         if isinstance(result, Failure):
-            not_callable = result.problem.code == "handler-not-callable"
-            yield Hit.of(result.problem, "route-exports" if not_callable else None)
+            exports = result.problem.code in ("handler-not-callable", "websocket-not-async")
+            yield Hit.of(result.problem, "route-exports" if exports else None)
 
 
 @contextmanager

@@ -10,7 +10,7 @@ import difflib
 import re
 from collections.abc import Iterator, Mapping
 
-from ...loader import METHODS
+from ...loader import EXPORTS
 from ...manifest import Route, Shape, pattern_of, shape
 from ...matcher import Matcher
 from ...paths import BadPath, split_path
@@ -43,7 +43,7 @@ def _first_handler_line(project: Project, file: str) -> int | None:
     src = project.sources.get(file)
     if src is None or src.tree is None:
         return None
-    return next((line for name, _, line in module_bindings(src.tree) if name in METHODS), None)
+    return next((line for name, _, line in module_bindings(src.tree) if name in EXPORTS), None)
 
 
 @rule(
