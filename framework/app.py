@@ -9,7 +9,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from .loader import project_root
+from .config import load_env_file, load_settings, project_root, publish_url_settings
 from .routing import starlette_app
 from .settings import Settings
 from .table import load_table
@@ -27,10 +27,13 @@ def create_app(
     Raises `RouteTreeError` (naming every file involved) when the tree cannot be served.
     `starlette_options` go to `Starlette(...)`: `middleware`, `exception_handlers`, `lifespan`, `routes`.
     With `dev=True`, handler exceptions show the dev error page; `framework dev` adds hot reload.
-    `settings` (body cap, trusted origins, ...) default to `Settings()`, the safe defaults.
+    `settings` default to the project's `[tool.framework]` in pyproject.toml (`framework.config`; raises
+    `ConfigError` for a bad key), over the safe defaults; its `env_file` is loaded first.
     """
     path = project_root(root)
-    settings = settings or Settings()
+    settings = settings or load_settings(path).settings
+    publish_url_settings(settings)
+    load_env_file(path, settings)
     table = load_table(path, settings)
     for warning in table.warnings:
         log.warning(warning)

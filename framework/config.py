@@ -29,6 +29,7 @@ import dataclasses
 import difflib
 import os
 import re
+import sys
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ from .settings import (
     parse_head_size,
     parse_seconds,
 )
+from .urls import ENV_BASE_PATH, ENV_TRAILING_SLASH
 
 PYPROJECT = "pyproject.toml"
 DEFAULT = "default"
@@ -235,6 +237,31 @@ def load_settings(root: Path, overrides: Mapping[str, tuple[Any, str]] | None = 
     for key, (value, option) in (overrides or {}).items():
         values[key], sources[key] = value, option
     return Effective(Settings(**values), sources)
+
+
+def project_root(root: str | os.PathLike[str]) -> Path:
+    """Resolve the project root and make it the project of this process: first on `sys.path`, so routes can
+    `from lib.controllers import ...`, and its URL settings in the environment for `route_url()`, unless
+    the environment has them already (a server sets them from its effective settings)."""
+    path = Path(root).resolve()
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+    if ENV_BASE_PATH not in os.environ or ENV_TRAILING_SLASH not in os.environ:
+        try:
+            table = read_table(path)
+            os.environ.setdefault(ENV_BASE_PATH, _base_path("base_path", table.get("base_path", "")))
+            os.environ.setdefault(
+                ENV_TRAILING_SLASH, "1" if _flag("trailing_slash", table.get("trailing_slash", False)) else ""
+            )
+        except ValueError:  # ConfigError included: reported where the settings are loaded, with the key
+            pass
+    return path
+
+
+def publish_url_settings(settings: Settings) -> None:
+    """Put the app's URL settings where `route_url()` reads them: this process and the workers it starts."""
+    os.environ[ENV_BASE_PATH] = settings.base_path
+    os.environ[ENV_TRAILING_SLASH] = "1" if settings.trailing_slash else ""
 
 
 def load_env_file(root: Path, settings: Settings) -> list[str]:

@@ -78,14 +78,6 @@ def is_async(func: object) -> bool:
     return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(getattr(func, "__call__", None))  # noqa: B004
 
 
-def project_root(root: str | os.PathLike[str]) -> Path:
-    """Resolve the root and put it first on `sys.path`, so routes can `from lib.controllers import ...`."""
-    path = Path(root).resolve()
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
-    return path
-
-
 def module_name(file: str) -> str:
     """`app/api/users/[id]/route.py` -> `app/api/users/[id]/route`: unique per file, stable across runs."""
     return file.removesuffix(".py")

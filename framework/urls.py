@@ -16,11 +16,15 @@ Segments and query are encoded as JavaScript's `encodeURIComponent` does (the re
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote
 
 from .segments import Kind, PatternError, parse_pattern
 
+# Set by `framework.config` from `[tool.framework]` (read here, so this module needs nothing but the stdlib).
+ENV_BASE_PATH = "FRAMEWORK_BASE_PATH"
+ENV_TRAILING_SLASH = "FRAMEWORK_TRAILING_SLASH"
 _COMPONENT_SAFE = "-_.!~*'()"
 
 ParamValue = str | int | Iterable[str | int]
@@ -93,7 +97,9 @@ def route_url(
         raise RouteUrlError(
             f"route_url({pattern!r}): unknown param{'s' if len(extra) > 1 else ''} {', '.join(map(repr, extra))}"
         )
-    url = "/" + "/".join(parts)
+    url = os.environ.get(ENV_BASE_PATH, "") + "/" + "/".join(parts)
+    if os.environ.get(ENV_TRAILING_SLASH) and parts and "." not in parts[-1]:
+        url += "/"  # `trailing_slash = true`: the canonical URL, not the one answered with a 308
     if query:
         pairs: list[str] = []
         for key, val in query.items():

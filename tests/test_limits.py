@@ -315,13 +315,23 @@ def test_each_protocol_variant_cuts_a_head_sent_in_small_pieces(use_httptools: b
 # --- the options ------------------------------------------------------------------------------------
 
 
-def parse(command: str, *argv: str) -> Settings:
-    """The Settings a command line fills, without running the command."""
+def parse(command: str, *argv: str, root: Path | None = None) -> Settings:
+    """The Settings a command line fills for the project at `root` (none: no pyproject.toml), without running it."""
     from framework.cli import cli
-    from framework.cli.common import settings_from
+    from framework.cli.common import effective_settings
 
-    context = cli.commands[command].make_context(command, list(argv))
-    return settings_from(context.params)
+    command_line = cli.commands[command]
+    with command_line.make_context(command, list(argv)) as context:
+        fields = {
+            "max_body_size",
+            "max_head_size",
+            "head_timeout",
+            "max_concurrency",
+            "trusted_origins",
+            "allowed_hosts",
+        }
+        limits = {k: v for k, v in context.params.items() if k in fields}
+        return effective_settings(root or Path("/nonexistent"), limits)
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -13,6 +13,7 @@ import click
 
 from .. import __version__
 from .check import check
+from .config import config
 from .dev import dev
 from .new import new
 from .routes import routes
@@ -25,7 +26,7 @@ def cli() -> None:
     """File-based routing for Python: app/**/route.py files served on Starlette and uvicorn."""
 
 
-for command in (start, dev, routes, check, new):
+for command in (start, dev, routes, check, new, config):
     cli.add_command(command)
 
 

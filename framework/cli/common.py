@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
+from ..config import ConfigError, load_settings
 from ..errors import RouteTreeError
 from ..escape import EscapingFormatter
 from ..settings import (
@@ -52,13 +54,16 @@ class ProjectError(CommandError):
 
 
 class Command(click.Command):
-    """A command whose refused route tree (`RouteTreeError`) is a `ProjectError`: exit 1, the problems."""
+    """A command whose refused route tree (`RouteTreeError`) is a `ProjectError` (exit 1, the problems), and
+    whose bad configuration (`ConfigError`) a usage error (exit 2)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except RouteTreeError as exc:
             raise ProjectError(str(exc)) from None
+        except ConfigError as exc:  # a bad [tool.framework] key or env_file: a usage error naming it
+            raise CommandError(str(exc)) from None
 
 
 def setup_logging(level: str = "info") -> None:
@@ -174,13 +179,16 @@ def limit_options(*, dev: bool = False) -> Callable[[F], F]:
     return decorate
 
 
-def settings_from(options: dict[str, Any]) -> Settings:
-    """The limit options of a command as one `Settings` value."""
-    return Settings(
-        max_body_size=options["max_body_size"],
-        max_head_size=options["max_head_size"],
-        head_timeout=options["head_timeout"],
-        max_concurrency=options["max_concurrency"],
-        trusted_origins=tuple(options["trusted_origins"]),
-        allowed_hosts=tuple(options.get("allowed_hosts", ())),
-    )
+def command_line_overrides(limits: dict[str, Any]) -> dict[str, tuple[Any, str]]:
+    """The limit options given on this command line: setting -> (value, the option). An option left at its
+    default does not override `[tool.framework]`."""
+    context = click.get_current_context()
+    flags = {p.name: p.opts[0] for p in context.command.params}
+    given = (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
+    return {name: (value, flags[name]) for name, value in limits.items() if context.get_parameter_source(name) in given}
+
+
+def effective_settings(root: Path, limits: dict[str, Any]) -> Settings:
+    """The project's `[tool.framework]` with the options given on this command line on top; a bad key in
+    the file raises ConfigError (a usage error naming it)."""
+    return load_settings(root, command_line_overrides(limits)).settings

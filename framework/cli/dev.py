@@ -11,10 +11,10 @@ from .common import (
     Command,
     CommandError,
     checked_root,
+    effective_settings,
     limit_options,
     root_option,
     server_options,
-    settings_from,
     setup_logging,
 )
 
@@ -50,7 +50,7 @@ def dev(root: str, host: str, port: int, **limits: Any) -> int:
     setup_logging("warning")
     os.environ["FRAMEWORK_ENV"] = "development"  # like NODE_ENV: the app may offer dev-only conveniences
     try:
-        return run_dev(path, host, port, settings_from(limits))
+        return run_dev(path, host, port, effective_settings(path, limits))
     except BindError as exc:
         raise CommandError(f"{exc.strerror}. Pass another --port, or stop the program using it.") from exc
     except KeyboardInterrupt:

@@ -7,7 +7,16 @@ from typing import Any
 
 import click
 
-from .common import Command, checked_root, limit_options, log, root_option, server_options, settings_from, setup_logging
+from .common import (
+    Command,
+    checked_root,
+    effective_settings,
+    limit_options,
+    log,
+    root_option,
+    server_options,
+    setup_logging,
+)
 
 EXAMPLES = """\b
 examples:
@@ -56,7 +65,7 @@ def start(
     path = checked_root(root)
     setup_logging(log_level)
     os.environ.setdefault("FRAMEWORK_ENV", "production")  # like NODE_ENV; set before the app is imported
-    settings = settings_from(limits)
+    settings = effective_settings(path, limits)
     app = serving_app(path, settings)
     count = len(app.router.table.endpoints)  # type: ignore[attr-defined]
     log.info("%d route%s from %s", count, "" if count == 1 else "s", path / "app")

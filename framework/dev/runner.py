@@ -28,9 +28,9 @@ from starlette.applications import Starlette
 from starlette.types import ASGIApp, Receive, Scope, Send
 from watchfiles import awatch
 
+from ..config import load_env_file, load_settings, project_root, publish_url_settings
 from ..endpoints import SocketWatch
 from ..limits import uvicorn_options
-from ..loader import project_root
 from ..routing import starlette_app
 from ..settings import Settings
 from .errorpage import exception_handler, report_app, report_exception
@@ -294,4 +294,7 @@ class DevServer:
 
 def run_dev(root: Path, host: str, port: int, settings: Settings | None = None) -> int:
     root = project_root(root)
+    settings = settings or load_settings(root).settings
+    publish_url_settings(settings)
+    load_env_file(root, settings)
     return DevServer(root, host, port, Console(), settings).run()
