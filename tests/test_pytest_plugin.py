@@ -37,6 +37,7 @@ def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytes
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     pytester.makepyfile(test_unit="def test_unit():\n    assert True\n")
+    pytester.makefile(".toml", pyproject="[tool.framework.check]\n")  # the project opts in
     return pytester
 
 
@@ -44,6 +45,24 @@ def test_clean_project_collects_one_passing_item_per_rule(project: pytest.Pytest
     result = project.runpytest(*PLUGIN, "-v")
     result.assert_outcomes(passed=len(RULES) + 1)
     result.stdout.fnmatch_lines(RULE_ITEMS)
+
+
+def test_a_project_that_did_not_opt_in_gets_no_items(project: pytest.Pytester) -> None:
+    """Another framework's project with an `app/` folder (FastAPI, say), in the same environment."""
+    (project.path / "pyproject.toml").write_text("[tool.pytest.ini_options]\n", encoding="utf-8")
+    (project.path / "app/api/ping/route.py").write_text("import sqlite3\n", encoding="utf-8")  # would fail the check
+    result = project.runpytest(*PLUGIN)
+    result.assert_outcomes(passed=1)
+    explicit = project.runpytest(*PLUGIN, "-p", "framework") if not plugin_args() else project.runpytest(*PLUGIN)
+    if not plugin_args():  # installed: `-p framework` asks for the checks without the pyproject table
+        explicit.assert_outcomes(passed=len(RULES) - 1, failed=2)
+
+
+def test_a_run_on_single_files_gets_no_items(project: pytest.Pytester) -> None:
+    result = project.runpytest(*PLUGIN, "test_unit.py")
+    result.assert_outcomes(passed=1)
+    whole = project.runpytest(*PLUGIN, ".")  # a folder is a run of the project
+    whole.assert_outcomes(passed=len(RULES) + 1)
 
 
 def test_violation_fails_with_the_check_message_and_no_traceback(project: pytest.Pytester) -> None:

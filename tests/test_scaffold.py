@@ -80,6 +80,9 @@ def test_new_route_passes_check_and_its_tests_pass(tmp_path: Path) -> None:
     assert (checked.returncode, checked.stdout.strip()) == (0, "no problems in 5 files (1 route).")
     tested = run_pytest(tmp_path)
     assert tested.returncode == 0, tested.stdout + tested.stderr
+    assert "5 passed" in tested.stdout  # the generated tests; the project has not opted into the check items
+    (tmp_path / "pyproject.toml").write_text("[tool.framework.check]\n", encoding="utf-8")
+    tested = run_pytest(tmp_path)
     assert f"{5 + len(RULES)} passed" in tested.stdout  # 5 generated tests + one item per convention rule
 
 

@@ -1,9 +1,18 @@
-"""The convention checks as pytest items: one per rule, in any project whose rootdir has an `app/` folder.
+"""The convention checks as pytest items, one per rule, in a project that opts in.
 
 Registered through the `pytest11` entry point `framework` (`-p framework.check.pytest_plugin` in a
-source checkout). Turn it off with `-p no:framework`, or with `framework_check = false` in the ini
-file (`[tool.pytest.ini_options]`). A failing rule shows the same text as `framework check`, with no
-traceback; warnings pass (unless `strict`) and are shown in pytest's warnings summary.
+source checkout), so it is present wherever the framework is installed; it adds its items only when
+
+| the project...                                                    | items |
+|-------------------------------------------------------------------|-------|
+| has `[tool.framework.check]` in its pyproject.toml (`framework init` writes it) | yes |
+| is run with `pytest -p framework` (or `-p framework.check.pytest_plugin`) | yes |
+| has an `app/` folder and nothing else (another framework's project, say) | no |
+| is run on files only (`pytest tests/test_x.py`)                   | no    |
+| sets `framework_check = false` in `[tool.pytest.ini_options]`, or runs `-p no:framework` | no |
+
+A failing rule shows the same text as `framework check`, with no traceback; warnings pass (unless
+`strict`) and are shown in pytest's warnings summary.
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from ..config import read_table
 from . import ERROR, RULES, Config, ConfigError, Report, Rule, check_project, load_config
 
 INI = "framework_check"
@@ -38,7 +48,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         INI,
         type="bool",
         default=True,
-        help="collect the `framework check` rules as test items when rootdir has app/ (default: true)",
+        help="collect the `framework check` rules as test items in a project with [tool.framework.check] (default: true)",
     )
 
 
@@ -83,9 +93,24 @@ class RuleItem(pytest.Item):
         return self.path, None, self.name
 
 
+def opted_in(config: pytest.Config) -> bool:
+    """The project asked for the checks (module table), and this run is not on single files."""
+    if not config.getini(INI) or not (config.rootpath / "app").is_dir():
+        return False
+    if config.args and all(Path(config.invocation_params.dir, a.split("::")[0]).is_file() for a in config.args):
+        return False  # `pytest tests/test_x.py`: the checks belong to a run of the project, not of one file
+    requested = {"framework", __name__}
+    if requested & set(config.option.plugins or ()):
+        return True
+    try:
+        return "check" in read_table(config.rootpath)
+    except ValueError:
+        return True  # an unreadable pyproject.toml: the config item reports it
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not config.getini(INI) or not (config.rootpath / "app").is_dir():
+    if not opted_in(config):
         return
     app = config.rootpath / "app"
     try:

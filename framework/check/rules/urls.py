@@ -19,13 +19,15 @@ from ..ast_helpers import argument, is_route_url, module_bindings
 from ..builders import RouteUrlCall
 from ..naming import builder_hint
 from ..project import Project
-from ..registry import ERROR, Hit, rule
+from ..registry import ERROR, WARNING, Hit, rule
 
 _URL_TEXT = re.compile(r"/[^\s\"'<>`\\]*")
 _PLACEHOLDER = "{\u2026}"
 
 
-@rule("url-builder-missing", ERROR, 'every route pattern is built by at least one `route_url("...")` call in lib/urls/')
+@rule(
+    "url-builder-missing", WARNING, 'every route pattern is built by at least one `route_url("...")` call in lib/urls/'
+)
 def url_builder_missing(project: Project) -> Iterator[Hit]:
     """A builder per route makes every use of a URL findable, and checked when routes move."""
     for route in project.routes:
@@ -133,7 +135,7 @@ def _check_params(call: RouteUrlCall, shown: str, route: Route) -> Iterator[Hit]
 @rule(
     "hard-coded-url",
     ERROR,
-    'a string in app/ or lib/ that is a route\'s URL (`"/api/refresh-token?returnTo="`) instead of a builder call',
+    'a string in app/ or lib/ that is a route\'s URL (`"/api/users/42"`) instead of a builder call',
 )
 def hard_coded_url(project: Project) -> Iterator[Hit]:
     """Hard-coded URLs break silently when a route moves; builder calls are found and checked."""
