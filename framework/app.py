@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import logging
 import os
@@ -27,10 +28,13 @@ def create_app(
     Raises `RouteTreeError` (naming every file involved) when the tree cannot be served.
     `starlette_options` go to `Starlette(...)`: `middleware`, `exception_handlers`, `lifespan`, `routes`.
     With `dev=True`, handler exceptions show the dev error page; `framework dev` adds hot reload.
-    `settings` (body cap, trusted origins, ...) default to `Settings()`, the safe defaults.
+    `settings` (body cap, trusted origins, ...) default to `Settings()`, the safe defaults. `dev=True` also
+    sets `settings.dev`: routes' `revalidate` / `force-static` responses are not cached.
     """
     path = project_root(root)
     settings = settings or Settings()
+    if dev:
+        settings = dataclasses.replace(settings, dev=True)
     table = load_table(path, settings)
     for warning in table.warnings:
         log.warning(warning)
