@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import headers as request_context
+from .deadline import deadline_app
 from .errors import location
 from .loader import METHODS, Handler, HandlerResultError, LoadedRoute, RouteConfig, is_async, return_line
 from .manifest import Route
@@ -223,10 +224,26 @@ def handler_app(endpoint: Callable[[Request], Awaitable[Response]]) -> ASGIApp:
     return app
 
 
+def configured_apps(apps: dict[str, ASGIApp], config: RouteConfig, file: str, settings: Settings) -> dict[str, ASGIApp]:
+    """The route segment config applied by wrapping the handlers' apps, once, at load time:
+
+    | config                                   | wraps                                  |
+    |------------------------------------------|----------------------------------------|
+    | `max_duration = S`                       | every method's app (`deadline_app`)    |
+
+    A route that sets none gets its apps back untouched: nothing is added to its request path.
+    """
+    if config.max_duration is not None:
+        limit = config.max_duration
+        apps = {method: deadline_app(app, limit, file) if method in METHODS else app for method, app in apps.items()}
+    return apps
+
+
 def make_endpoint(loaded: LoadedRoute, settings: Settings) -> Endpoint:
     apps: dict[str, ASGIApp] = {
         method: handler_app(handler_endpoint(handler, loaded.route.file)) for method, handler in loaded.handlers.items()
     }
+    apps = configured_apps(apps, loaded.config, loaded.route.file, settings)
     methods = allowed_methods(apps)
     allow = ", ".join(methods)
     if "HEAD" not in apps and "GET" in apps:

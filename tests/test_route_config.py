@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 
 from framework import RouteTreeError, create_app
+from framework.endpoints import configured_apps, make_endpoint
 from framework.loader import FOREVER, Failure, LoadedRoute, RouteConfig, config_suggestion, load_route
 from framework.manifest import build_manifest
 from framework.scan import scan
+from framework.settings import Settings
 from tests.helpers import run_cli, write_tree
 
 GET = "from starlette.responses import PlainTextResponse\n\ndef GET(request):\n    return PlainTextResponse('x')\n"
@@ -160,3 +162,13 @@ def test_config_suggestion_by_name_alone() -> None:
         None,
         None,
     ]
+
+
+def test_a_route_without_config_gets_its_apps_back_untouched(tmp_path: Path) -> None:
+    loaded = _load(tmp_path, GET)
+    assert isinstance(loaded, LoadedRoute)
+    apps = {"GET": object(), "POST": object()}
+    assert configured_apps(dict(apps), RouteConfig(), "app/x/route.py", Settings()) == apps  # type: ignore[arg-type]
+    endpoint = make_endpoint(loaded, Settings())
+    assert endpoint.apps["GET"].__qualname__ == "handler_app.<locals>.app"  # type: ignore[attr-defined]
+    assert endpoint.apps["HEAD"] is endpoint.apps["GET"]
