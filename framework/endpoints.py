@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import headers as request_context
+from .cache import CachedApp
 from .deadline import deadline_app
 from .errors import location
 from .loader import METHODS, Handler, HandlerResultError, LoadedRoute, RouteConfig, is_async, return_line
@@ -230,12 +231,16 @@ def configured_apps(apps: dict[str, ASGIApp], config: RouteConfig, file: str, se
     | config                                   | wraps                                  |
     |------------------------------------------|----------------------------------------|
     | `max_duration = S`                       | every method's app (`deadline_app`)    |
+    | `revalidate = N`, `dynamic = "force-static"` | GET's (and the HEAD served from it), outside `framework dev` (`CachedApp`) |
 
-    A route that sets none gets its apps back untouched: nothing is added to its request path.
+    A route that sets neither gets its apps back untouched: nothing is added to its request path.
     """
     if config.max_duration is not None:
         limit = config.max_duration
         apps = {method: deadline_app(app, limit, file) if method in METHODS else app for method, app in apps.items()}
+    seconds = config.cache_seconds
+    if seconds is not None and "GET" in apps and not settings.dev:
+        apps["GET"] = CachedApp(apps["GET"], seconds, config.cache_private, file)
     return apps
 
 

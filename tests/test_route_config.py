@@ -1,13 +1,16 @@
 """Route segment config read at load time: refused values (file, line, allowed values), did-you-mean
-warnings."""
+warnings, and the pieces of the response cache that need no server (keys, headers, the LRU bound).
+Served behaviour is in tests/test_route_config_e2e.py."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
 
 from framework import RouteTreeError, create_app
+from framework.cache import CachedApp, ResponseCache, Stored, cache_control, cache_key, has_credentials, storable
 from framework.endpoints import configured_apps, make_endpoint
 from framework.loader import FOREVER, Failure, LoadedRoute, RouteConfig, config_suggestion, load_route
 from framework.manifest import build_manifest
@@ -172,3 +175,92 @@ def test_a_route_without_config_gets_its_apps_back_untouched(tmp_path: Path) -> 
     endpoint = make_endpoint(loaded, Settings())
     assert endpoint.apps["GET"].__qualname__ == "handler_app.<locals>.app"  # type: ignore[attr-defined]
     assert endpoint.apps["HEAD"] is endpoint.apps["GET"]
+
+
+def test_cached_routes_are_wrapped_at_load_time_except_in_dev(tmp_path: Path) -> None:
+    loaded = _load(tmp_path, GET + "revalidate = 10\nmax_duration = 3\n")
+    assert isinstance(loaded, LoadedRoute)
+    served = make_endpoint(loaded, Settings())
+    assert isinstance(served.apps["GET"], CachedApp)
+    assert served.apps["HEAD"] is served.apps["GET"]  # the automatic HEAD shares GET's entries
+    dev = make_endpoint(loaded, Settings(dev=True))
+    assert not isinstance(dev.apps["GET"], CachedApp)
+    assert dev.apps["GET"].__qualname__ == "deadline_app.<locals>.limited"  # type: ignore[attr-defined]
+
+
+def test_cache_control_values() -> None:
+    assert cache_control(1) == b"s-maxage=1, stale-while-revalidate=31535999"
+    assert cache_control(60) == b"s-maxage=60, stale-while-revalidate=31535940"
+    assert cache_control(math.inf) == b"s-maxage=31536000"
+    assert cache_control(40_000_000) == b"s-maxage=40000000"
+
+
+def test_cache_key_is_the_dispatched_path_and_the_raw_query() -> None:
+    scope = {"path": "/a b", "raw_path": b"/a%20b", "query_string": b"x=1&y=%2F"}
+    assert cache_key(scope) == b"/a%20b?x=1&y=%2F"
+    assert cache_key({"path": "/a", "query_string": b""}) == b"/a?"
+    assert cache_key({"path": "/a", "raw_path": b"/a", "query_string": b"x"}) != cache_key(
+        {"path": "/a", "raw_path": b"/a", "query_string": b"y"}
+    )
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ([], False),
+        ([(b"accept", b"*/*")], False),
+        ([(b"cookie", b"")], False),
+        ([(b"cookie", b"session=1")], True),
+        ([(b"authorization", b"Bearer x")], True),
+    ],
+)
+def test_credentials_are_a_cookie_or_an_authorization_header(
+    headers: list[tuple[bytes, bytes]], expected: bool
+) -> None:
+    assert has_credentials(headers) is expected
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "expected"),
+    [
+        (200, [(b"content-type", b"text/plain")], True),
+        (200, [(b"cache-control", b"public, max-age=10")], True),
+        (404, [], False),
+        (201, [], False),
+        (200, [(b"set-cookie", b"a=1")], False),
+        (200, [(b"vary", b"accept-language")], False),
+        (200, [(b"cache-control", b"private, max-age=10")], False),
+        (200, [(b"Cache-Control", b"No-Store")], False),
+        (200, [(b"cache-control", b"no-cache")], False),
+    ],
+)
+def test_only_a_200_that_is_the_same_for_everyone_is_storable(
+    status: int, headers: list[tuple[bytes, bytes]], expected: bool
+) -> None:
+    assert storable(status, headers) is expected
+
+
+def _stored(size: int) -> Stored:
+    return Stored((), b"x" * size, 0.0)
+
+
+def test_the_cache_drops_the_least_recently_used_beyond_its_entry_bound() -> None:
+    cache = ResponseCache(max_entries=2, max_bytes=100)
+    cache.put(b"/a?", _stored(1))
+    cache.put(b"/b?", _stored(1))
+    assert cache.get(b"/a?") is not None  # /a is now the most recently used
+    cache.put(b"/c?", _stored(1))
+    assert list(cache.entries) == [b"/a?", b"/c?"]
+    assert cache.size == 2
+
+
+def test_the_cache_bounds_the_bytes_it_keeps() -> None:
+    cache = ResponseCache(max_entries=10, max_bytes=10)
+    cache.put(b"/a?", _stored(4))
+    cache.put(b"/b?", _stored(4))
+    cache.put(b"/c?", _stored(4))  # 12 bytes: /a goes
+    assert list(cache.entries) == [b"/b?", b"/c?"] and cache.size == 8
+    cache.put(b"/b?", _stored(1))  # replacing an entry counts its new size only
+    assert cache.size == 5
+    cache.put(b"/big?", _stored(11))  # larger than the whole bound: not kept, nothing dropped
+    assert list(cache.entries) == [b"/c?", b"/b?"] and cache.size == 5

@@ -1,15 +1,20 @@
-"""Route segment config over a real `framework start`: `max_duration`, and the load-time warnings in
-the server's log. Handlers count their runs in `lib/runs.py`."""
+"""Route segment config over a real `framework start` (and `framework dev`): `revalidate`, `force-static`,
+`cache_private`, `max_duration`, and the load-time warnings in the server's log.
+
+Handlers count their runs in `lib/runs.py`; `/gate` holds every run of `/slow` until released, so a
+stale response can be seen leaving while its background refresh is provably still running.
+"""
 
 from __future__ import annotations
 
 import json
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from tests.helpers import Server, run_framework, wait_for, write_tree
+from tests.helpers import Reply, Server, run_framework, wait_for, write_tree
 
 TREE = {
     "lib/__init__.py": "",
@@ -178,6 +183,102 @@ def runs(server: Server) -> dict[str, int]:
     return counts
 
 
+def cache_of(reply: Reply) -> str | None:
+    return reply.header("x-framework-cache")
+
+
+def test_revalidate_serves_a_hit_then_stale_at_once_with_one_background_refresh(server: Server) -> None:
+    first = server.get("/slow?x=1")
+    assert (first.status, first.text, cache_of(first)) == (200, "run 1 x=1", "MISS")
+    assert first.header("cache-control") == "s-maxage=1, stale-while-revalidate=31535999"
+
+    server.request("POST", "/runs?hold=1")  # from here every run of /slow waits for the release
+    stale = wait_for(lambda: (r := server.get("/slow?x=1")).header("x-framework-cache") == "STALE" and r, what="STALE")
+    assert stale.text == "run 1 x=1"  # served while the refresh it started is still held
+    assert stale.header("cache-control") == "s-maxage=1, stale-while-revalidate=31535999"
+    assert int(stale.header("age") or "0") >= 1
+    wait_for(lambda: runs(server)["slow"] == 2, what="the background refresh to start")
+    assert runs(server)["slow-finished"] == 1
+
+    again = server.get("/slow?x=1")
+    assert (again.text, cache_of(again)) == ("run 1 x=1", "STALE")
+    assert runs(server)["slow"] == 2  # one background refresh per URL, not one per stale request
+
+    server.request("POST", "/runs?hold=0")
+    fresh = wait_for(lambda: (r := server.get("/slow?x=1")).text == "run 2 x=1" and r, what="the refreshed entry")
+    assert cache_of(fresh) in ("HIT", "STALE")  # STALE only if this machine took over a second to ask
+    assert runs(server)["slow-finished"] == 2
+
+
+def test_each_query_string_is_its_own_entry_and_head_reads_the_same_entry(server: Server) -> None:
+    a = server.get("/cached?kind=ok&page=1")
+    b = server.get("/cached?kind=ok&page=2")
+    assert (cache_of(a), cache_of(b)) == ("MISS", "MISS") and a.text != b.text
+    hit = server.get("/cached?kind=ok&page=1")
+    assert (hit.text, cache_of(hit)) == (a.text, "HIT")
+    assert hit.header("cache-control") == "s-maxage=60, stale-while-revalidate=31535940"
+    head = server.request("HEAD", "/cached?kind=ok&page=2")
+    assert (head.status, head.body, cache_of(head)) == (200, b"", "HIT")
+    assert head.header("content-length") == str(len(b.body))
+    assert server.get("/cached?page=1&kind=ok").text != a.text  # another raw query, another entry
+
+
+def test_cookies_and_authorization_bypass_the_cache_unless_cache_private(server: Server) -> None:
+    kept = server.get("/cached?kind=ok&who=anyone")
+    for headers in ({"cookie": "session=abc"}, {"authorization": "Bearer abc"}):
+        bypass = server.get("/cached?kind=ok&who=anyone", headers=headers)
+        assert cache_of(bypass) == "BYPASS" and bypass.text != kept.text
+        assert bypass.header("cache-control") is None
+    assert server.get("/cached?kind=ok&who=anyone").text == kept.text  # the bypasses were not stored
+
+    first = server.get("/shared", headers={"cookie": "session=abc"})
+    assert cache_of(first) == "MISS"
+    for headers in ({"authorization": "Bearer other"}, {}):
+        hit = server.get("/shared", headers=headers)
+        assert (hit.text, cache_of(hit)) == (first.text, "HIT")
+    assert runs(server)["shared"] == 1
+
+
+@pytest.mark.parametrize("kind", ["404", "stream", "cookie", "vary", "private"])
+def test_responses_that_are_not_a_plain_200_in_one_piece_are_passed_on_and_not_kept(server: Server, kind: str) -> None:
+    first = server.get(f"/cached?kind={kind}")
+    second = server.get(f"/cached?kind={kind}")
+    assert (cache_of(first), cache_of(second)) == ("MISS", "MISS")
+    assert first.text.rstrip("!") != second.text.rstrip("!")  # the handler ran both times
+    assert "s-maxage" not in (second.header("cache-control") or "")
+
+
+def test_a_handler_cache_control_is_kept_as_it_wrote_it(server: Server) -> None:
+    first = server.get("/cached?kind=own")
+    hit = server.get("/cached?kind=own")
+    assert (cache_of(first), cache_of(hit), hit.text) == ("MISS", "HIT", first.text)
+    assert hit.header("cache-control") == "public, max-age=7"
+
+
+def test_a_handler_error_is_a_500_and_is_not_kept(server: Server) -> None:
+    for _ in range(2):
+        reply = server.get("/cached?kind=raise")
+        assert (reply.status, reply.text) == (500, "Internal Server Error")
+
+
+def test_force_static_computes_each_url_once_for_the_life_of_the_process(server: Server) -> None:
+    first = server.get("/static")
+    assert cache_of(first) == "MISS"
+    assert first.header("cache-control") == "s-maxage=31536000"
+    for _ in range(3):
+        assert server.get("/static").body == first.body
+    other = server.get("/static?q=1")
+    assert cache_of(other) == "MISS" and json.loads(other.body)["query"] == "q=1"
+    assert runs(server)["static"] == 2
+
+
+def test_force_dynamic_and_other_methods_are_never_cached(server: Server) -> None:
+    replies = [server.get("/plain"), server.get("/plain")]
+    replies += [server.request(method, "/cached?kind=ok") for method in ("POST", "POST", "QUERY", "QUERY")]
+    assert [json.loads(r.body)["run"] for r in replies] == [1, 2, 1, 2, 1, 2]
+    assert all(cache_of(r) is None and r.header("cache-control") is None for r in replies)
+
+
 def test_max_duration_answers_504_and_logs_the_route_file_and_limit(server: Server) -> None:
     for method in ("GET", "POST"):
         reply = server.request(method, "/limit/async")
@@ -220,3 +321,16 @@ def test_misspelled_config_names_are_warned_about_at_startup(server: Server) -> 
             f"app/typo/route.py:{line}: `{name}` is not route config, so it changes nothing. Did you mean `{meant}`?"
             in log
         )
+
+
+def test_framework_dev_never_caches(tmp_path: Path) -> None:
+    files = {k: v for k, v in TREE.items() if k in ("lib/__init__.py", "lib/runs.py", "app/runs/route.py")}
+    files["app/static/route.py"] = TREE["app/static/route.py"]
+    files["app/cached/route.py"] = TREE["app/cached/route.py"]
+    root = write_tree(tmp_path / "p", files)
+    with run_framework(root, "dev") as running:
+        replies = [running.get("/cached?kind=ok"), running.get("/cached?kind=ok")]
+        assert [r.text for r in replies] == ["run 1", "run 2"]
+        statics = [json.loads(running.get("/static").body)["run"] for _ in range(2)]
+        assert statics == [1, 2]
+        assert all(cache_of(r) is None and r.header("cache-control") is None for r in replies)
