@@ -23,6 +23,7 @@ TREE = {
         import threading
 
         counts = {}
+        flaky = "ok"  # what /flaky does: ok, raise or 503
         held = False
         release = asyncio.Event()
         release_sync = threading.Event()
@@ -40,6 +41,9 @@ TREE = {
         def POST(request):  # ?hold=1 holds every run of /slow, ?hold=0 lets them go; ?sync=go frees /limit/sync
             if request.query_params.get("sync") == "go":
                 runs.release_sync.set()
+                return None
+            if "flaky" in request.query_params:
+                runs.flaky = request.query_params["flaky"]
                 return None
             runs.held = request.query_params["hold"] == "1"
             runs.release.clear() if runs.held else runs.release.set()
@@ -59,6 +63,22 @@ TREE = {
             await asyncio.sleep(0.05)  # a slow handler
             runs.count("slow-finished")
             return PlainTextResponse(f"run {run} {request.url.query}")
+    """,
+    "app/flaky/route.py": """
+        from starlette.responses import PlainTextResponse
+        from framework.server import after
+        from lib import runs
+
+        revalidate = 1
+
+        def GET(request):
+            run = runs.count("flaky")
+            after(runs.count, "flaky-after")
+            if runs.flaky == "raise":
+                raise RuntimeError("backend down")
+            if runs.flaky == "503":
+                return PlainTextResponse("busy", status_code=503)
+            return PlainTextResponse(f"run {run}")
     """,
     "app/cached/route.py": """
         from starlette.responses import JSONResponse, PlainTextResponse, StreamingResponse
@@ -208,6 +228,27 @@ def test_revalidate_serves_a_hit_then_stale_at_once_with_one_background_refresh(
     fresh = wait_for(lambda: (r := server.get("/slow?x=1")).text == "run 2 x=1" and r, what="the refreshed entry")
     assert cache_of(fresh) in ("HIT", "STALE")  # STALE only if this machine took over a second to ask
     assert runs(server)["slow-finished"] == 2
+
+
+def test_a_failed_background_refresh_keeps_the_stale_entry_and_is_logged(server: Server) -> None:
+    assert server.get("/flaky").text == "run 1"
+    seen: list[str] = []
+
+    def served_until(line: str) -> bool:
+        seen.append(server.get("/flaky").text)  # each stale request starts a refresh if none is running
+        return line in server.log()
+
+    server.request("POST", "/runs?flaky=raise")
+    failed = "background refresh of GET /flaky (app/flaky/route.py) failed; the stale response stays"
+    wait_for(lambda: served_until(failed), what=failed)
+    assert "RuntimeError: backend down" in server.log()
+    server.request("POST", "/runs?flaky=503")
+    not_kept = "background refresh of GET /flaky (app/flaky/route.py) gave a response that is not kept"
+    wait_for(lambda: served_until(not_kept), what=not_kept)
+    assert set(seen) == {"run 1"}  # the stale entry, all along
+    server.request("POST", "/runs?flaky=ok")
+    wait_for(lambda: server.get("/flaky").text not in ("run 1", "busy"), what="a refresh that succeeds")
+    wait_for(lambda: (c := runs(server))["flaky-after"] == c["flaky"], what="after() in every run, background ones too")
 
 
 def test_each_query_string_is_its_own_entry_and_head_reads_the_same_entry(server: Server) -> None:
