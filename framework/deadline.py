@@ -6,9 +6,11 @@
 | while the response streams               | the connection closed (no clean end)  | cancelled                         |
 
 The limit covers the handler and the sending of its response. Each cut is logged with the method,
-path, route file and limit. A sync handler runs in a thread, and Python cannot stop a thread: it runs
-to its end, holding one of the thread pool's workers, and its result is discarded (nothing it sends
-reaches the client). Applied at load time only to the routes that set `max_duration`.
+path, route file and limit. The request's task is cancelled at the limit. A sync handler runs in a
+thread, and Python cannot stop a thread: the request stops waiting for it and answers 504 at once,
+while the thread runs to its end and its result is discarded. (An async handler that catches the
+cancellation and carries on answers when it returns.) Applied at load time, only to the routes that
+set `max_duration`; it costs them a timer per request.
 """
 
 from __future__ import annotations
@@ -27,52 +29,40 @@ class DurationExceeded(Exception):
     (a response cut short must not look complete to the client)."""
 
 
-class _Gate:
-    """The handler's `send`: passes messages on until the limit passes, then drops them (the handler may
-    still be running, a sync one surely is); remembers whether the response has started."""
+class _Tracked:
+    """The handler's `send`, remembering whether the response has started."""
 
-    __slots__ = ("closed", "send", "started")
+    __slots__ = ("send", "started")
 
     def __init__(self, send: Send) -> None:
         self.send = send
         self.started = False
-        self.closed = False
 
     async def __call__(self, message: Message) -> None:
-        if self.closed:
-            return
         if message["type"] == "http.response.start":
             self.started = True
         await self.send(message)
 
 
-def _forget(task: asyncio.Task[None]) -> None:
-    """Done callback of a handler cut off by its limit: its outcome has no one to go to."""
-    if not task.cancelled():
-        task.exception()  # retrieved, so asyncio does not log "exception was never retrieved"
-
-
 def deadline_app(app: ASGIApp, seconds: float, file: str) -> ASGIApp:
     """`app` cut off after `seconds`: 504, or the connection closed if the response had started.
 
-    The handler runs in a task of its own, so the 504 leaves on time even when the handler cannot be
-    cancelled at once (a sync handler's thread, a `finally` that awaits).
+    The request's task is cancelled at the limit (`asyncio.timeout`): an async handler stops at the
+    `await` it was in; a sync one stops being waited for, while its thread runs on.
     """
 
     async def limited(scope: Scope, receive: Receive, send: Send) -> None:
-        gate = _Gate(send)
-        task = asyncio.ensure_future(app(scope, receive, gate))
+        tracked = _Tracked(send)
+        timeout = asyncio.timeout(seconds)
         try:
-            done, _ = await asyncio.wait((task,), timeout=seconds)
-        finally:
-            if not task.done():  # the limit passed, or this request itself was cancelled (shutdown)
-                gate.closed = True
-                task.cancel()
-                task.add_done_callback(_forget)
-        if done:
-            return task.result()  # the handler's own exception, if any, goes on as without a limit
+            async with timeout:
+                await app(scope, receive, tracked)
+            return
+        except TimeoutError:
+            if not timeout.expired():
+                raise  # the handler's own (a socket timeout): a 500, as without a limit
         what = f"{scope['method']} {scope['path'].encode('unicode_escape').decode('ascii')}"
-        if gate.started:
+        if tracked.started:
             log.warning(
                 "%s: %s ran longer than max_duration = %g s after its response had started; connection closed",
                 what,

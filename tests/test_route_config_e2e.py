@@ -174,6 +174,12 @@ TREE = {
         def GET(request):
             return StreamingResponse(chunks())
     """,
+    "app/limit/own-timeout/route.py": """
+        max_duration = 5
+
+        async def GET(request):
+            raise TimeoutError("the backend's socket timed out")
+    """,
     "app/limit/fast/route.py": """
         max_duration = 5
 
@@ -327,6 +333,8 @@ def test_max_duration_answers_504_and_logs_the_route_file_and_limit(server: Serv
         line = f"{method} /limit/async: app/limit/async/route.py ran longer than max_duration = 0.5 s; answered 504"
         wait_for(lambda: line in server.log(), what=line)
     assert server.get("/limit/fast").text == '{"fast":true}'
+    own = server.get("/limit/own-timeout")  # the handler's own TimeoutError is an error, not the limit
+    assert (own.status, own.text) == (500, "Internal Server Error")
 
 
 def test_max_duration_on_a_sync_handler_answers_504_and_discards_its_result(server: Server) -> None:
