@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import logging
 import os
@@ -28,10 +29,13 @@ def create_app(
     `starlette_options` go to `Starlette(...)`: `middleware`, `exception_handlers`, `lifespan`, `routes`.
     With `dev=True`, handler exceptions show the dev error page; `framework dev` adds hot reload.
     `settings` default to the project's `[tool.framework]` in pyproject.toml (`framework.config`; raises
-    `ConfigError` for a bad key), over the safe defaults; its `env_file` is loaded first.
+    `ConfigError` for a bad key), over the safe defaults; its `env_file` is loaded first. `dev=True` also
+    sets `settings.dev`: routes' `revalidate` / `force-static` responses are not cached.
     """
     path = project_root(root)
     settings = settings or load_settings(path).settings
+    if dev:
+        settings = dataclasses.replace(settings, dev=True)
     publish_url_settings(settings)
     load_env_file(path, settings)
     table = load_table(path, settings)

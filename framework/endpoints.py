@@ -29,6 +29,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from . import headers as request_context
+from .cache import CachedApp
+from .deadline import deadline_app
 from .errors import location
 from .loader import (
     METHODS,
@@ -241,12 +243,32 @@ def handler_app(endpoint: Callable[[Request], Awaitable[Response]]) -> ASGIApp:
     return app
 
 
+def configured_apps(apps: dict[str, ASGIApp], config: RouteConfig, file: str, settings: Settings) -> dict[str, ASGIApp]:
+    """The route segment config applied by wrapping the handlers' apps, once, at load time:
+
+    | config                                   | wraps                                  |
+    |------------------------------------------|----------------------------------------|
+    | `max_duration = S`                       | every method's app (`deadline_app`)    |
+    | `revalidate = N`, `dynamic = "force-static"` | GET's (and the HEAD served from it), outside `framework dev` (`CachedApp`) |
+
+    A route that sets neither gets its apps back untouched: nothing is added to its request path.
+    """
+    if config.max_duration is not None:
+        limit = config.max_duration
+        apps = {method: deadline_app(app, limit, file) if method in METHODS else app for method, app in apps.items()}
+    seconds = config.cache_seconds
+    if seconds is not None and "GET" in apps and not settings.dev:
+        apps["GET"] = CachedApp(apps["GET"], seconds, config.cache_private, file)
+    return apps
+
+
 def make_endpoint(loaded: LoadedRoute, settings: Settings) -> Endpoint:
     apps: dict[str, ASGIApp] = {
         method: handler_app(handler_endpoint(handler, loaded.route.file))
         for method, handler in loaded.handlers.items()
         if method != WEBSOCKET
     }
+    apps = configured_apps(apps, loaded.config, loaded.route.file, settings)
     methods = allowed_methods(apps)
     allow = ", ".join(methods)
     socket = loaded.handlers.get(WEBSOCKET)

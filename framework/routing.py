@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import PlainTextResponse, Response
@@ -25,10 +23,10 @@ from starlette.types import Message, Receive, Scope, Send
 from . import cross_origin
 from .endpoints import Endpoint
 from .headers import STATE_KEY
-from .loader import is_async
 from .paths import BadPath, Redirect, matcher_text, raw_path_bytes, request_path_text, split_path, strip_root
 from .patterns import compile_matcher, substitute
 from .proxy import answer
+from .server import run_after
 from .settings import RedirectRule, Settings
 from .table import RouteTable
 
@@ -135,22 +133,6 @@ def starlette_app(root: Path, table: RouteTable, settings: Settings, **starlette
     app.router = FileRouter(table, settings, routes=app.router.routes, lifespan=app.router.lifespan_context)
     app.state.framework_root = root
     return app
-
-
-async def run_after(callbacks: list[tuple[Callable[..., Any], tuple[Any, ...]]], file: str) -> None:
-    """The `after()` callbacks of one request, in order; each failure is logged with the route file."""
-    for fn, args in callbacks:
-        try:
-            if is_async(fn):
-                await fn(*args)
-            else:
-                await run_in_threadpool(fn, *args)
-        except Exception:
-            log.exception(
-                "after(%s) from %s raised; the response had already been sent",
-                getattr(fn, "__qualname__", repr(fn)),
-                file,
-            )
 
 
 class FileRouter(Router):

@@ -22,6 +22,7 @@ Next.js's default for `NextResponse.redirect`.
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -29,11 +30,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
 from .headers import current_state
+from .loader import is_async
 
+log = logging.getLogger("framework")
 MAX_TARGET_LENGTH = 2048
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _DECODE_ROUNDS = 4
@@ -149,6 +153,22 @@ def after(fn: Callable[..., Any], *args: Any) -> None:
     if not callable(fn):
         raise TypeError(f"after() takes a function to call later, got {type(fn).__name__}")
     current_state("after").after.append((fn, args))
+
+
+async def run_after(callbacks: list[tuple[Callable[..., Any], tuple[Any, ...]]], file: str) -> None:
+    """The `after()` callbacks of one request, in order; each failure is logged with the route file."""
+    for fn, args in callbacks:
+        try:
+            if is_async(fn):
+                await fn(*args)
+            else:
+                await run_in_threadpool(fn, *args)
+        except Exception:
+            log.exception(
+                "after(%s) from %s raised; the response had already been sent",
+                getattr(fn, "__qualname__", repr(fn)),
+                file,
+            )
 
 
 @dataclass(frozen=True, slots=True)

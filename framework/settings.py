@@ -8,6 +8,7 @@
 | `max_concurrency`  | 1000       | connections + requests in flight; 503 beyond it                       |
 | `trusted_origins`  | none       | origins allowed to send cross-origin unsafe requests (`https://a.example`) |
 | `allowed_hosts`    | none       | `framework dev` only: Host names allowed besides localhost and the bound address |
+| `dev`              | False      | True under `framework dev` and `create_app(dev=True)`: no response cache (`revalidate`, `force-static`) |
 
 `framework start` / `framework dev` options set them; worker processes receive them through the
 environment (`to_env` / `from_env`), so every process serves with the same values.
@@ -207,6 +208,7 @@ class Settings:
     headers: tuple[HeaderRule, ...] = ()
     redirects: tuple[RedirectRule, ...] = ()
     env_file: str | None = None
+    dev: bool = False  # not an option: set by the dev server, so every request runs the code being edited
 
     def __post_init__(self) -> None:
         """Normalise origins and host names once, here, so every reader compares like with like;

@@ -298,3 +298,17 @@ def test_bench_limits_in_process_cost_and_table_at_a_tiny_size() -> None:
     samples["limited"] = {mode: [900.0, 1800.0, 2700.0] for mode in limits.MODES}
     table = limits.table(samples)
     assert "| `limited`: " in table and "| 1,800 | 0.90 | 1,800 | 0.90 |" in table
+
+
+def test_bench_route_config_project_has_each_slow_handler_with_and_without_the_cache(tmp_path: Path) -> None:
+    """`python -m bench.route_config` loads what it names: the `-cached` twins alone answer from the cache."""
+    from starlette.testclient import TestClient
+
+    from bench import route_config
+    from framework import create_app
+
+    route_config.write_project(tmp_path)
+    with TestClient(create_app(tmp_path)) as client:
+        for folder in route_config.CASES.values():
+            labels = [client.get(f"/{folder}").headers.get("x-framework-cache") for _ in range(2)]
+            assert labels == (["MISS", "HIT"] if folder.endswith("-cached") else [None, None])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import signal
 import socket
@@ -134,7 +135,7 @@ class DevServer:
     def __init__(self, root: Path, host: str, port: int, console: Console, settings: Settings | None = None) -> None:
         self.root = root
         self.host, self.port = host, port
-        self.settings = settings or Settings()
+        self.settings = dataclasses.replace(settings or Settings(), dev=True)  # no response cache in dev
         self.console = console
         self.framework_dir = framework_source()
         self.filter = DevFilter(root, self.framework_dir)
