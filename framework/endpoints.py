@@ -32,18 +32,11 @@ from . import headers as request_context
 from .cache import CachedApp
 from .deadline import deadline_app
 from .errors import location
-from .loader import (
-    METHODS,
-    WEBSOCKET,
-    Handler,
-    HandlerResultError,
-    LoadedRoute,
-    RouteConfig,
-    is_async,
-    return_line,
-)
+from .loader import METHODS, WEBSOCKET, Handler, LoadedRoute, is_async
+from .locations import HandlerResultError, return_line
 from .manifest import Route
 from .navigation import Redirect
+from .route_config import RouteConfig
 from .settings import Settings
 
 log = logging.getLogger("framework")

@@ -20,7 +20,7 @@ from framework.dev.reloader import Outcome, tree_error_table
 from framework.dev.terminal import Console
 from framework.dev.watch import DevFilter
 from framework.errors import Problem, RouteTreeError
-from framework.loader import dotted_name, project_relative
+from framework.locations import dotted_name, project_relative
 from framework.paths import split_path
 from framework.settings import Settings
 from tests.helpers import write_tree

@@ -12,8 +12,9 @@ import pytest
 from framework import RouteTreeError, create_app
 from framework.cache import CachedApp, ResponseCache, Stored, cache_control, cache_key, has_credentials, storable
 from framework.endpoints import configured_apps, make_endpoint
-from framework.loader import FOREVER, Failure, LoadedRoute, RouteConfig, config_suggestion, load_route
+from framework.loader import Failure, LoadedRoute, load_route
 from framework.manifest import build_manifest
+from framework.route_config import FOREVER, RouteConfig, config_suggestion
 from framework.scan import scan
 from framework.settings import Settings
 from tests.helpers import run_cli, write_tree

@@ -15,18 +15,11 @@ from typing import IO, Any, TypeVar
 import click
 from click.core import ParameterSource
 
+from .. import settings as values  # the value parsers, shared with [tool.framework]
 from ..config import ConfigError, load_settings
 from ..errors import RouteTreeError
 from ..escape import EscapingFormatter
-from ..settings import (
-    Settings,
-    normalise_origin,
-    parse_allowed_host,
-    parse_body_size,
-    parse_concurrency,
-    parse_head_size,
-    parse_seconds,
-)
+from ..settings import Settings
 
 log = logging.getLogger("framework")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -126,21 +119,21 @@ def limit_options(*, dev: bool = False) -> Callable[[F], F]:
     options = [
         _limit(
             "--max-body-size",
-            parse_body_size,
+            values.parse_body_size,
             "SIZE",
             "largest request body; 413 beyond it; `none` for no cap  [default: 10MiB]",
             d.max_body_size,
         ),
         _limit(
             "--max-head-size",
-            parse_head_size,
+            values.parse_head_size,
             "SIZE",
             "largest request line + headers; 431 and close beyond it  [default: 64KiB]",
             d.max_head_size,
         ),
         _limit(
             "--head-timeout",
-            parse_seconds,
+            values.parse_seconds,
             "SECONDS",
             "a client must send its whole request head within this "
             f"time; 408 and close otherwise  [default: {d.head_timeout:g}]",
@@ -148,7 +141,7 @@ def limit_options(*, dev: bool = False) -> Callable[[F], F]:
         ),
         _limit(
             "--max-concurrency",
-            parse_concurrency,
+            values.parse_concurrency,
             "N",
             "connections and requests in flight per process; 503 "
             f"beyond it; `none` for no cap  [default: {d.max_concurrency}]",
@@ -156,7 +149,7 @@ def limit_options(*, dev: bool = False) -> Callable[[F], F]:
         ),
         _limit(
             "--trusted-origin",
-            normalise_origin,
+            values.normalise_origin,
             "ORIGIN",
             "an origin allowed to send cross-origin unsafe requests, like https://app.example",
         ),
@@ -165,7 +158,7 @@ def limit_options(*, dev: bool = False) -> Callable[[F], F]:
         options.append(
             _limit(
                 "--allowed-host",
-                parse_allowed_host,
+                values.parse_allowed_host,
                 "NAME",
                 "a Host name this dev server answers besides localhost, 127.0.0.1, ::1 and the --host address",
             )

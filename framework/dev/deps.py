@@ -18,7 +18,7 @@ import ast
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from ..loader import dotted_name
+from ..locations import dotted_name
 
 
 def imported_names(source: str, package: str | None = None) -> frozenset[str]:

@@ -17,7 +17,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..errors import Problem, RouteTreeError, location
-from ..loader import project_location, project_relative
+from ..locations import project_location, project_relative
 
 CONTEXT_LINES = 3
 

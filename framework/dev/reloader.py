@@ -29,7 +29,8 @@ from starlette.types import ASGIApp
 
 from ..endpoints import Endpoint, error_endpoint
 from ..errors import RouteTreeError
-from ..loader import Failure, project_relative
+from ..loader import Failure
+from ..locations import project_relative
 from ..manifest import Manifest, Route, build_manifest
 from ..proxy import ProxyLoad, load_proxy
 from ..scan import PAGE_FILE, ROUTE_FILE, RouteFile, scan
