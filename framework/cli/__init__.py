@@ -15,6 +15,7 @@ from .. import __version__
 from .check import check
 from .config import config
 from .dev import dev
+from .init import init
 from .new import new
 from .routes import routes
 from .start import start
@@ -26,7 +27,7 @@ def cli() -> None:
     """File-based routing for Python: app/**/route.py files served on Starlette and uvicorn."""
 
 
-for command in (start, dev, routes, check, new, config):
+for command in (init, dev, start, routes, check, new, config):
     cli.add_command(command)
 
 
