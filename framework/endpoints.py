@@ -38,6 +38,7 @@ from .manifest import Route
 from .navigation import Redirect
 from .route_config import RouteConfig
 from .settings import Settings
+from .validation import typed_call
 
 log = logging.getLogger("framework")
 
@@ -73,6 +74,10 @@ def allowed_methods(exported: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(methods))
 
 
+def _context(request: Request) -> RouteContext:
+    return RouteContext(request.path_params)
+
+
 def handler_endpoint(handler: Handler, file: str) -> Callable[[Request], Any]:
     """Wrap a user handler: thread pool for sync ones, `context` when it takes one, a checked result.
 
@@ -80,9 +85,12 @@ def handler_endpoint(handler: Handler, file: str) -> Callable[[Request], Any]:
     reset); cookie changes queued during the call are written onto the returned Response.
     """
     func, method = handler.func, handler.method
+    name = getattr(func, "__name__", method)
     # `call` returns the awaitable without being a coroutine itself: one coroutine frame less per request.
     call: Callable[[Request], Any]
-    if is_async(func):
+    if handler.signature is not None:  # typed inputs and result (framework.signatures, framework.validation)
+        call = typed_call(func, handler.signature, is_async(func), _context, name, file)
+    elif is_async(func):
         if handler.takes_context:
 
             def call(request: Request) -> Any:
@@ -98,7 +106,6 @@ def handler_endpoint(handler: Handler, file: str) -> Callable[[Request], Any]:
         def call(request: Request) -> Any:
             return run_in_threadpool(func, request)
 
-    name = getattr(func, "__name__", method)
     # Bound once here: each lookup saved is paid on every request.
     enter, leave, apply, state_key = (
         request_context.enter,

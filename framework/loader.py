@@ -21,6 +21,7 @@ from .errors import Problem, location
 from .locations import line_of, project_location
 from .manifest import Route
 from .route_config import RouteConfig, config_warnings, read_config
+from .signatures import Signature, read_signature
 
 # QUERY: the safe method with a body (draft-ietf-httpbis-safe-method-w-body), as recent Next.js accepts it.
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "QUERY")
@@ -31,11 +32,13 @@ EXPORTS = (*METHODS, WEBSOCKET)  # every name a route module exports a handler u
 
 @dataclass(frozen=True, slots=True)
 class Handler:
-    """One exported method. `takes_context` is read from the signature once: `GET(request, context)`."""
+    """One exported method. `takes_context` is read from the signature once: `GET(request, context)`;
+    `signature` is set when the handler asks for typed inputs or a result type (`framework.signatures`)."""
 
     method: str
     func: Callable[..., Any]
     takes_context: bool
+    signature: Signature | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +107,15 @@ def read_handlers(route: Route, module: ModuleType) -> LoadedRoute | Problem:
                 return not_callable_problem(route.file, name, type(value).__name__, line_of(module, name))
             if name == WEBSOCKET and not is_async(value):
                 return sync_websocket_problem(route.file, line_of(module, name))
-            handlers[name] = Handler(name, value, _takes_context(value))
+            signature: Signature | None = None
+            if name != WEBSOCKET:
+                params = [s.name for s in route.segments if s.is_param]
+                typed = read_signature(value, name, route.file, line_of(module, name), params)
+                if isinstance(typed, Problem):
+                    return typed
+                signature = typed
+            takes_context = signature.leading >= 2 if signature is not None else _takes_context(value)
+            handlers[name] = Handler(name, value, takes_context, signature)
         elif suggestion := misspelled_method(name, value, module.__name__):
             warnings.append(f"{location(route.file, line_of(module, name))}: {misspelled_text(name, suggestion)}")
     if not handlers:
