@@ -190,6 +190,11 @@ def sync_websocket_problem(file: str, line: int | None) -> Problem:
 
 
 def _takes_context(func: Callable[..., object]) -> bool:
+    """Two or more positional parameters (or `*args`): the handler takes `context`. Read from a plain
+    function's code object; anything else through `inspect.signature`."""
+    code = getattr(func, "__code__", None)
+    if code is not None and not inspect.ismethod(func):
+        return bool(code.co_argcount >= 2 or code.co_flags & inspect.CO_VARARGS)
     try:
         params = list(inspect.signature(func).parameters.values())
     except (TypeError, ValueError):
