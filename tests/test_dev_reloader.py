@@ -160,3 +160,12 @@ def test_unseen_finds_a_route_file_the_manifest_lacks(root: Path) -> None:
     assert reloader.unseen({"app/a", "app/gone"}) is False
     reloader.apply(plan([str(root / "app/late")], root))
     assert reloader.unseen({"app/late"}) is False
+
+
+def test_the_file_that_made_the_tree_invalid_is_not_unseen(root: Path) -> None:
+    """The second look after a folder change must not apply the same invalid tree again (and print it twice)."""
+    reloader = Reloader(root)
+    reloader.start()
+    invalid = change(reloader, root, {"app/(x)/c/route.py": ROUTE.format("dup")})
+    assert invalid.tree_error is not None
+    assert reloader.unseen({"app/(x)", "app/(x)/c"}) is False

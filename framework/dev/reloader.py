@@ -230,8 +230,11 @@ class Reloader:
             self.graph.reaching([*files, *project_modules(self.root).values()], set())
 
     def unseen(self, folders: set[str]) -> bool:
-        """Is there a route file under these folders (relative to the root) that the manifest lacks?"""
-        known = {r.file for r in self.manifest.routes} if self.manifest else set()
+        """Is there a route file under these folders (relative to the root) that the last walk missed?
+
+        Compared with the walk, not the manifest: while the tree is invalid the manifest is the last good
+        one, and the file that made it invalid would count as unseen and report the problem twice."""
+        known = {rf.file for rf in self.files or ()}
         return any(rf.file not in known for folder in sorted(folders) for rf in scan(self.root, folder))
 
     def _needs_walk(self, plan: Plan, manifest: Manifest) -> bool:
