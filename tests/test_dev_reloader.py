@@ -122,6 +122,8 @@ def test_failing_route_gets_an_error_endpoint_then_recovers(root: Path) -> None:
     assert broken.table is not None and len(broken.table.endpoints) == 3
     again = change(reloader, root, {"lib/urls.py": "home = '/x'\n"})  # unrelated: no new error line
     assert again.failures == ()
+    still = change(reloader, root, {"app/c/route.py": "x = 1\ndef GET(request)\n"})  # saved again, same error
+    assert [(f.file, f.line) for f in still.failures] == [("app/c/route.py", 2)]
     fixed = change(reloader, root, {"app/c/route.py": ROUTE.format("c3")})
     assert fixed.failures == () and reloader.entries["app/c/route.py"].failure is None
 

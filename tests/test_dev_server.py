@@ -163,6 +163,19 @@ def test_break_and_fix_a_route(dev: Server, project: Path) -> None:
     wait_for(lambda: serves(dev, "/api/hello", "hello v2"), what="the fixed route")
 
 
+def test_a_save_that_fails_to_import_is_not_reported_as_reloaded(dev: Server, project: Path) -> None:
+    broken = "def GET(request)\n    pass\n"
+    for _ in range(2):  # saved twice with the same error: printed for each save
+        count = dev.log().count("error app/api/hello/route.py:1")
+        write_tree(project, {"app/api/hello/route.py": broken})
+        wait_for(lambda: dev.log().count("error app/api/hello/route.py:1") > count, what="the error line")
+    write_tree(project, {"app/api/hello/route.py": route("hello v2")})
+    wait_for(lambda: serves(dev, "/api/hello", "hello v2"), what="the fixed route")
+    wait_for(lambda: "reloaded app/api/hello/route.py" in dev.log(), what="the reload line of the fix")
+    lines = [line for line in dev.log().splitlines() if line.startswith(("error", "reloaded"))]
+    assert [line.split()[0] for line in lines] == ["error", "error", "reloaded"], lines
+
+
 def test_break_and_fix_a_lib_module(dev: Server, project: Path) -> None:
     assert serves(dev, "/api/greet", "hi v1")
     write_tree(project, {"lib/greeting.py": "def greet():\n    return 'hi v2'\n"})

@@ -61,7 +61,7 @@ class Outcome:
     imported: tuple[str, ...] = ()  # route files imported
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
-    failures: tuple[ErrorReport, ...] = ()  # routes that newly fail to import
+    failures: tuple[ErrorReport, ...] = ()  # routes failing to import anew, or again after a change to them
     warnings: tuple[str, ...] = ()
     tree_error: RouteTreeError | None = None
     ms: float = 0.0
@@ -191,8 +191,10 @@ class Reloader:
             )
             for e in built.table.endpoints
         }
-        failures = [
-            reports[f] for f in built.imported if f in reports and (f not in old or old[f].failure != reports[f])
+        failures = [  # new, different, or touched by this change: each problem once per change
+            reports[f]
+            for f in built.imported
+            if f in reports and (f not in old or old[f].failure != reports[f] or {f, reports[f].file} & changed)
         ]
         if proxy_reloaded and isinstance(proxy[0], Failure):
             failures.append(reports[proxy[0].file])

@@ -81,7 +81,7 @@ class Console:
             self.warning(warning)
         for failure in outcome.failures:
             self.error(failure, " (this route answers 500 until fixed)")
-        if outcome.table is None:
+        if outcome.table is None or outcome.failures:  # a change that failed to import did not reload
             return
         count = ""
         if outcome.added or outcome.removed:
