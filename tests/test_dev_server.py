@@ -76,8 +76,8 @@ def dev(project: Path) -> Iterator[Server]:
         yield server
 
 
-def serves(server: Server, path: str, text: str, status: int = 200) -> bool:
-    reply = server.get(path)
+def serves(server: Server, path: str, text: str, status: int = 200, headers: dict[str, str] | None = None) -> bool:
+    reply = server.get(path, headers=headers)
     return reply.status == status and reply.text == text
 
 
@@ -214,6 +214,26 @@ def test_invalid_tree_keeps_the_last_good_table(dev: Server, project: Path) -> N
     shutil.rmtree(project / "app/(b)")
     wait_for(lambda: serves(dev, "/api/hello", "hello v2"), what="the pending edit applied after the fix")
     assert serves(dev, "/dup", "a")
+
+
+def test_invalid_tree_shows_browsers_the_problem_and_serves_other_clients_the_last_good_table(
+    dev: Server, project: Path
+) -> None:
+    write_tree(project, {"app/(g)/stable/route.py": route("second stable")})
+    wait_for(lambda: "the route tree is invalid" in dev.log(), what="the tree error")
+    for path in ("/stable", "/api/hello", "/nowhere"):
+        page = dev.get(path, headers={"accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+        assert page.status == 500 and page.header("content-type").startswith("text/html")
+        assert "app/(g)/stable/route.py" in page.text and "app/stable/route.py" in page.text
+        assert "define the same URL" in page.text and "Keep one of them" in page.text
+    assert serves(dev, "/stable", "stable")  # curl, fetch(), test clients: the last good table
+    assert serves(dev, "/stable", "stable", headers={"accept": "application/json"})
+
+    shutil.rmtree(project / "app/(g)")
+    wait_for(
+        lambda: dev.get("/stable", headers={"accept": "text/html"}).text == "stable", what="the page after the fix"
+    )
+    assert dev.log().count("the route tree is invalid") == 1, dev.log()
 
 
 def test_invalid_tree_at_startup_shows_the_problem_until_fixed(project: Path) -> None:

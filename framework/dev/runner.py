@@ -39,6 +39,7 @@ from .hosts import allowed_names, host_guard, is_loopback
 from .plan import Plan, plan, relative
 from .reloader import Outcome, Reloader
 from .terminal import Console
+from .treepage import tree_error_page
 from .watch import DEBOUNCE_MS, STEP_MS, DevFilter, framework_source
 
 ENV_FD = "FRAMEWORK_DEV_FD"
@@ -161,7 +162,7 @@ class DevServer:
         )
         # The Host check is the outermost layer: a refused request reaches nothing, not even the terminal.
         served = host_guard(
-            one_line_errors(self.app, self.root, self.console),
+            one_line_errors(tree_error_page(self.app, lambda: self.reloader.tree_error), self.root, self.console),
             allowed_names((self.host, self.bound), self.settings.allowed_hosts),
         )
         config = uvicorn.Config(

@@ -68,7 +68,11 @@ class Console:
         self.line(f"{self.paint(RED, 'error')} {printable(report.location)} {printable(report.title)}{printable(note)}")
 
     def tree_error(self, error: RouteTreeError, serving: bool) -> None:
-        still = "still serving the last good routes" if serving else "every URL shows this error until it is fixed"
+        still = (
+            "page loads in a browser show this error, other requests get the last good routes"
+            if serving
+            else "every URL shows this error until it is fixed"
+        )
         self.line(f"{self.paint(RED, 'error')} the route tree is invalid ({still}):")
         for problem in error.problems:
             self.line(f"  {printable(str(problem))}")
