@@ -22,6 +22,7 @@ EXAMPLES = """\b
 examples:
   framework dev                         serve ./app on http://127.0.0.1:3000, reloading on every save
   framework dev --port 8000
+  framework dev --quiet                 no line per request (`GET /api/x 200 in 4 ms`); reloads and errors still print
   framework dev --root examples/shop
   framework dev --host 0.0.0.0 --allowed-host mybox.local   reachable from the LAN as mybox.local
 
@@ -40,8 +41,9 @@ bound to an address other machines can reach. The limits are framework start's: 
 @click.command(cls=Command, epilog=EXAMPLES)
 @root_option
 @server_options
+@click.option("--quiet", "-q", is_flag=True, help="no line per request (reloads and errors are still printed)")
 @limit_options(dev=True)
-def dev(root: str, host: str, port: int, **limits: Any) -> int:
+def dev(root: str, host: str, port: int, quiet: bool, **limits: Any) -> int:
     """Serve the project for development: every saved change is served by the next request, without a
     restart; errors show a page with the file, line and traceback."""
     from ..dev.runner import BindError, run_dev
@@ -50,7 +52,7 @@ def dev(root: str, host: str, port: int, **limits: Any) -> int:
     setup_logging("warning")
     os.environ["FRAMEWORK_ENV"] = "development"  # like NODE_ENV: the app may offer dev-only conveniences
     try:
-        return run_dev(path, host, port, effective_settings(path, limits))
+        return run_dev(path, host, port, effective_settings(path, limits), quiet=quiet)
     except BindError as exc:
         raise CommandError(f"{exc.strerror}. Pass another --port, or stop the program using it.") from exc
     except KeyboardInterrupt:

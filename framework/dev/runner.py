@@ -38,6 +38,7 @@ from .errorpage import exception_handler, report_app, report_exception
 from .hosts import allowed_names, host_guard, is_loopback
 from .plan import Plan, plan, relative
 from .reloader import Outcome, Reloader
+from .requestlog import request_log
 from .terminal import Console
 from .treepage import tree_error_page
 from .watch import DEBOUNCE_MS, STEP_MS, DevFilter, framework_source
@@ -133,8 +134,18 @@ def framework_imports() -> str | None:
 
 
 class DevServer:
-    def __init__(self, root: Path, host: str, port: int, console: Console, settings: Settings | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        host: str,
+        port: int,
+        console: Console,
+        settings: Settings | None = None,
+        *,
+        log_requests: bool = True,
+    ) -> None:
         self.root = root
+        self.log_requests = log_requests
         self.host, self.port = host, port
         self.settings = dataclasses.replace(settings or Settings(), dev=True)  # no response cache in dev
         self.console = console
@@ -160,11 +171,11 @@ class DevServer:
         self.app = starlette_app(
             self.root, first.table, self.settings, exception_handlers={Exception: exception_handler}
         )
+        served = one_line_errors(tree_error_page(self.app, lambda: self.reloader.tree_error), self.root, self.console)
+        if self.log_requests:  # one line per request, printed after the error line a failing one gets
+            served = request_log(served, self.console)
         # The Host check is the outermost layer: a refused request reaches nothing, not even the terminal.
-        served = host_guard(
-            one_line_errors(tree_error_page(self.app, lambda: self.reloader.tree_error), self.root, self.console),
-            allowed_names((self.host, self.bound), self.settings.allowed_hosts),
-        )
+        served = host_guard(served, allowed_names((self.host, self.bound), self.settings.allowed_hosts))
         config = uvicorn.Config(
             served,
             log_level="warning",
@@ -294,9 +305,10 @@ class DevServer:
         os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
 
 
-def run_dev(root: Path, host: str, port: int, settings: Settings | None = None) -> int:
+def run_dev(root: Path, host: str, port: int, settings: Settings | None = None, *, quiet: bool = False) -> int:
+    """Serve `root` for development; `quiet` leaves out the line per request."""
     root = project_root(root)
     settings = settings or load_settings(root).settings
     publish_url_settings(settings)
     load_env_file(root, settings)
-    return DevServer(root, host, port, Console(), settings).run()
+    return DevServer(root, host, port, Console(), settings, log_requests=not quiet).run()
