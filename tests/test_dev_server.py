@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.client
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -19,7 +18,6 @@ from tests.helpers import (
     Server,
     free_port,
     request,
-    run_cli,
     run_framework,
     stop,
     subprocess_env,
@@ -429,17 +427,6 @@ def test_framework_source_change_restarts_and_a_broken_framework_keeps_the_old_c
         assert serves(server, "/stable", "stable")
     finally:
         stop(process)
-
-
-def test_port_in_use_is_a_usage_error(project: Path) -> None:
-    with socket.create_server(("127.0.0.1", 0)) as busy:
-        port = busy.getsockname()[1]
-        result = run_cli("dev", "--root", str(project), "--port", str(port))
-    assert result.returncode == 2
-    assert result.stderr.strip() == (
-        f"framework dev: error: cannot listen on 127.0.0.1:{port}: Address already in use. "
-        "Pass another --port, or stop the program using it."
-    )
 
 
 PROXY = """

@@ -9,6 +9,7 @@ import click
 
 from .common import (
     Command,
+    ProjectError,
     checked_root,
     effective_settings,
     limit_options,
@@ -59,6 +60,7 @@ def start(
     import uvicorn
 
     from ..app import serving_app
+    from ..dev.ports import BindError, check_free
     from ..limits import uvicorn_options
     from ..settings import ENV_SETTINGS
 
@@ -66,7 +68,11 @@ def start(
     setup_logging(log_level)
     os.environ.setdefault("FRAMEWORK_ENV", "production")  # like NODE_ENV; set before the app is imported
     settings = effective_settings(path, limits)
-    app = serving_app(path, settings)
+    app = serving_app(path, settings)  # a refused tree is reported first: it is the project's problem
+    try:  # one line and exit 1, instead of uvicorn's own error and exit code 3
+        check_free(host, port)
+    except BindError as exc:
+        raise ProjectError(str(exc.strerror)) from None
     count = len(app.router.table.endpoints)  # type: ignore[attr-defined]
     log.info("%d route%s from %s", count, "" if count == 1 else "s", path / "app")
     options: dict[str, Any] = {

@@ -12,5 +12,6 @@
 | `requestlog.py`| one line per request (`GET /api/x 200 in 4 ms`), printed when the response finished |
 | `terminal.py`  | banner, one line per reload or error, colour only on a terminal                  |
 | `hosts.py`     | the Host check: only this machine's names are answered (DNS rebinding)          |
+| `ports.py`     | the listening socket: the next free port for `dev` without --port, one-line errors |
 | `runner.py`    | uvicorn on a socket that survives a full restart (`os.execv`), the watch loop    |
 """
