@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -185,6 +186,49 @@ def test_usage_errors_exit_2_without_traceback(args: list[str], message: str) ->
 def test_help_has_examples(command: str) -> None:
     result = run_cli(command, "--help")
     assert result.returncode == 0 and "examples:" in result.stdout and f"framework {command}" in result.stdout
+
+
+def every_command() -> list[tuple[str, ...]]:
+    """The name path of every command and group: (), ("start",), ..., ("new", "route")."""
+    import click
+
+    from framework.cli import cli
+
+    found: list[tuple[str, ...]] = []
+
+    def walk(command: click.Command, names: tuple[str, ...]) -> None:
+        found.append(names)
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, (*names, name))
+
+    walk(cli, ())
+    return found
+
+
+@pytest.mark.parametrize("names", every_command(), ids=lambda names: " ".join(names) or "framework")
+def test_help_points_only_to_placeholders_and_real_commands_and_documents(names: tuple[str, ...]) -> None:
+    """An installed package has no example project and no docs/ folder: an example's --root is an obvious
+    placeholder, a document is named as the framework repository's, and every command it shows exists."""
+    from tests.helpers import REPO
+
+    result = run_cli(*names, "--help")
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    for root in re.findall(r"--root (\S+)", text.partition("examples:")[2]):
+        assert root.startswith("path/to/"), f"{root}: use a placeholder like path/to/project"
+    for document in re.findall(r"\b[\w/.-]+\.md\b", text):
+        assert (REPO / document).is_file(), document
+        assert re.search(re.escape(document) + r"\s+in\s+the\s+framework's\s+repository", text), document
+    shown = {tuple(m.split()) for m in re.findall(r"^\s*framework((?: [a-z]+)*)", text, re.MULTILINE)}
+    for command in shown:
+        assert not command or any(command[: len(c)] == c for c in every_command() if c), command
+
+
+def test_version() -> None:
+    from framework import __version__
+
+    result = run_cli("--version")
+    assert (result.returncode, result.stdout) == (0, f"framework, version {__version__}\n")
 
 
 def test_workers_each_build_the_app(tmp_path: Path) -> None:

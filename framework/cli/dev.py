@@ -26,7 +26,7 @@ examples:
   framework dev                         serve ./app on http://127.0.0.1:3000 (or the next free port up to 3009)
   framework dev --port 8000             exactly port 8000: exit 1 if it is in use
   framework dev --quiet                 no line per request (`GET /api/x 200 in 4 ms`); reloads and errors still print
-  framework dev --root examples/shop
+  framework dev --root path/to/project
   framework dev --host 0.0.0.0 --allowed-host mybox.local   reachable from the LAN as mybox.local
 
 \b
@@ -37,7 +37,8 @@ project module they import (lib/...), a root proxy.py or middleware.py. What res
 \b
 This server is for this machine: it answers only requests whose Host is localhost, 127.0.0.1, ::1,
 the --host address or an --allowed-host name (403 otherwise, against DNS rebinding), and warns when
-bound to an address other machines can reach. The limits are framework start's: docs/security.md.
+bound to an address other machines can reach. The limits are framework start's (docs/security.md in the
+framework's repository).
 """
 
 

@@ -23,13 +23,14 @@ EXAMPLES = """\b
 examples:
   framework start                       serve ./app on http://127.0.0.1:3000
   framework start --port 8000 --workers 2
-  framework start --root examples/shop --host 0.0.0.0 --proxy-headers
+  framework start --root path/to/project --host 0.0.0.0 --proxy-headers
   framework start --max-body-size 50MiB --trusted-origin https://app.example
   framework start --max-head-size 16KiB --head-timeout 5 --max-concurrency 200
 
 \b
 limits are on by default (request head 64KiB, head within 10 s, 1000 in flight, body 10MiB);
-what each guards against and what to leave to a reverse proxy: docs/security.md
+what each guards against and what to leave to a reverse proxy: docs/security.md in the framework's
+repository
 """
 
 
