@@ -58,7 +58,8 @@ def dev(root: str, host: str, port: int, quiet: bool, **limits: Any) -> int:
     os.environ["FRAMEWORK_ENV"] = "development"  # like NODE_ENV: the app may offer dev-only conveniences
     given = click.get_current_context().get_parameter_source("port") is ParameterSource.COMMANDLINE
     try:
-        return run_dev(path, host, port, effective_settings(path, limits), quiet=quiet, try_next_ports=not given)
+        settings = effective_settings(path, limits)
+        return run_dev(path, host, port, settings, log_requests=not quiet, try_next_ports=not given)
     except BindError as exc:
         hint = (
             f" Leave --port out to take the next free port from {DEFAULT_PORT}."

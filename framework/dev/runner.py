@@ -128,6 +128,9 @@ def framework_imports() -> str | None:
 
 
 class DevServer:
+    """uvicorn and the watch loop for `root`; `log_requests` prints a line per request (`requestlog.py`),
+    `try_next_ports` takes the next free port when `port` is in use (`ports.py`)."""
+
     def __init__(
         self,
         root: Path,
@@ -305,20 +308,10 @@ class DevServer:
         os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
 
 
-def run_dev(
-    root: Path,
-    host: str,
-    port: int,
-    settings: Settings | None = None,
-    *,
-    quiet: bool = False,
-    try_next_ports: bool = False,
-) -> int:
-    """Serve `root` for development; `quiet` leaves out the line per request, `try_next_ports` takes the next
-    free port when `port` is in use (`framework dev` without --port)."""
+def run_dev(root: Path, host: str, port: int, settings: Settings | None = None, **options: bool) -> int:
+    """Serve `root` for development; `options` are DevServer's (`log_requests`, `try_next_ports`)."""
     root = project_root(root)
     settings = settings or load_settings(root).settings
     publish_url_settings(settings)
     load_env_file(root, settings)
-    server = DevServer(root, host, port, Console(), settings, log_requests=not quiet, try_next_ports=try_next_ports)
-    return server.run()
+    return DevServer(root, host, port, Console(), settings, **options).run()
