@@ -186,6 +186,7 @@ class BrokenProxy:
 
     app: ASGIApp
     matcher: None = None
+    file: str = PROXY_FILE
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, route: ASGINext) -> None:
         await self.app(scope, receive, send)

@@ -32,6 +32,17 @@ from .table import RouteTable
 
 log = logging.getLogger("framework")
 
+# A dict the dev server's request log puts in the scope; the router notes in it which file answered:
+# "proxy" (the proxy ran) and "route" (the route file, None for a 404). Absent in `framework start`.
+TRACE_KEY = "framework.trace"
+
+
+def note_answer(scope: Scope, key: str, file: str | None) -> None:
+    """Record in the request's trace (when there is one) that `file` is answering as `key`."""
+    trace = scope.get(TRACE_KEY)
+    if trace is not None:
+        trace[key] = file
+
 
 class BodyTooLarge(HTTPException):
     """The request body is over the route's cap: 413, and the connection is not kept (the rest is unread)."""
@@ -195,6 +206,7 @@ class FileRouter(Router):
             proxy = None  # the matcher sees the path the router dispatches
         try:
             if proxy is not None:
+                note_answer(scope, "proxy", proxy.file)
                 await proxy(scope, receive, send, partial(self._dispatch, endpoint))
             else:
                 await self._dispatch(endpoint, scope, receive, send)
@@ -269,6 +281,7 @@ class FileRouter(Router):
         return PlainTextResponse("Forbidden: cross-origin request refused", status_code=403)
 
     async def _dispatch(self, endpoint: Endpoint | None, scope: Scope, receive: Receive, send: Send) -> None:
+        note_answer(scope, "route", endpoint.route.file if endpoint is not None else None)
         if endpoint is None:
             await super().app(scope, receive, send)  # routes added the Starlette way, then the 404
             return

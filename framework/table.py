@@ -90,7 +90,7 @@ def build_table(
     if isinstance(proxy_result, Failure):
         failures.append(proxy_result)
         if on_failure is not None:
-            proxy_app = BrokenProxy(on_failure(proxy_result))
+            proxy_app = BrokenProxy(on_failure(proxy_result), file=proxy_result.file)
     else:
         proxy_app = proxy_result
     endpoints: list[Endpoint] = []

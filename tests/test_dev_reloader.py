@@ -122,6 +122,8 @@ def test_failing_route_gets_an_error_endpoint_then_recovers(root: Path) -> None:
     assert broken.table is not None and len(broken.table.endpoints) == 3
     again = change(reloader, root, {"lib/urls.py": "home = '/x'\n"})  # unrelated: no new error line
     assert again.failures == ()
+    still = change(reloader, root, {"app/c/route.py": "x = 1\ndef GET(request)\n"})  # saved again, same error
+    assert [(f.file, f.line) for f in still.failures] == [("app/c/route.py", 2)]
     fixed = change(reloader, root, {"app/c/route.py": ROUTE.format("c3")})
     assert fixed.failures == () and reloader.entries["app/c/route.py"].failure is None
 
@@ -160,3 +162,12 @@ def test_unseen_finds_a_route_file_the_manifest_lacks(root: Path) -> None:
     assert reloader.unseen({"app/a", "app/gone"}) is False
     reloader.apply(plan([str(root / "app/late")], root))
     assert reloader.unseen({"app/late"}) is False
+
+
+def test_the_file_that_made_the_tree_invalid_is_not_unseen(root: Path) -> None:
+    """The second look after a folder change must not apply the same invalid tree again (and print it twice)."""
+    reloader = Reloader(root)
+    reloader.start()
+    invalid = change(reloader, root, {"app/(x)/c/route.py": ROUTE.format("dup")})
+    assert invalid.tree_error is not None
+    assert reloader.unseen({"app/(x)", "app/(x)/c"}) is False

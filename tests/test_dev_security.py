@@ -198,3 +198,10 @@ def test_request_data_reaches_the_terminal_escaped(dev: Server) -> None:
         line
         == f"error app/api/boom/[...rest]/route.py:3 ValueError: no such thing: {escaped} (GET /api/boom/{escaped})"
     )
+    request_line = wait_for(
+        lambda: next((text for text in dev.log().splitlines() if text.startswith("GET /api/boom/x")), None),
+        what="the request line",
+    )
+    assert re.fullmatch(
+        rf"GET /api/boom/{re.escape(escaped)} 500 in \d+ ms \(app/api/boom/\[\.\.\.rest\]/route\.py\)", request_line
+    )

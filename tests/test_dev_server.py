@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.client
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -19,7 +18,6 @@ from tests.helpers import (
     Server,
     free_port,
     request,
-    run_cli,
     run_framework,
     stop,
     subprocess_env,
@@ -76,8 +74,8 @@ def dev(project: Path) -> Iterator[Server]:
         yield server
 
 
-def serves(server: Server, path: str, text: str, status: int = 200) -> bool:
-    reply = server.get(path)
+def serves(server: Server, path: str, text: str, status: int = 200, headers: dict[str, str] | None = None) -> bool:
+    reply = server.get(path, headers=headers)
     return reply.status == status and reply.text == text
 
 
@@ -163,6 +161,19 @@ def test_break_and_fix_a_route(dev: Server, project: Path) -> None:
     wait_for(lambda: serves(dev, "/api/hello", "hello v2"), what="the fixed route")
 
 
+def test_a_save_that_fails_to_import_is_not_reported_as_reloaded(dev: Server, project: Path) -> None:
+    broken = "def GET(request)\n    pass\n"
+    for _ in range(2):  # saved twice with the same error: printed for each save
+        count = dev.log().count("error app/api/hello/route.py:1")
+        write_tree(project, {"app/api/hello/route.py": broken})
+        wait_for(lambda: dev.log().count("error app/api/hello/route.py:1") > count, what="the error line")
+    write_tree(project, {"app/api/hello/route.py": route("hello v2")})
+    wait_for(lambda: serves(dev, "/api/hello", "hello v2"), what="the fixed route")
+    wait_for(lambda: "reloaded app/api/hello/route.py" in dev.log(), what="the reload line of the fix")
+    lines = [line for line in dev.log().splitlines() if line.startswith(("error", "reloaded"))]
+    assert [line.split()[0] for line in lines] == ["error", "error", "reloaded"], lines
+
+
 def test_break_and_fix_a_lib_module(dev: Server, project: Path) -> None:
     assert serves(dev, "/api/greet", "hi v1")
     write_tree(project, {"lib/greeting.py": "def greet():\n    return 'hi v2'\n"})
@@ -201,6 +212,26 @@ def test_invalid_tree_keeps_the_last_good_table(dev: Server, project: Path) -> N
     shutil.rmtree(project / "app/(b)")
     wait_for(lambda: serves(dev, "/api/hello", "hello v2"), what="the pending edit applied after the fix")
     assert serves(dev, "/dup", "a")
+
+
+def test_invalid_tree_shows_browsers_the_problem_and_serves_other_clients_the_last_good_table(
+    dev: Server, project: Path
+) -> None:
+    write_tree(project, {"app/(g)/stable/route.py": route("second stable")})
+    wait_for(lambda: "the route tree is invalid" in dev.log(), what="the tree error")
+    for path in ("/stable", "/api/hello", "/nowhere"):
+        page = dev.get(path, headers={"accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+        assert page.status == 500 and page.header("content-type").startswith("text/html")
+        assert "app/(g)/stable/route.py" in page.text and "app/stable/route.py" in page.text
+        assert "define the same URL" in page.text and "Keep one of them" in page.text
+    assert serves(dev, "/stable", "stable")  # curl, fetch(), test clients: the last good table
+    assert serves(dev, "/stable", "stable", headers={"accept": "application/json"})
+
+    shutil.rmtree(project / "app/(g)")
+    wait_for(
+        lambda: dev.get("/stable", headers={"accept": "text/html"}).text == "stable", what="the page after the fix"
+    )
+    assert dev.log().count("the route tree is invalid") == 1, dev.log()
 
 
 def test_invalid_tree_at_startup_shows_the_problem_until_fixed(project: Path) -> None:
@@ -396,17 +427,6 @@ def test_framework_source_change_restarts_and_a_broken_framework_keeps_the_old_c
         assert serves(server, "/stable", "stable")
     finally:
         stop(process)
-
-
-def test_port_in_use_is_a_usage_error(project: Path) -> None:
-    with socket.create_server(("127.0.0.1", 0)) as busy:
-        port = busy.getsockname()[1]
-        result = run_cli("dev", "--root", str(project), "--port", str(port))
-    assert result.returncode == 2
-    assert result.stderr.strip() == (
-        f"framework dev: error: cannot listen on 127.0.0.1:{port}: Address already in use. "
-        "Pass another --port, or stop the program using it."
-    )
 
 
 PROXY = """

@@ -297,3 +297,13 @@ def test_colour_only_on_a_terminal(
         "reloaded\x1b[0m app/x/route.py in 3 ms\n" if coloured else "reloaded app/x/route.py in 3 ms\n"
     )
     assert ("\x1b[" in out.getvalue()) is coloured
+
+
+def test_a_reload_whose_import_failed_does_not_say_reloaded() -> None:
+    out = io.StringIO()
+    table = tree_error_table(RouteTreeError([Problem("x", "m.", "f.", ("app/x/route.py",))]), Settings())
+    failure = ErrorReport("Cannot import the route: SyntaxError: expected ':'", "app/x/route.py", 1)
+    Console(out).report(Outcome(table=table, files=("app/x/route.py",), failures=(failure,)))
+    assert out.getvalue() == (
+        "error app/x/route.py:1 Cannot import the route: SyntaxError: expected ':' (this route answers 500 until fixed)\n"
+    )

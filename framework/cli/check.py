@@ -9,14 +9,15 @@ from .common import Command, CommandError, checked_root, root_option
 EXAMPLES = """\b
 examples:
   framework check                         every convention, text report; exit 0 clean, 1 findings, 2 usage
-  framework check --root examples/shop --format json | jq '.findings[].rule'
+  framework check --root path/to/project --format json | jq '.findings[].rule'
   framework check --strict                warnings fail too (as `strict = true` in pyproject.toml)
   framework check --list-rules            the rule ids, their severity and what they check
 
 \b
 exit codes: 0 no errors (warnings are printed but pass unless --strict), 1 errors, 2 usage or config error.
 configure in pyproject.toml [tool.framework.check] (disable, severity, forbidden-imports, exempt, strict);
-silence one line with `# framework: ignore[rule-id]`. Every rule: docs/conventions.md.
+silence one line with `# framework: ignore[rule-id]`. Every rule: `framework check --list-rules`, and in
+detail docs/conventions.md in the framework's repository.
 """
 
 

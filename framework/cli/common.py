@@ -24,6 +24,7 @@ from ..settings import Settings
 log = logging.getLogger("framework")
 F = TypeVar("F", bound=Callable[..., Any])
 DEFAULTS = Settings()
+DEFAULT_PORT = 3000  # as next dev
 
 
 class CommandError(click.ClickException):
@@ -101,7 +102,9 @@ def root_option(func: F) -> F:
 
 
 def server_options(func: F) -> F:
-    func = click.option("--port", type=int, default=3000, show_default=True, help="port to bind")(func)
+    func = click.option(
+        "--port", type=click.IntRange(0, 65535), default=DEFAULT_PORT, show_default=True, help="port to bind"
+    )(func)
     return click.option("--host", default="127.0.0.1", show_default=True, help="interface to bind")(func)
 
 

@@ -17,7 +17,7 @@ examples:
   framework config --json | jq .base_path
 
 \b
-set them in pyproject.toml under [tool.framework] (README: Configuration); start/dev options win.
+set them in pyproject.toml under [tool.framework] (the framework's README, Configuration); start/dev options win.
 """
 
 

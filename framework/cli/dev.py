@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+from errno import EADDRINUSE
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from .common import (
+    DEFAULT_PORT,
     Command,
-    CommandError,
+    ProjectError,
     checked_root,
     effective_settings,
     limit_options,
@@ -20,9 +23,10 @@ from .common import (
 
 EXAMPLES = """\b
 examples:
-  framework dev                         serve ./app on http://127.0.0.1:3000, reloading on every save
-  framework dev --port 8000
-  framework dev --root examples/shop
+  framework dev                         serve ./app on http://127.0.0.1:3000 (or the next free port up to 3009)
+  framework dev --port 8000             exactly port 8000: exit 1 if it is in use
+  framework dev --quiet                 no line per request (`GET /api/x 200 in 4 ms`); reloads and errors still print
+  framework dev --root path/to/project
   framework dev --host 0.0.0.0 --allowed-host mybox.local   reachable from the LAN as mybox.local
 
 \b
@@ -33,25 +37,35 @@ project module they import (lib/...), a root proxy.py or middleware.py. What res
 \b
 This server is for this machine: it answers only requests whose Host is localhost, 127.0.0.1, ::1,
 the --host address or an --allowed-host name (403 otherwise, against DNS rebinding), and warns when
-bound to an address other machines can reach. The limits are framework start's: docs/security.md.
+bound to an address other machines can reach. The limits are framework start's (docs/security.md in the
+framework's repository).
 """
 
 
 @click.command(cls=Command, epilog=EXAMPLES)
 @root_option
 @server_options
+@click.option("--quiet", "-q", is_flag=True, help="no line per request (reloads and errors are still printed)")
 @limit_options(dev=True)
-def dev(root: str, host: str, port: int, **limits: Any) -> int:
+def dev(root: str, host: str, port: int, quiet: bool, **limits: Any) -> int:
     """Serve the project for development: every saved change is served by the next request, without a
     restart; errors show a page with the file, line and traceback."""
-    from ..dev.runner import BindError, run_dev
+    from ..dev.ports import BindError
+    from ..dev.runner import run_dev
 
     path = checked_root(root)
     setup_logging("warning")
     os.environ["FRAMEWORK_ENV"] = "development"  # like NODE_ENV: the app may offer dev-only conveniences
+    given = click.get_current_context().get_parameter_source("port") is ParameterSource.COMMANDLINE
     try:
-        return run_dev(path, host, port, effective_settings(path, limits))
+        settings = effective_settings(path, limits)
+        return run_dev(path, host, port, settings, log_requests=not quiet, try_next_ports=not given)
     except BindError as exc:
-        raise CommandError(f"{exc.strerror}. Pass another --port, or stop the program using it.") from exc
+        hint = (
+            f" Leave --port out to take the next free port from {DEFAULT_PORT}."
+            if given and exc.errno == EADDRINUSE
+            else ""
+        )
+        raise ProjectError(f"{exc.strerror}{hint}") from None
     except KeyboardInterrupt:
         return 0

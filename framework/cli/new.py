@@ -12,7 +12,7 @@ EXAMPLES = """\b
 examples:
   framework new route api/refresh-token
   framework new route api/users/[id] --methods GET,POST
-  framework new route "api/files/[...path]" --root examples/shop
+  framework new route "api/files/[...path]" --root path/to/project
 
 \b
 writes app/<path>/route.py, a controller in lib/controllers/, a builder in lib/urls/ and a test in

@@ -9,6 +9,7 @@ import click
 
 from .common import (
     Command,
+    ProjectError,
     checked_root,
     effective_settings,
     limit_options,
@@ -22,13 +23,14 @@ EXAMPLES = """\b
 examples:
   framework start                       serve ./app on http://127.0.0.1:3000
   framework start --port 8000 --workers 2
-  framework start --root examples/shop --host 0.0.0.0 --proxy-headers
+  framework start --root path/to/project --host 0.0.0.0 --proxy-headers
   framework start --max-body-size 50MiB --trusted-origin https://app.example
   framework start --max-head-size 16KiB --head-timeout 5 --max-concurrency 200
 
 \b
 limits are on by default (request head 64KiB, head within 10 s, 1000 in flight, body 10MiB);
-what each guards against and what to leave to a reverse proxy: docs/security.md
+what each guards against and what to leave to a reverse proxy: docs/security.md in the framework's
+repository
 """
 
 
@@ -59,6 +61,7 @@ def start(
     import uvicorn
 
     from ..app import serving_app
+    from ..dev.ports import BindError, check_free
     from ..limits import uvicorn_options
     from ..settings import ENV_SETTINGS
 
@@ -66,7 +69,11 @@ def start(
     setup_logging(log_level)
     os.environ.setdefault("FRAMEWORK_ENV", "production")  # like NODE_ENV; set before the app is imported
     settings = effective_settings(path, limits)
-    app = serving_app(path, settings)
+    app = serving_app(path, settings)  # a refused tree is reported first: it is the project's problem
+    try:  # one line and exit 1, instead of uvicorn's own error and exit code 3
+        check_free(host, port)
+    except BindError as exc:
+        raise ProjectError(str(exc.strerror)) from None
     count = len(app.router.table.endpoints)  # type: ignore[attr-defined]
     log.info("%d route%s from %s", count, "" if count == 1 else "s", path / "app")
     options: dict[str, Any] = {

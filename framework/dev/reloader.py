@@ -61,7 +61,7 @@ class Outcome:
     imported: tuple[str, ...] = ()  # route files imported
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
-    failures: tuple[ErrorReport, ...] = ()  # routes that newly fail to import
+    failures: tuple[ErrorReport, ...] = ()  # routes failing to import anew, or again after a change to them
     warnings: tuple[str, ...] = ()
     tree_error: RouteTreeError | None = None
     ms: float = 0.0
@@ -191,8 +191,10 @@ class Reloader:
             )
             for e in built.table.endpoints
         }
-        failures = [
-            reports[f] for f in built.imported if f in reports and (f not in old or old[f].failure != reports[f])
+        failures = [  # new, different, or touched by this change: each problem once per change
+            reports[f]
+            for f in built.imported
+            if f in reports and (f not in old or old[f].failure != reports[f] or {f, reports[f].file} & changed)
         ]
         if proxy_reloaded and isinstance(proxy[0], Failure):
             failures.append(reports[proxy[0].file])
@@ -230,8 +232,11 @@ class Reloader:
             self.graph.reaching([*files, *project_modules(self.root).values()], set())
 
     def unseen(self, folders: set[str]) -> bool:
-        """Is there a route file under these folders (relative to the root) that the manifest lacks?"""
-        known = {r.file for r in self.manifest.routes} if self.manifest else set()
+        """Is there a route file under these folders (relative to the root) that the last walk missed?
+
+        Compared with the walk, not the manifest: while the tree is invalid the manifest is the last good
+        one, and the file that made it invalid would count as unseen and report the problem twice."""
+        known = {rf.file for rf in self.files or ()}
         return any(rf.file not in known for folder in sorted(folders) for rf in scan(self.root, folder))
 
     def _needs_walk(self, plan: Plan, manifest: Manifest) -> bool:

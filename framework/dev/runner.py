@@ -21,7 +21,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from pathlib import Path
 
 import uvicorn
@@ -37,8 +37,11 @@ from ..settings import Settings
 from .errorpage import exception_handler, report_app, report_exception
 from .hosts import allowed_names, host_guard, is_loopback
 from .plan import Plan, plan, relative
+from .ports import TRIES, bind, bind_first_free
 from .reloader import Outcome, Reloader
+from .requestlog import request_log
 from .terminal import Console
+from .treepage import tree_error_page
 from .watch import DEBOUNCE_MS, STEP_MS, DevFilter, framework_source
 
 ENV_FD = "FRAMEWORK_DEV_FD"
@@ -47,21 +50,14 @@ ACCEPTED_GRACE_S = 0.1
 FOLLOW_UP_S = 0.25  # a second look at app/ after a folder change, for a file event the OS did not deliver
 
 
-class BindError(OSError):
-    pass
-
-
-def listening_socket(host: str, port: int) -> socket.socket:
-    """The socket inherited across a restart, or a new one bound to host:port (inheritable, for the next exec)."""
+def listening_socket(host: str, port: int, on_busy: Callable[[int, int], None] | None = None) -> socket.socket:
+    """The socket inherited across a restart, or a new one bound to host:port (inheritable, for the next exec);
+    with `on_busy`, a port in use is reported to it and the next ones are tried (`ports.bind_first_free`)."""
     inherited = os.environ.get(ENV_FD)
     if inherited:
         sock = socket.socket(fileno=int(inherited))
     else:
-        try:
-            sock = socket.create_server((host, port), backlog=2048)
-        except OSError as exc:
-            reason = os.strerror(exc.errno) if exc.errno else str(exc)
-            raise BindError(exc.errno, f"cannot listen on {host}:{port}: {reason}") from exc
+        sock = bind(host, port) if on_busy is None else bind_first_free(host, port, TRIES, on_busy)
         os.environ[ENV_FD] = str(sock.fileno())
     sock.set_inheritable(True)
     return sock
@@ -132,8 +128,23 @@ def framework_imports() -> str | None:
 
 
 class DevServer:
-    def __init__(self, root: Path, host: str, port: int, console: Console, settings: Settings | None = None) -> None:
+    """uvicorn and the watch loop for `root`; `log_requests` prints a line per request (`requestlog.py`),
+    `try_next_ports` takes the next free port when `port` is in use (`ports.py`)."""
+
+    def __init__(
+        self,
+        root: Path,
+        host: str,
+        port: int,
+        console: Console,
+        settings: Settings | None = None,
+        *,
+        log_requests: bool = True,
+        try_next_ports: bool = False,
+    ) -> None:
         self.root = root
+        self.log_requests = log_requests
+        self.try_next_ports = try_next_ports
         self.host, self.port = host, port
         self.settings = dataclasses.replace(settings or Settings(), dev=True)  # no response cache in dev
         self.console = console
@@ -152,18 +163,19 @@ class DevServer:
     def run(self) -> int:
         started = time.perf_counter()
         restarted = os.environ.pop(ENV_RESTARTED, None)
-        sock = listening_socket(self.host, self.port)
+        sock = listening_socket(self.host, self.port, self._port_in_use if self.try_next_ports else None)
         self.bound = str(sock.getsockname()[0])
+        self.port = int(sock.getsockname()[1])  # the port actually used: the next free one, or the inherited one
         first = self.reloader.start()
         assert first.table is not None  # the first reload always builds a table (a tree error gets its own)
         self.app = starlette_app(
             self.root, first.table, self.settings, exception_handlers={Exception: exception_handler}
         )
+        served = one_line_errors(tree_error_page(self.app, lambda: self.reloader.tree_error), self.root, self.console)
+        if self.log_requests:  # one line per request, printed after the error line a failing one gets
+            served = request_log(served, self.console)
         # The Host check is the outermost layer: a refused request reaches nothing, not even the terminal.
-        served = host_guard(
-            one_line_errors(self.app, self.root, self.console),
-            allowed_names((self.host, self.bound), self.settings.allowed_hosts),
-        )
+        served = host_guard(served, allowed_names((self.host, self.bound), self.settings.allowed_hosts))
         config = uvicorn.Config(
             served,
             log_level="warning",
@@ -179,6 +191,9 @@ class DevServer:
             self._exec()
         self.console.line("framework dev stopped")
         return 0
+
+    def _port_in_use(self, port: int, then: int) -> None:
+        self.console.warning(f"port {port} is in use, trying {then} instead")
 
     async def _main(self, sock: socket.socket, first: Outcome, started: float, restarted: str | None) -> None:
         assert self.server is not None
@@ -293,9 +308,10 @@ class DevServer:
         os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
 
 
-def run_dev(root: Path, host: str, port: int, settings: Settings | None = None) -> int:
+def run_dev(root: Path, host: str, port: int, settings: Settings | None = None, **options: bool) -> int:
+    """Serve `root` for development; `options` are DevServer's (`log_requests`, `try_next_ports`)."""
     root = project_root(root)
     settings = settings or load_settings(root).settings
     publish_url_settings(settings)
     load_env_file(root, settings)
-    return DevServer(root, host, port, Console(), settings).run()
+    return DevServer(root, host, port, Console(), settings, **options).run()
