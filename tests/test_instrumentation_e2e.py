@@ -163,8 +163,8 @@ def test_problems_with_the_file_stop_start(tmp_path: Path) -> None:
         "register = 3\n": "instrumentation.py:1: `register` is a int, not a function",
         "import nope_not_installed\n": "instrumentation.py:1: cannot import",
     }
-    for source, where in cases.items():
-        root = write_tree(tmp_path / f"p{len(where)}{abs(hash(source))}", {**ROUTES, "instrumentation.py": source})
+    for number, (source, where) in enumerate(cases.items()):
+        root = write_tree(tmp_path / f"p{number}", {**ROUTES, "instrumentation.py": source})
         result = start_failure(root)
         assert result.returncode == 1 and where in result.stderr, (source, result.stderr)
         assert "Traceback" not in result.stderr
