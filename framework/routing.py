@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException, WebSocketException
 from starlette.requests import ClientDisconnect, HTTPConnection, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Match, Router
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from . import cross_origin
 from .endpoints import Endpoint
@@ -301,8 +301,12 @@ class FileRouter(Router):
         app = endpoint.apps.get(scope["method"])
         if app is None:
             raise MethodNotAllowed(endpoint)
+        scope["router"] = self
         try:
-            await self._run(app, endpoint, scope, receive, send)
+            await app(scope, receive, send)
+        except Exception as exc:  # no frame added on the way in: only an error pays for the report
+            await self._report(exc, scope, receive, endpoint)
+            raise
         finally:
             state = scope.get(STATE_KEY)
             if state is not None and state.after:  # after() was called: the response is out by now
@@ -314,7 +318,12 @@ class FileRouter(Router):
         route); else 403, with a log line saying why."""
         app = endpoint.websocket
         if app is not None:
-            await self._run(app, endpoint, scope, receive, send)
+            scope["router"] = self
+            try:
+                await app(scope, receive, send)
+            except Exception as exc:
+                await self._report(exc, scope, receive, endpoint)
+                raise
         elif any(route.matches(scope)[0] is Match.FULL for route in self.routes):
             await super().app(scope, receive, send)
         else:
@@ -340,18 +349,12 @@ class FileRouter(Router):
                 await report_error(self.table.instrumentation, exc, connection(scope, receive), where)
             raise
 
-    async def _run(self, app: ASGIApp, endpoint: Endpoint, scope: Scope, receive: Receive, send: Send) -> None:
-        """The endpoint's app for this request. Its error goes to `on_request_error` first, once (marked, so
-        the proxy around it does not report it again)."""
-        scope["router"] = self
-        try:
-            await app(scope, receive, send)
-        except Exception as exc:
-            if not isinstance(exc, _NOT_ERRORS):
-                setattr(exc, _REPORTED, True)
-                where = ErrorContext(endpoint.route.pattern, endpoint.route.file, method_of(scope))
-                await report_error(self.table.instrumentation, exc, connection(scope, receive), where)
-            raise
+    async def _report(self, exc: Exception, scope: Scope, receive: Receive, endpoint: Endpoint) -> None:
+        """A handler's error to `on_request_error`, once: marked, so the proxy around it does not report it again."""
+        if not isinstance(exc, _NOT_ERRORS):
+            setattr(exc, _REPORTED, True)
+            where = ErrorContext(endpoint.route.pattern, endpoint.route.file, method_of(scope))
+            await report_error(self.table.instrumentation, exc, connection(scope, receive), where)
 
     async def not_found(self, scope: Scope, receive: Receive, send: Send) -> None:
         """After the file routes and the Starlette ones: a file of `public/`, else `NoRoute` (404)."""
