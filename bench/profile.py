@@ -48,10 +48,10 @@ def startup(root: Path) -> dict[str, Any]:
     """Time each stage of `create_app` (no profiler attached), then profile one more whole build."""
     t0 = time.perf_counter()
     from framework.app import create_app, project_root
+    from framework.application import starlette_app
     from framework.endpoints import make_endpoint
     from framework.loader import load_route
     from framework.manifest import build_manifest
-    from framework.routing import starlette_app
     from framework.scan import scan
     from framework.settings import Settings
     from framework.table import table_from

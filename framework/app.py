@@ -6,12 +6,17 @@ import dataclasses
 import gc
 import logging
 import os
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp
 
+from .application import starlette_app
 from .config import load_env_file, load_settings, project_root, publish_url_settings
-from .routing import starlette_app
+from .loader import Failure
 from .settings import Settings
 from .table import load_table
 
@@ -41,9 +46,11 @@ def create_app(
     table = load_table(path, settings)
     for warning in table.warnings:
         log.warning(warning)
+    on_failure = None
     if dev:
         starlette_options["exception_handlers"] = with_dev_error_page(starlette_options.get("exception_handlers"))
-    return starlette_app(path, table, settings, **starlette_options)
+        on_failure = dev_failure_page(path)
+    return starlette_app(path, table, settings, on_failure, **starlette_options)
 
 
 def serving_app(root: str | os.PathLike[str], settings: Settings | None = None) -> Starlette:
@@ -60,13 +67,26 @@ def serving_app(root: str | os.PathLike[str], settings: Settings | None = None) 
 
 
 def with_dev_error_page(handlers: Any) -> dict[Any, Any]:
-    """The dev error page as the 500 handler, unless the project set its own (500 or Exception)."""
-    from .dev.errorpage import exception_handler
+    """The dev error page as the 500 handler, and the dev 404 and 405 pages, unless the project set its own."""
+    from .dev.hints import dev_exception_handlers
 
     merged = dict(handlers or {})
-    if 500 not in merged and Exception not in merged:
-        merged[Exception] = exception_handler
+    for key, handler in dev_exception_handlers().items():
+        taken = (500, Exception) if key is Exception else (key, HTTPException)
+        if not any(k in merged for k in taken):
+            merged[key] = handler
     return merged
+
+
+def dev_failure_page(root: Path) -> Callable[[Failure], ASGIApp]:
+    """`create_app(dev=True)`: a register() that fails is logged and answers every request with the error page."""
+    from .dev.errorpage import report_app, report_problem
+
+    def page(failure: Failure) -> ASGIApp:
+        log.error("%s (every request answers 500 until fixed)", failure.problem)
+        return report_app(report_problem(root, failure.problem, failure.error))
+
+    return page
 
 
 def app_from_environment() -> Starlette:

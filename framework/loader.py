@@ -84,16 +84,20 @@ def import_file(root: Path, file: str) -> ModuleType:
     return module
 
 
-def load_route(root: Path, route: Route) -> LoadedRoute | Failure:
-    """Import one route module and collect its handlers, or the failure that stops it loading.
-
-    Anything user code raises at import time is a failure naming the file and line, `SystemExit`
-    included (a `sys.exit()` in a route must not end `framework check` silently); Ctrl+C is not.
-    """
+def import_or_failure(root: Path, file: str) -> ModuleType | Failure:
+    """`import_file`, or the failure naming the file and line: anything user code raises at import time,
+    `SystemExit` included (a `sys.exit()` in a route must not end `framework check` silently); Ctrl+C is not."""
     try:
-        module = import_file(root, route.file)
+        return import_file(root, file)
     except (Exception, SystemExit) as exc:
-        return Failure(route.file, import_problem(root, route.file, exc), exc)
+        return Failure(file, import_problem(root, file, exc), exc)
+
+
+def load_route(root: Path, route: Route) -> LoadedRoute | Failure:
+    """Import one route module and collect its handlers, or the failure that stops it loading."""
+    module = import_or_failure(root, route.file)
+    if isinstance(module, Failure):
+        return module
     loaded = read_handlers(route, module)
     return Failure(route.file, loaded) if isinstance(loaded, Problem) else loaded
 
@@ -114,8 +118,8 @@ def read_handlers(route: Route, module: ModuleType) -> LoadedRoute | Problem:
                 if isinstance(typed, Problem):
                     return typed
                 signature = typed
-            takes_context = signature.leading >= 2 if signature is not None else _takes_context(value)
-            handlers[name] = Handler(name, value, takes_context, signature)
+            context = signature.leading >= 2 if signature is not None else takes_context(value)
+            handlers[name] = Handler(name, value, context, signature)
         elif suggestion := misspelled_method(name, value, module.__name__):
             warnings.append(f"{location(route.file, line_of(module, name))}: {misspelled_text(name, suggestion)}")
     if not handlers:
@@ -189,7 +193,7 @@ def sync_websocket_problem(file: str, line: int | None) -> Problem:
     )
 
 
-def _takes_context(func: Callable[..., object]) -> bool:
+def takes_context(func: Callable[..., object]) -> bool:
     """Two or more positional parameters (or `*args`): the handler takes `context`. Read from a plain
     function's code object; anything else through `inspect.signature`."""
     code = getattr(func, "__code__", None)

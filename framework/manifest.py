@@ -11,6 +11,7 @@ Pure and stdlib-only. The rules, as Next.js applies them (and a few it only catc
 | `cc/[...a]/route.py` + `cc/[[...b]]/route.py`            | refused: required and optional side by side |
 | `docs/route.py` + `docs/[[...slug]]/route.py`            | refused: same specificity at `/docs`    |
 | `health/route.py` + `health/page.py`                     | refused: a route and a page at one URL  |
+| `robots.txt/route.py` + `public/robots.txt`               | refused: a route and a public file at one URL |
 | `mix/[id]/route.py` + `mix/[...rest]/route.py`           | allowed: `[id]` first, then `[...rest]` |
 """
 
@@ -21,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .errors import Problem, RouteTreeError
-from .scan import RouteFile
+from .scan import PublicLookup, RouteFile
 from .segments import Kind, Segment, SegmentError, parse_segment
 
 Shape = tuple[tuple[int, str], ...]
@@ -117,7 +118,9 @@ class Tree:
     problems: tuple[Problem, ...]
 
 
-def read_tree(files: Iterable[RouteFile]) -> Tree:
+def read_tree(files: Iterable[RouteFile], public: PublicLookup | None = None) -> Tree:
+    """Every route file parsed, and the problems; `public` (`scan.public_lookup`) finds public files at
+    the URL of a static route."""
     problems: list[Problem] = []
     routes: list[Route] = []
     pages: list[Route] = []
@@ -126,12 +129,14 @@ def read_tree(files: Iterable[RouteFile]) -> Tree:
         if segments is not None:
             (routes if rf.kind == "route" else pages).append(Route(pattern_of(segments), rf.file, segments))
     problems += _conflicts(routes, pages)
+    if public is not None:
+        problems += _public_conflicts(routes, public)
     return Tree(tuple(routes), tuple(problems))
 
 
-def build_manifest(files: Iterable[RouteFile]) -> Manifest:
+def build_manifest(files: Iterable[RouteFile], public: PublicLookup | None = None) -> Manifest:
     """Check the tree and order its routes, or raise `RouteTreeError` naming every file involved."""
-    tree = read_tree(files)
+    tree = read_tree(files, public)
     if tree.problems:
         raise RouteTreeError(tree.problems)
     return Manifest(tuple(sorted(tree.routes, key=lambda r: (r.sort_key, r.file))))
@@ -216,6 +221,23 @@ def _conflicts(routes: list[Route], pages: list[Route]) -> list[Problem]:
                     f"a route and a page both answer `{route.pattern}` ({route.file} and {page.file}).",
                     "Move the route to another folder (for example under `app/api/`), or delete the page.",
                     (route.file, page.file),
+                )
+            )
+    return problems
+
+
+def _public_conflicts(routes: list[Route], public: PublicLookup) -> list[Problem]:
+    """A static route and a file of `public/` at one URL (Next.js refuses it too): one stat per static route."""
+    problems = []
+    for route in routes:
+        file = public(tuple(s.name for s in route.segments)) if route.is_static else None
+        if file is not None:
+            problems.append(
+                Problem(
+                    "route-beside-public-file",
+                    f"a route and a public file both answer `{route.pattern}` ({route.file} and {file}).",
+                    "Delete or rename one of them: routes are tried before public files, so the file would never be served.",
+                    (route.file, file),
                 )
             )
     return problems

@@ -43,7 +43,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import Problem, RouteTreeError
-from .loader import Failure, import_file, import_problem, is_async
+from .loader import Failure, import_or_failure, is_async
 from .navigation import Redirect
 from .patterns import MatcherError, combine
 from .server import Next
@@ -209,10 +209,9 @@ def load_proxy(root: Path) -> ProxyLoad:
     if file is None:
         return None, ()
     name = "proxy" if file == PROXY_FILE else "middleware"
-    try:
-        module = import_file(root, file)
-    except (Exception, SystemExit) as exc:  # user code at import time: reported with file and line
-        return Failure(file, import_problem(root, file, exc), exc), tuple(warnings)
+    module = import_or_failure(root, file)  # user code at import time: reported with file and line
+    if isinstance(module, Failure):
+        return module, tuple(warnings)
     func = getattr(module, name, None)
     if func is None and name == "middleware":
         func = getattr(module, "proxy", None)

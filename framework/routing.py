@@ -7,15 +7,15 @@ segment tree), the body cap and the cross-origin check, the proxy, then a dict l
 from __future__ import annotations
 
 import logging
+import os
 import re
+import sys
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from typing import Any
 
-from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
-from starlette.requests import ClientDisconnect
+from starlette.exceptions import HTTPException, WebSocketException
+from starlette.requests import ClientDisconnect, HTTPConnection, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Match, Router
 from starlette.types import Message, Receive, Scope, Send
@@ -23,14 +23,44 @@ from starlette.types import Message, Receive, Scope, Send
 from . import cross_origin
 from .endpoints import Endpoint
 from .headers import STATE_KEY
+from .instrumentation import ENV_STARTUP_REPORT, ErrorContext, StartupFailed, report_error
 from .paths import BadPath, Redirect, matcher_text, raw_path_bytes, request_path_text, split_path, strip_root
 from .patterns import compile_matcher, substitute
-from .proxy import answer
+from .proxy import ProxyApp, answer
+from .public import SEGMENTS_KEY
 from .server import run_after
 from .settings import RedirectRule, Settings
 from .table import RouteTable
 
 log = logging.getLogger("framework")
+_REPORTED = "_framework_reported"  # set on an exception on_request_error was told about
+_NOT_ERRORS = (HTTPException, WebSocketException, ClientDisconnect)  # answers and departures, not errors
+
+
+def method_of(scope: Scope) -> str:
+    return "WEBSOCKET" if scope["type"] == "websocket" else str(scope["method"])
+
+
+def connection(scope: Scope, receive: Receive) -> HTTPConnection:
+    """What `on_request_error` gets as `request`: a `Request` (a plain `HTTPConnection` for a WebSocket)."""
+    return Request(scope, receive) if scope["type"] == "http" else HTTPConnection(scope)
+
+
+class MethodNotAllowed(HTTPException):
+    """405 for a method the route does not export, with its `Allow`; raised so exception handlers (the dev
+    page, the proxy's `next(headers=...)`) see it. `endpoint` is the route that refused."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        super().__init__(405, headers={"allow": endpoint.allow})
+        self.endpoint = endpoint
+
+
+class NoRoute(HTTPException):
+    """404 for a URL nothing answers (no route, no public file); `not_found()` from a route is not one."""
+
+    def __init__(self) -> None:
+        super().__init__(404)
+
 
 # A dict the dev server's request log puts in the scope; the router notes in it which file answered:
 # "proxy" (the proxy ran) and "route" (the route file, None for a 404). Absent in `framework start`.
@@ -137,15 +167,6 @@ class PathRules:
         return send_with_headers
 
 
-def starlette_app(root: Path, table: RouteTable, settings: Settings, **starlette_options: Any) -> Starlette:
-    """A Starlette application whose router is a `FileRouter` over `table`; routes added the Starlette way
-    (`routes=`, `app.mount`) are tried after the file routes."""
-    app = Starlette(**starlette_options)
-    app.router = FileRouter(table, settings, routes=app.router.routes, lifespan=app.router.lifespan_context)
-    app.state.framework_root = root
-    return app
-
-
 class FileRouter(Router):
     """Starlette's `Router`, with the file routes matched first and in constant time.
 
@@ -153,9 +174,11 @@ class FileRouter(Router):
     stripped, split, decoded, dot segments resolved; 400 / 308 here), matched, checked against the
     body cap and the cross-origin rules, then the proxy runs if its matcher accepts that same path, then
     the route. `scope["path"]` / `raw_path` are rewritten to the normalised path, so the proxy, the
-    route and anything mounted the Starlette way (tried after the file routes, then Starlette's own 404,
-    so `exception_handlers={404: ...}` works) all see one path. `table` is replaced whole by the dev
-    server; a request holds the table it started with.
+    route and anything mounted the Starlette way (tried after the file routes, then `public/`, then the
+    404 raised as `NoRoute`, so `exception_handlers={404: ...}` and `app/not_found.py` answer it) all see
+    one path. A handler's (or the proxy's) unhandled exception goes to instrumentation.py's
+    `on_request_error` before it goes on to the 500. `table` is replaced whole by the dev server; a
+    request holds the table it started with.
     """
 
     def __init__(self, table: RouteTable, settings: Settings | None = None, **kwargs: Any) -> None:
@@ -207,7 +230,7 @@ class FileRouter(Router):
         try:
             if proxy is not None:
                 note_answer(scope, "proxy", proxy.file)
-                await proxy(scope, receive, send, partial(self._dispatch, endpoint))
+                await self._proxied(proxy, endpoint, scope, receive, send)
             else:
                 await self._dispatch(endpoint, scope, receive, send)
         except ClientDisconnect:
@@ -261,6 +284,7 @@ class FileRouter(Router):
             scope["raw_path"] = prefix + raw_path_bytes(found) + (b"/" if slash and found else b"")
         matched = table.matcher.match(found)
         if matched is None:
+            scope[SEGMENTS_KEY] = found  # for public/
             return raw, found, None
         endpoint, scope["path_params"] = matched
         return raw, found, endpoint
@@ -290,12 +314,13 @@ class FileRouter(Router):
             return
         app = endpoint.apps.get(scope["method"])
         if app is None:
-            response = PlainTextResponse("Method Not Allowed", status_code=405, headers={"allow": endpoint.allow})
-            await response(scope, receive, send)
-            return
+            raise MethodNotAllowed(endpoint)
         scope["router"] = self
         try:
             await app(scope, receive, send)
+        except Exception as exc:  # no frame added on the way in: only an error pays for the report
+            await self._report(exc, scope, receive, endpoint)
+            raise
         finally:
             state = scope.get(STATE_KEY)
             if state is not None and state.after:  # after() was called: the response is out by now
@@ -308,7 +333,11 @@ class FileRouter(Router):
         app = endpoint.websocket
         if app is not None:
             scope["router"] = self
-            await app(scope, receive, send)
+            try:
+                await app(scope, receive, send)
+            except Exception as exc:
+                await self._report(exc, scope, receive, endpoint)
+                raise
         elif any(route.matches(scope)[0] is Match.FULL for route in self.routes):
             await super().app(scope, receive, send)
         else:
@@ -320,6 +349,50 @@ class FileRouter(Router):
             await answer(
                 PlainTextResponse("Forbidden: no WebSocket at this URL", status_code=403), scope, receive, send
             )
+
+    async def _proxied(
+        self, proxy: ProxyApp, endpoint: Endpoint | None, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """The proxy, then the route; an error of the proxy itself goes to `on_request_error` too."""
+        try:
+            await proxy(scope, receive, send, partial(self._dispatch, endpoint))
+        except Exception as exc:
+            if not getattr(exc, _REPORTED, False) and not isinstance(exc, _NOT_ERRORS):
+                route = endpoint.route.pattern if endpoint is not None else None
+                where = ErrorContext(route, getattr(proxy, "file", "proxy.py"), method_of(scope), "proxy")
+                await report_error(self.table.instrumentation, exc, connection(scope, receive), where)
+            raise
+
+    async def _report(self, exc: Exception, scope: Scope, receive: Receive, endpoint: Endpoint) -> None:
+        """A handler's error to `on_request_error`, once: marked, so the proxy around it does not report it again."""
+        if not isinstance(exc, _NOT_ERRORS):
+            setattr(exc, _REPORTED, True)
+            where = ErrorContext(endpoint.route.pattern, endpoint.route.file, method_of(scope))
+            await report_error(self.table.instrumentation, exc, connection(scope, receive), where)
+
+    async def not_found(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """After the file routes and the Starlette ones: a file of `public/`, else `NoRoute` (404)."""
+        public, segments = self.table.public, scope.get(SEGMENTS_KEY)
+        if scope["type"] == "http" and public is not None and segments is not None:
+            response = await public.response(scope, segments)
+            if response is not None:
+                await response(scope, receive, send)
+                return
+        if scope["type"] == "http":
+            raise NoRoute()
+        await super().not_found(scope, receive, send)  # a WebSocket: closed
+
+    async def lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Starlette's lifespan, with a `register()` failure told in one line (its problem: file, line,
+        fix) instead of a traceback; `framework start` prints it itself (`ENV_STARTUP_REPORT`)."""
+
+        async def send_one_line(message: Message) -> None:
+            failed = sys.exc_info()[1]  # sent from Starlette's `except` around the lifespan
+            if message["type"] == "lifespan.startup.failed" and isinstance(failed, StartupFailed):
+                message = {**message, "message": "" if os.environ.get(ENV_STARTUP_REPORT) else str(failed)}
+            await send(message)
+
+        await super().lifespan(scope, receive, send_one_line)
 
     def _redirect(self, prefix: bytes, redirect: Redirect, scope: Scope) -> Response:
         """308 to the clean path (empty segments dropped; with `trailing_slash`, the `/` the URL lacks),

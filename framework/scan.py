@@ -2,17 +2,23 @@
 
 Private folders (`_lib`) and hidden ones (`.cache`, `__pycache__`) are skipped with everything
 below them; every listing is sorted so the result does not depend on the filesystem's order.
+`public/` is never walked: `public_lookup` answers "is there a file at this URL?" for the routes that
+could collide with one.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .segments import is_private
 
 ROUTE_FILE = "route.py"
 PAGE_FILE = "page.py"
+PUBLIC_DIR = "public"
+PublicLookup = Callable[[tuple[str, ...]], str | None]
+"""URL segments -> the public file at that URL (`("robots.txt",)` -> `"public/robots.txt"`), or None."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,3 +78,22 @@ def scan(root: str | os.PathLike[str], app_dir: str = "app") -> tuple[RouteFile,
 
     walk(base, (), info.st_dev)
     return tuple(found)
+
+
+def public_file(root: str | os.PathLike[str], names: tuple[str, ...]) -> str | None:
+    """`public/<names...>` when it is a file (the one a static route at the same URL collides with), else None.
+
+    Called once per static route, never for the files of `public/` themselves: a big public folder
+    costs nothing to check, and a project without `public/` pays one `stat`.
+    """
+    if not names:
+        return None
+    path = os.path.join(root, PUBLIC_DIR, *names)
+    return "/".join((PUBLIC_DIR, *names)) if os.path.isfile(path) else None
+
+
+def public_lookup(root: str | os.PathLike[str]) -> PublicLookup | None:
+    """`public_file` for this root, or None when the root has no `public/` folder."""
+    if not os.path.isdir(os.path.join(root, PUBLIC_DIR)):
+        return None
+    return lambda names: public_file(root, names)

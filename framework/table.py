@@ -1,8 +1,14 @@
-"""The route table: scan, check and import the project, then index it for the router.
+"""The route table: scan, check and import the project and its app-level files, then index it for the router.
 
-One `build_table` for both modes. `framework start` passes no `on_failure`: any route or proxy that
-cannot load raises `RouteTreeError` naming every file. `framework dev` passes one that turns the
-failure into an error page for that URL, and `keep`s the endpoints a change did not touch.
+One `build_table` for both modes. `framework start` passes no `on_failure`: any route or app-level
+file that cannot load raises `RouteTreeError` naming every file. `framework dev` passes one that
+turns the failure into an error page, and `keep`s the endpoints a change did not touch:
+
+| failed to load                         | dev answers the error page for          |
+|----------------------------------------|-----------------------------------------|
+| `app/x/route.py`                       | that route's URL                        |
+| `proxy.py`, `instrumentation.py`       | every request (nothing they guard or set up is served meanwhile) |
+| `app/not_found.py`                     | every 404                               |
 """
 
 from __future__ import annotations
@@ -10,19 +16,55 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from starlette.types import ASGIApp
 
 from .endpoints import Endpoint, error_endpoint, make_endpoint
 from .errors import RouteTreeError
+from .fallback import NOT_FOUND_FILE, NotFound, NotFoundLoad, load_not_found
+from .instrumentation import INSTRUMENTATION_FILE, Instrumentation, InstrumentationLoad, load_instrumentation
 from .loader import Failure, load_route
 from .manifest import Manifest, Route, build_manifest
 from .matcher import Matcher
-from .proxy import BrokenProxy, ProxyApp, ProxyLoad, load_proxy
-from .scan import scan
+from .proxy import MIDDLEWARE_FILE, PROXY_FILE, BrokenProxy, ProxyApp, ProxyLoad, load_proxy
+from .public import PublicFiles, public_files
+from .scan import public_lookup, scan
 from .settings import Settings
 
 OnFailure = Callable[[Failure], ASGIApp]
+T = TypeVar("T")
+
+# Each app-level file, by kind: the files that hold it (relative to the root) and its loader.
+APP_FILES: Mapping[str, tuple[str, ...]] = {
+    "proxy": (PROXY_FILE, MIDDLEWARE_FILE),
+    "instrumentation": (INSTRUMENTATION_FILE,),
+    "not_found": (NOT_FOUND_FILE,),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AppFiles:
+    """The app-level files beside the routes, each as loaded: (what it gives, its Failure, or None; warnings)."""
+
+    proxy: ProxyLoad = (None, ())
+    instrumentation: InstrumentationLoad = (None, ())
+    not_found: NotFoundLoad = (None, ())
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return (*self.proxy[1], *self.instrumentation[1], *self.not_found[1])
+
+
+def load_app_files(root: Path, previous: AppFiles | None = None, stale: Iterable[str] = ()) -> AppFiles:
+    """Import the app-level files; with `previous`, only the kinds in `stale` (the dev server's reloads)."""
+    again = set(stale) if previous is not None else set(APP_FILES)
+    keep = previous or AppFiles()
+    return AppFiles(
+        load_proxy(root) if "proxy" in again else keep.proxy,
+        load_instrumentation(root) if "instrumentation" in again else keep.instrumentation,
+        load_not_found(root) if "not_found" in again else keep.not_found,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +77,9 @@ class RouteTable:
     by_raw_path: Mapping[bytes, Endpoint] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     proxy: ProxyApp | None = None  # the root proxy.py, run before matching
+    instrumentation: Instrumentation | None = None  # its hooks and middleware
+    not_found: NotFound | ASGIApp | None = None  # app/not_found.py, or the dev page of a broken one
+    public: PublicFiles | None = None  # public/, tried before the 404
 
 
 def raw_key(route: Route) -> bytes | None:
@@ -45,16 +90,22 @@ def raw_key(route: Route) -> bytes | None:
 
 
 def table_from(
-    manifest: Manifest, endpoints: Iterable[Endpoint], warnings: Iterable[str] = (), proxy: ProxyApp | None = None
+    manifest: Manifest,
+    endpoints: Iterable[Endpoint],
+    warnings: Iterable[str] = (),
+    proxy: ProxyApp | None = None,
+    instrumentation: Instrumentation | None = None,
+    not_found: NotFound | ASGIApp | None = None,
+    public: PublicFiles | None = None,
 ) -> RouteTable:
     endpoints = tuple(endpoints)
     by_raw = {key: e for e in endpoints if (key := raw_key(e.route)) is not None}
     matcher = Matcher((e.route, e) for e in endpoints)
-    return RouteTable(manifest, endpoints, matcher, by_raw, tuple(warnings), proxy)
+    return RouteTable(manifest, endpoints, matcher, by_raw, tuple(warnings), proxy, instrumentation, not_found, public)
 
 
 def load_manifest(root: Path) -> Manifest:
-    return build_manifest(scan(root))
+    return build_manifest(scan(root), public_lookup(root))
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,26 +124,35 @@ def build_table(
     *,
     on_failure: OnFailure | None = None,
     keep: Mapping[str, Endpoint] | None = None,
-    proxy: ProxyLoad | None = None,
+    app_files: AppFiles | None = None,
 ) -> Built:
-    """Import the routes of `manifest` (and the root proxy, unless `proxy` is given already loaded) and
-    index them.
+    """Import the routes of `manifest` and the app-level files (unless `app_files` are given already
+    loaded) and index them.
 
-    Without `on_failure`, a route or proxy that cannot load raises `RouteTreeError` naming every file
-    (start mode). With it, each `Failure` becomes the ASGI app answering for that URL, or for every
-    request when it is the proxy's (dev mode). `keep` maps route files to endpoints still good for the
-    same route: they are reused, not imported again.
+    Without `on_failure`, anything that cannot load raises `RouteTreeError` naming every file (start
+    mode). With it, each `Failure` becomes the ASGI app answering for it (the module's table; dev
+    mode). `keep` maps route files to endpoints still good for the same route: they are reused, not
+    imported again.
     """
     settings = settings or Settings()
-    proxy_result, proxy_warnings = load_proxy(root) if proxy is None else proxy
+    files = app_files or load_app_files(root)
     failures: list[Failure] = []
-    proxy_app: ProxyApp | None = None
-    if isinstance(proxy_result, Failure):
-        failures.append(proxy_result)
-        if on_failure is not None:
-            proxy_app = BrokenProxy(on_failure(proxy_result), file=proxy_result.file)
-    else:
-        proxy_app = proxy_result
+
+    def usable(result: T | Failure | None) -> T | None:
+        if isinstance(result, Failure):
+            failures.append(result)
+            return None
+        return result
+
+    proxy_app: ProxyApp | None = usable(files.proxy[0])
+    instrumentation = usable(files.instrumentation[0])
+    not_found: NotFound | ASGIApp | None = usable(files.not_found[0])
+    if on_failure is not None:
+        for failure in failures:
+            if failure.file == NOT_FOUND_FILE:
+                not_found = on_failure(failure)
+            else:  # proxy.py, instrumentation.py: every request
+                proxy_app = BrokenProxy(on_failure(failure), file=failure.file)
     endpoints: list[Endpoint] = []
     imported: list[str] = []
     for route in manifest.routes:
@@ -110,8 +170,10 @@ def build_table(
             endpoints.append(make_endpoint(loaded, settings))
     if failures and on_failure is None:
         raise RouteTreeError([f.problem for f in failures])
-    warnings = [*proxy_warnings, *(w for e in endpoints for w in e.warnings)]
-    return Built(table_from(manifest, endpoints, warnings, proxy_app), tuple(imported), tuple(failures))
+    warnings = [*files.warnings, *(w for e in endpoints for w in e.warnings)]
+    public = public_files(root, settings.dev)
+    table = table_from(manifest, endpoints, warnings, proxy_app, instrumentation, not_found, public)
+    return Built(table, tuple(imported), tuple(failures))
 
 
 def load_table(root: Path, settings: Settings | None = None) -> RouteTable:

@@ -48,6 +48,12 @@ FRAMEWORK = Path("/opt/src/framework")
             ),
         ),
         (["/srv/proj/lib/proxy.py"], Plan(python=frozenset({"lib/proxy.py"}))),
+        (["/srv/proj/instrumentation.py"], Plan(python=frozenset({"instrumentation.py"}), rebuild=True)),
+        (
+            ["/srv/proj/app/not_found.py"],
+            Plan(rescan=True, python=frozenset({"app/not_found.py"}), tree=frozenset({"app/not_found.py"})),
+        ),
+        (["/srv/proj/public/robots.txt", "/srv/proj/public/x.py"], Plan(public=True)),  # public/ holds no modules
         (["/srv/proj/pyproject.toml", "/srv/proj/lib/db.py"], Plan(restart="pyproject.toml")),
         (["/opt/src/framework/routing.py"], Plan(restart="framework/routing.py")),
         (["/srv/proj/README.md"], Plan()),
@@ -146,6 +152,8 @@ def test_dep_graph_finds_routes_reaching_a_changed_module(tmp_path: Path) -> Non
         ("lib/db.py", True),
         ("settings.py", True),
         ("pyproject.toml", True),
+        ("public/robots.txt", True),  # may collide with a route
+        ("public/img", True),
         ("lib/notes.md", False),
         ("data/x.json", False),
         ("app/x/__pycache__/route.cpython-311.pyc", False),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..manifest import Route, Tree, read_tree
-from ..scan import RouteFile, scan
+from ..scan import RouteFile, public_lookup, scan
 from .builders import RouteUrlCall, builders_by_pattern, route_url_calls
 from .source import Source, read_sources
 
@@ -39,5 +39,12 @@ def load_project(root: Path, forbidden_imports: Mapping[str, str], *, import_rou
     sources = read_sources(root)
     calls = route_url_calls(sources.values())
     return Project(
-        root, sources, files, read_tree(files), calls, builders_by_pattern(calls), forbidden_imports, import_routes
+        root,
+        sources,
+        files,
+        read_tree(files, public_lookup(root)),
+        calls,
+        builders_by_pattern(calls),
+        forbidden_imports,
+        import_routes,
     )

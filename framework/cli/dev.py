@@ -31,8 +31,9 @@ examples:
 
 \b
 What reloads in the running process: route.py files (added, edited, deleted, folders renamed), any
-project module they import (lib/...), a root proxy.py or middleware.py. What restarts the process
-(on the same socket, no connection refused): pyproject.toml, the framework's own source.
+project module they import (lib/...), a root proxy.py, middleware.py or instrumentation.py (its old
+shutdown(), then the new register() and middleware), app/not_found.py, public/. What restarts the
+process (on the same socket, no connection refused): pyproject.toml, the framework's own source.
 
 \b
 This server is for this machine: it answers only requests whose Host is localhost, 127.0.0.1, ::1,

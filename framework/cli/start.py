@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -85,15 +88,42 @@ def start(
         "loop": "auto",
         "server_header": False,
     }
-    if workers > 1:
-        os.environ["FRAMEWORK_ROOT"] = str(path)
-        os.environ[ENV_SETTINGS] = settings.to_env()  # each worker builds the app and the protocol from it
-        uvicorn.run(
-            "framework.app:app_from_environment",
-            factory=True,
-            workers=workers,
-            **options,
-            **uvicorn_options(settings, workers=True),
-        )
-    else:
-        uvicorn.run(app, **options, **uvicorn_options(settings))
+
+    def run() -> None:
+        if workers > 1:
+            os.environ["FRAMEWORK_ROOT"] = str(path)
+            os.environ[ENV_SETTINGS] = settings.to_env()  # each worker builds the app and the protocol from it
+            uvicorn.run(
+                "framework.app:app_from_environment",
+                factory=True,
+                workers=workers,
+                **options,
+                **uvicorn_options(settings, workers=True),
+            )
+        else:
+            uvicorn.run(app, **options, **uvicorn_options(settings))
+
+    failed = run_reporting_startup(run)
+    if failed:
+        raise ProjectError(f"the server did not start: {failed}")
+
+
+def run_reporting_startup(run: Callable[[], None]) -> str:
+    """Run the server; what a process whose instrumentation.py register() failed reported ("" if none).
+
+    The report travels through a file named in the environment: a worker's failure stops uvicorn's
+    parent without telling it why, and a single process exits with uvicorn's code 3.
+    """
+    from ..instrumentation import ENV_STARTUP_REPORT
+
+    with tempfile.TemporaryDirectory(prefix="framework-start-") as folder:
+        report = Path(folder) / "startup-failure.txt"
+        os.environ[ENV_STARTUP_REPORT] = str(report)
+        try:
+            run()
+        except SystemExit:
+            if not report.is_file():
+                raise
+        finally:
+            os.environ.pop(ENV_STARTUP_REPORT, None)
+        return report.read_text(encoding="utf-8") if report.is_file() else ""

@@ -6,7 +6,8 @@
 | a file of the framework itself            | restart the process (cannot reload itself)        |
 | anything under `app/` (a folder included) | rescan the tree and diff it with the manifest (`rescan`; `folders` when not a .py file) |
 | `app/**/*.py`, `lib/**/*.py`, `x.py`       | re-import that file and whatever imports it       |
-| `proxy.py`, `middleware.py` at the root   | also rebuild the table                            |
+| `proxy.py`, `middleware.py`, `instrumentation.py` at the root | also rebuild the table          |
+| anything under `public/`                  | check the static routes against public/ again (`public`); never a module |
 | `README.md`, `data/x.json`                | nothing                                           |
 """
 
@@ -16,7 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-TABLE_FILES = frozenset({"proxy.py", "middleware.py"})
+TABLE_FILES = frozenset({"proxy.py", "middleware.py", "instrumentation.py"})
+PUBLIC = "public"
 RESTART_FILES = frozenset({"pyproject.toml"})
 
 
@@ -25,13 +27,14 @@ class Plan:
     restart: str | None = None  # the file that needs a restart, when one does
     rescan: bool = False
     python: frozenset[str] = frozenset()  # changed .py files, relative to the root, `/`-separated
-    rebuild: bool = False  # a root proxy.py / middleware.py changed: build the table again
+    rebuild: bool = False  # a root proxy.py / middleware.py / instrumentation.py changed: build the table again
     folders: bool = False  # something under app/ that is not a .py file: a folder made, renamed, deleted
     tree: frozenset[str] = frozenset()  # every changed path under app/, for the partial re-walk
+    public: bool = False  # a file under public/ added, removed or changed: it may collide with a route
 
     @property
     def empty(self) -> bool:
-        return not (self.restart or self.rescan or self.python or self.rebuild)
+        return not (self.restart or self.rescan or self.python or self.rebuild or self.public)
 
 
 def relative(path: str | Path, base: Path) -> str | None:
@@ -43,7 +46,7 @@ def relative(path: str | Path, base: Path) -> str | None:
 
 def plan(paths: Iterable[str | Path], root: Path, framework_dir: Path | None = None) -> Plan:
     """What to redo for these changed paths (absolute), the project at `root`, the framework at `framework_dir`."""
-    rescan = rebuild = folders = False
+    rescan = rebuild = folders = public = False
     python: set[str] = set()
     tree: set[str] = set()
     for path in sorted(map(str, paths)):
@@ -54,6 +57,9 @@ def plan(paths: Iterable[str | Path], root: Path, framework_dir: Path | None = N
             continue
         if rel in RESTART_FILES:
             return Plan(restart=rel)
+        if rel == PUBLIC or rel.startswith(PUBLIC + "/"):
+            public = True
+            continue
         if rel == "app" or rel.startswith("app/"):
             rescan = True
             folders = folders or not rel.endswith(".py")
@@ -61,4 +67,4 @@ def plan(paths: Iterable[str | Path], root: Path, framework_dir: Path | None = N
         if rel.endswith(".py"):
             python.add(rel)
             rebuild = rebuild or rel in TABLE_FILES
-    return Plan(None, rescan, frozenset(python), rebuild, folders, frozenset(tree))
+    return Plan(None, rescan, frozenset(python), rebuild, folders, frozenset(tree), public)

@@ -5,7 +5,8 @@
 | a route.py edited                        | re-import that route                                        |
 | a route.py added / deleted, folder renamed | re-walk the changed folders of app/ (whole, so a file whose event was lost is found), check the tree, diff it with the manifest: import the new, drop the gone |
 | lib/db.py edited                         | drop lib.db and the project modules importing it from sys.modules, re-import the routes that use it |
-| root proxy.py / middleware.py, or a module the proxy imports, edited | import the proxy again, build the table again |
+| root proxy.py / middleware.py / instrumentation.py, app/not_found.py, or a module one imports, edited | import that file again, build the table again |
+| a file added to or removed from public/  | check the static routes against public/ again (a collision is an invalid tree) |
 | the tree becomes invalid                 | keep the current table, remember the changes for later      |
 
 The caller swaps `app.router.table = outcome.table` (one assignment); requests already running
@@ -32,11 +33,10 @@ from ..errors import RouteTreeError
 from ..loader import Failure
 from ..locations import project_relative
 from ..manifest import Manifest, Route, build_manifest
-from ..proxy import ProxyLoad, load_proxy
-from ..scan import PAGE_FILE, ROUTE_FILE, RouteFile, scan
+from ..scan import PAGE_FILE, ROUTE_FILE, RouteFile, public_lookup, scan
 from ..segments import Kind, Segment
 from ..settings import Settings
-from ..table import RouteTable, build_table, table_from
+from ..table import APP_FILES, AppFiles, RouteTable, build_table, load_app_files, table_from
 from .deps import DepGraph
 from .errorpage import ErrorReport, report_app, report_problem, report_tree
 from .plan import Plan
@@ -129,7 +129,7 @@ class Reloader:
     files: tuple[RouteFile, ...] | None = None  # the last walk of app/
     graph: DepGraph = field(init=False)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    proxy: ProxyLoad | None = None  # the root proxy as last loaded (None: not loaded yet)
+    app_files: AppFiles | None = None  # proxy.py, instrumentation.py, not_found.py as last loaded (None: not yet)
 
     def __post_init__(self) -> None:
         self.graph = DepGraph(self.root)
@@ -152,17 +152,17 @@ class Reloader:
         self.graph.forget(changed)
         manifest = self.manifest
         try:
-            if manifest is None or self.tree_error is not None or self._needs_walk(plan, manifest):
+            if manifest is None or self.tree_error is not None or plan.public or self._needs_walk(plan, manifest):
                 if self.files is None or self.tree_error is not None:
                     self.files = scan(self.root)
                 else:
                     self.files = rescan(self.root, self.files, plan.tree)
-                manifest = build_manifest(self.files)
+                manifest = build_manifest(self.files, public_lookup(self.root))
             loaded = project_modules(self.root)
             stale = self.graph.reaching(set(loaded.values()), changed) | changed if changed else set()
             refresh_modules({name for name, file in loaded.items() if file in stale})
-            proxy_reloaded = self.proxy is None or plan.rebuild or self._proxy_reaches(changed)
-            proxy = load_proxy(self.root) if proxy_reloaded or self.proxy is None else self.proxy
+            kinds = self._stale_app_files(changed)
+            app_files = load_app_files(self.root, self.app_files, kinds)
         except RouteTreeError as exc:  # an invalid tree: keep serving the last good table
             self.pending, self.tree_error = changed, exc
             table = tree_error_table(exc, self.settings) if self.manifest is None else None
@@ -183,7 +183,7 @@ class Reloader:
             reports[failure.file] = report_problem(self.root, failure.problem, failure.error)
             return report_app(reports[failure.file])
 
-        built = build_table(self.root, manifest, self.settings, on_failure=error_page, keep=keep, proxy=proxy)
+        built = build_table(self.root, manifest, self.settings, on_failure=error_page, keep=keep, app_files=app_files)
         imported = set(built.imported)
         entries = {
             e.route.file: Entry(
@@ -196,8 +196,10 @@ class Reloader:
             for f in built.imported
             if f in reports and (f not in old or old[f].failure != reports[f] or {f, reports[f].file} & changed)
         ]
-        if proxy_reloaded and isinstance(proxy[0], Failure):
-            failures.append(reports[proxy[0].file])
+        for kind in kinds:
+            result = getattr(app_files, kind)[0]
+            if isinstance(result, Failure):
+                failures.append(reports[result.file])
         warnings = [
             w
             for f in built.imported
@@ -206,23 +208,26 @@ class Reloader:
         ]
         added = tuple(f for f in entries if f not in old)
         removed = tuple(f for f in old if f not in entries)
-        same = (
-            manifest == self.manifest
-            and not built.imported
-            and not plan.rebuild
-            and not was_invalid
-            and not proxy_reloaded
-        )
-        self.manifest, self.entries, self.proxy = manifest, entries, proxy
+        same = manifest == self.manifest and not built.imported and not plan.rebuild and not was_invalid and not kinds
+        self.manifest, self.entries, self.app_files = manifest, entries, app_files
         files = tuple(sorted(changed | set(added) | set(removed)))
         if same:
             return Outcome(None, files)
+        if kinds:
+            warnings += [w for kind in kinds for w in getattr(app_files, kind)[1]]
         return Outcome(built.table, files, built.imported, added, removed, tuple(failures), tuple(warnings))
 
-    def _proxy_reaches(self, changed: set[str]) -> bool:
-        """Does the root proxy import (directly or not) one of the changed project modules?"""
-        files = [f for f in ("proxy.py", "middleware.py") if (self.root / f).is_file()]
-        return bool(changed and files and self.graph.reaching(files, changed))
+    def _stale_app_files(self, changed: set[str]) -> set[str]:
+        """The kinds of app-level file to import again: all at first, then those whose file changed (added,
+        edited, deleted) or imports, directly or not, a changed project module."""
+        if self.app_files is None:
+            return set(APP_FILES)
+        stale = set()
+        for kind, files in APP_FILES.items():
+            present = [f for f in files if (self.root / f).is_file()]
+            if changed & set(files) or (changed and present and self.graph.reaching(present, changed)):
+                stale.add(kind)
+        return stale
 
     def warm(self) -> None:
         """Parse the imports of every route and project module now (in the background after startup),

@@ -25,16 +25,17 @@ from collections.abc import Callable, Generator
 from pathlib import Path
 
 import uvicorn
-from starlette.applications import Starlette
 from starlette.types import ASGIApp, Receive, Scope, Send
 from watchfiles import awatch
 
+from ..application import FrameworkApp, starlette_app
 from ..config import load_env_file, load_settings, project_root, publish_url_settings
 from ..endpoints import SocketWatch
 from ..limits import uvicorn_options
-from ..routing import starlette_app
+from ..loader import Failure
 from ..settings import Settings
-from .errorpage import exception_handler, report_app, report_exception
+from .errorpage import report_app, report_exception, report_problem
+from .hints import dev_exception_handlers
 from .hosts import allowed_names, host_guard, is_loopback
 from .plan import Plan, plan, relative
 from .ports import TRIES, bind, bind_first_free
@@ -156,7 +157,7 @@ class DevServer:
         self.follow_up: asyncio.Task[None] | None = None
         self.look_in: set[str] = set()  # folders (relative) the follow-up looks in
         self.swapping = asyncio.Lock()
-        self.app: Starlette | None = None
+        self.app: FrameworkApp | None = None
         self.server: _Uvicorn | None = None
         self.bound = host
 
@@ -169,7 +170,7 @@ class DevServer:
         first = self.reloader.start()
         assert first.table is not None  # the first reload always builds a table (a tree error gets its own)
         self.app = starlette_app(
-            self.root, first.table, self.settings, exception_handlers={Exception: exception_handler}
+            self.root, first.table, self.settings, self._register_failed, exception_handlers=dev_exception_handlers()
         )
         served = one_line_errors(tree_error_page(self.app, lambda: self.reloader.tree_error), self.root, self.console)
         if self.log_requests:  # one line per request, printed after the error line a failing one gets
@@ -277,8 +278,14 @@ class DevServer:
         async with self.swapping:  # tables are swapped in the order they were built
             outcome = await asyncio.to_thread(self.reloader.apply, todo)
             if outcome.table is not None:
-                self.app.router.table = outcome.table  # type: ignore[union-attr]  # the swap: one assignment
+                await self.app.swap(outcome.table)  # type: ignore[union-attr]  # hooks, then the table: one assignment
         self.console.report(outcome, serving=self.reloader.manifest is not None)
+
+    def _register_failed(self, failure: Failure) -> ASGIApp:
+        """instrumentation.py's register() raised: one terminal line, and the page every request gets."""
+        report = report_problem(self.root, failure.problem, failure.error)
+        self.console.error(report, " (every request answers 500 until fixed)")
+        return report_app(report)
 
     async def _look_again(self) -> None:
         """A moment after folders changed, look inside them (not the whole tree) for a route file

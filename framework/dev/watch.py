@@ -4,6 +4,7 @@
 |----------------------------------------|-------|--------------------------------------------|
 | `app/api/new` (a folder), `app/x.py`   | yes   | anything under app/ can change the tree    |
 | `lib/db.py`, `settings.py`             | yes   | project modules a route may import         |
+| `public/robots.txt`, `public/img` (a folder) | yes | a public file may collide with a route (served from disk either way) |
 | `pyproject.toml`                       | yes   | restart                                    |
 | `lib/notes.md`, `data/x.json`          | no    | not Python                                 |
 | `app/x/__pycache__/route.cpython-311.pyc`, `app/.route.py.swp`, `app/x/route.py~` | no | DefaultFilter |
@@ -65,7 +66,11 @@ class DevFilter(DefaultFilter):
             if base is self.framework_dir and base is not self.root:
                 return path.endswith(".py")
             text = rel.as_posix()
-            return text == "app" or text.startswith("app/") or text.endswith(".py") or text == "pyproject.toml"
+            return (
+                text.startswith(("app/", "public/"))
+                or text in ("app", "public", "pyproject.toml")
+                or text.endswith(".py")
+            )
         return False
 
     def paths(self) -> list[str]:
