@@ -10,6 +10,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 
+from .apidocs import docs_routes
 from .config import load_env_file, load_settings, project_root, publish_url_settings
 from .routing import starlette_app
 from .settings import Settings
@@ -43,6 +44,7 @@ def create_app(
         log.warning(warning)
     if dev:
         starlette_options["exception_handlers"] = with_dev_error_page(starlette_options.get("exception_handlers"))
+    starlette_options["routes"] = [*starlette_options.get("routes", ()), *docs_routes(settings)]
     return starlette_app(path, table, settings, **starlette_options)
 
 

@@ -29,6 +29,7 @@ from starlette.applications import Starlette
 from starlette.types import ASGIApp, Receive, Scope, Send
 from watchfiles import awatch
 
+from ..apidocs import docs_routes
 from ..config import load_env_file, load_settings, project_root, publish_url_settings
 from ..endpoints import SocketWatch
 from ..limits import uvicorn_options
@@ -157,7 +158,11 @@ class DevServer:
         first = self.reloader.start()
         assert first.table is not None  # the first reload always builds a table (a tree error gets its own)
         self.app = starlette_app(
-            self.root, first.table, self.settings, exception_handlers={Exception: exception_handler}
+            self.root,
+            first.table,
+            self.settings,
+            exception_handlers={Exception: exception_handler},
+            routes=docs_routes(self.settings),
         )
         # The Host check is the outermost layer: a refused request reaches nothing, not even the terminal.
         served = host_guard(
