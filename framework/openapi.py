@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .loader import Handler, LoadedRoute
-from .openapi_schemas import PROBLEM, Schemas, may_refuse, properties, response_of_annotation
+from .openapi_schemas import LOCATION, PROBLEM, Schemas, annotation_parts, may_refuse, properties
 from .segments import Kind, Segment
 
 VERSION = "3.1.0"
@@ -152,7 +152,9 @@ def _operation(
     if tags:
         op["tags"] = tags
     parameters = [_path_param(s, typed, schemas, file, method) for s in segments if s.is_param]
-    refusable = any(may_refuse(schemas.of(file, method, s), schemas) for s in typed if s != "body")
+    refusable = any(
+        may_refuse(schemas.of(file, method, s), schemas, present=s == "params") for s in typed if s != "body"
+    )
     for source, place in PLACES.items():
         if source in typed and source != "params":
             parameters += _parameters(schemas.of(file, method, source), place, schemas)
@@ -167,20 +169,37 @@ def _operation(
         responses["415"] = {"$ref": "#/components/responses/UnsupportedMediaType"}
     if refusable:
         responses["422"] = {"$ref": "#/components/responses/UnprocessableContent"}
+    declared = [(status, text) for only, status, text in loaded.config.responses if only in ("", method)]
     if signature is not None and signature.output is not None:
-        responses["200"] = {
-            "description": "OK",
-            "content": {"application/json": {"schema": schemas.of(file, method, "result")}},
-        }
-    else:
-        responses.update(response_of_annotation(_returns(handler.func)) or {"default": {"description": ANY}})
-    for only, status, description in loaded.config.responses:
-        if only in ("", method):
-            responses[str(status)] = {**responses.get(str(status), {}), "description": description}
-            if 300 <= status < 400 and status != 304:
-                responses[str(status)]["headers"] = {"Location": {"required": True, "schema": {"type": "string"}}}
+        schema = schemas.of(file, method, "result")
+        responses["200"] = {"description": "OK", "content": {"application/json": {"schema": schema}}}
+    for status, entry in _declared(_returns(handler.func), declared, "200" in responses).items():
+        responses[status] = {**responses.get(status, {}), **entry}
+    if not any(k[0] in "123" or k == "default" for k in responses):  # nothing says what a success looks like
+        responses["default"] = {"description": ANY}
     op["responses"] = dict(sorted(responses.items()))
     return op
+
+
+def _declared(annotation: Any, declared: list[tuple[int, str]], typed: bool) -> dict[str, Any]:
+    """The responses of a result annotation and of the route's `responses`: the annotation's media types
+    describe a 200, or, when `responses` names statuses with a body, those statuses instead; a declared
+    3xx replaces the annotation's `3XX` and carries `Location`."""
+    parts = annotation_parts(annotation) if not typed else None
+    found, content = parts if parts is not None else ({}, {})
+    with_body = [s for s, _ in declared if not (300 <= s < 400 or s == 204)]
+    if content and not with_body:
+        found["200"] = {"description": "OK", "content": content}
+    if any(300 <= s < 400 for s, _ in declared):
+        found.pop("3XX", None)
+    for status, text in declared:
+        entry = {**found.get(str(status), {}), "description": text}
+        if 300 <= status < 400 and status != 304:
+            entry["headers"] = LOCATION
+        elif content and status in with_body:
+            entry["content"] = content
+        found[str(status)] = entry
+    return found
 
 
 def _returns(func: Callable[..., Any]) -> Any:

@@ -47,6 +47,7 @@ _SHARED = {
 _MEDIA = {"PlainTextResponse": "text/plain", "HTMLResponse": "text/html", "JSONResponse": "application/json"}
 _BINARY = ("FileResponse", "StreamingResponse")
 _IGNORED = ("title", "description", "default", "examples")
+LOCATION = {"Location": {"required": True, "schema": {"type": "string"}}}
 
 
 class Schemas:
@@ -117,9 +118,10 @@ def properties(schema: dict[str, Any], schemas: Schemas) -> tuple[dict[str, Any]
     return dict(model.get("properties", {})), set(model.get("required", ()))
 
 
-def may_refuse(schema: dict[str, Any], schemas: Schemas | None = None) -> bool:
+def may_refuse(schema: dict[str, Any], schemas: Schemas | None = None, *, present: bool = False) -> bool:
     """Can a model read from strings (a query, headers, cookies, path params) refuse a request? Not when
-    every field is optional and takes any string (or list of strings): then 422 is never answered.
+    every field is optional (or `present`: path params always are) and takes any string (or list of
+    strings): then 422 is never answered.
 
     >>> may_refuse({"properties": {"returnTo": {"anyOf": [{"type": "string"}, {"type": "null"}]}}})
     False
@@ -127,7 +129,7 @@ def may_refuse(schema: dict[str, Any], schemas: Schemas | None = None) -> bool:
     True
     """
     model = schemas.resolve(schema) if schemas is not None else schema
-    if model.get("required") or model.get("additionalProperties") is False:
+    if (model.get("required") and not present) or model.get("additionalProperties") is False:
         return True
     return not all(_any_string(p) for p in model.get("properties", {}).values())
 
@@ -141,36 +143,37 @@ def _any_string(prop: dict[str, Any]) -> bool:
     return any(_any_string(option) for option in bare.get("anyOf", ()))
 
 
-def response_of_annotation(annotation: Any) -> dict[str, Any] | None:
-    """The responses a result annotation promises without a model: `-> None` 204, `-> PlainTextResponse`
-    200 text/plain, `-> RedirectResponse` a 3XX with `Location`, `A | B` both; None when it says nothing.
+def annotation_parts(annotation: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """What a result annotation without a model says: responses of their own (`-> None`: 204,
+    `-> RedirectResponse`: a 3XX with `Location`) and the media types of the bodies it sends
+    (`-> PlainTextResponse`: text/plain); None when it says nothing (no annotation, `-> Response`).
 
-    >>> response_of_annotation(None)
-    {'204': {'description': 'No Content'}}
+    >>> annotation_parts(None)
+    ({'204': {'description': 'No Content'}}, {})
     """
     if annotation is None or annotation is type(None):
-        return {"204": {"description": "No Content"}}
+        return {"204": {"description": "No Content"}}, {}
     if annotation is inspect.Signature.empty:
         return None
     if typing.get_origin(annotation) in (typing.Union, _union_type()):
-        merged: dict[str, Any] = {}
+        responses: dict[str, Any] = {}
+        content: dict[str, Any] = {}
         for option in typing.get_args(annotation):
-            found = response_of_annotation(option)
+            found = annotation_parts(option)
             if found is None:
                 return None
-            merged.update(found)
-        return merged
+            responses.update(found[0])
+            content.update(found[1])
+        return responses, content
     names = [c.__name__ for c in getattr(annotation, "__mro__", ())]
     if "RedirectResponse" in names:
-        header = {"Location": {"required": True, "schema": {"type": "string"}}}
-        return {"3XX": {"description": "A redirect to `Location`", "headers": header}}
+        return {"3XX": {"description": "A redirect to `Location`", "headers": LOCATION}}, {}
     if any(n in _BINARY for n in names):
-        return {"200": {"description": "OK", "content": {"*/*": {"schema": {}}}}}
+        return {}, {"*/*": {"schema": {}}}
     media = next((_MEDIA[n] for n in names if n in _MEDIA), None)
     if media is None:
         return None
-    schema: dict[str, Any] = {} if media == "application/json" else {"type": "string"}
-    return {"200": {"description": "OK", "content": {media: {"schema": schema}}}}
+    return {}, {media: {"schema": {} if media == "application/json" else {"type": "string"}}}
 
 
 def _union_type() -> Any:

@@ -32,7 +32,7 @@ DOCUMENTED = {
         from lib.models import New
 
         tags = ["find", "beta"]
-        responses = {"QUERY": {404: "Nothing found"}, 503: "The index is rebuilding"}
+        responses = {"QUERY": {200: "The matches, one a line", 404: "Nothing found"}, 503: "The index is rebuilding"}
 
         async def QUERY(body: New) -> PlainTextResponse: ...
     """,
@@ -206,6 +206,7 @@ def test_models_are_components_with_their_own_names(doc: dict[str, Any]) -> None
 
 
 TODO = {"description": "OK", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Todo"}}}}
+TEXT = {"text/plain": {"schema": {"type": "string"}}}
 LOCATION = {"Location": {"required": True, "schema": {"type": "string"}}}
 
 
@@ -250,12 +251,12 @@ LOCATION = {"Location": {"required": True, "schema": {"type": "string"}}}
             "/api/search",
             "x-query",
             {
-                "200": {"description": "OK", "content": {"text/plain": {"schema": {"type": "string"}}}},
+                "200": {"description": "The matches, one a line", "content": TEXT},
                 "400": ref("BadRequest"),
-                "404": {"description": "Nothing found"},
+                "404": {"description": "Nothing found", "content": TEXT},
                 "415": ref("UnsupportedMediaType"),
                 "422": ref("UnprocessableContent"),
-                "503": {"description": "The index is rebuilding"},
+                "503": {"description": "The index is rebuilding", "content": TEXT},
             },
         ),
         ("/api/a-b", "get", {"default": {}}),
