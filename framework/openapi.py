@@ -11,6 +11,7 @@
 | `-> T`, `-> None`, `-> PlainTextResponse`, ...   | 200 with T's schema, 204, 200 text/plain, ...; no annotation: `default` |
 | typed input that can be refused, a body          | 422 (and 400, 415 for a body) problem documents          |
 | `tags = [...]`, `responses = {...}` (route config) | the tags (default: the first folder under app/api), more statuses |
+| `openapi_extra = {"POST": {...}}` (route config) | merged into that operation: a body the handler reads by hand |
 
 Models go to `components/schemas` through pydantic, imported only when a handler is typed.
 """
@@ -178,7 +179,22 @@ def _operation(
     if not any(k[0] in "123" or k == "default" for k in responses):  # nothing says what a success looks like
         responses["default"] = {"description": ANY}
     op["responses"] = dict(sorted(responses.items()))
+    for only, fields in loaded.config.openapi_extra:
+        if only == method:
+            op = merged(op, fields)
     return op
+
+
+def merged(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """`extra` over `base`, tables merged key by key, anything else replaced.
+
+    >>> merged({"a": {"b": 1, "c": 2}, "d": [1]}, {"a": {"c": 3}, "d": [2]})
+    {'a': {'b': 1, 'c': 3}, 'd': [2]}
+    """
+    out = dict(base)
+    for key, value in extra.items():
+        out[key] = merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
 
 
 def _declared(annotation: Any, declared: list[tuple[int, str]], typed: bool) -> dict[str, Any]:

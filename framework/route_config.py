@@ -36,6 +36,7 @@ class RouteConfig:
     | `allow_cross_origin = True` | bool                       | skip the cross-origin check (webhooks, public APIs) |
     | `tags = ["todos"]`          | a list of strings          | the OpenAPI tags of the route's operations     |
     | `responses = {404: "..."}`  | status -> text, or method -> that | more statuses in the OpenAPI document      |
+    | `openapi_extra = {"POST": {...}}` | method -> OpenAPI operation fields | merged into that operation (a body read by hand) |
     """
 
     max_body_size: int | None = None
@@ -47,6 +48,7 @@ class RouteConfig:
     max_duration: float | None = None
     tags: tuple[str, ...] | None = None  # None: from the URL (framework.openapi)
     responses: tuple[tuple[str, int, str], ...] = ()  # (method, or "" for every one; status; description)
+    openapi_extra: tuple[tuple[str, Any], ...] = ()  # (method, operation fields merged into its document)
 
     @property
     def cache_seconds(self) -> float | None:
@@ -84,6 +86,14 @@ def _responses(value: object) -> bool:
     flat = {k: v for k, v in value.items() if not isinstance(k, str)}
     methods = {k: v for k, v in value.items() if isinstance(k, str)}
     return (not flat or _statuses(flat)) and all(k in _METHODS and _statuses(v) for k, v in methods.items())
+
+
+def _extra(value: object) -> bool:
+    return (
+        isinstance(value, dict)
+        and bool(value)
+        and all(k in _METHODS and isinstance(v, dict) and all(isinstance(f, str) for f in v) for k, v in value.items())
+    )
 
 
 def response_rows(value: dict[Any, Any]) -> tuple[tuple[str, int, str], ...]:
@@ -171,6 +181,13 @@ CONFIG = (
         'Write e.g. `responses = {404: "No such todo"}` (every method) or `{"POST": {303: "Signed in"}}` (one '
         "method): statuses from 100 to 599, each with a non-empty description, for the OpenAPI document.",
     ),
+    ConfigName(
+        "openapi_extra",
+        _extra,
+        "is not a map of methods to OpenAPI operation fields",
+        'Write e.g. `openapi_extra = {"POST": {"requestBody": {...}}}`: fields merged into that method\'s '
+        "operation in the OpenAPI document, for what a handler reads by hand instead of through its annotations.",
+    ),
 )
 CONFIG_NAMES = tuple(c.name for c in CONFIG)
 
@@ -207,6 +224,8 @@ def read_config(file: str, module: ModuleType) -> RouteConfig | Problem:
         values["tags"] = tuple(values["tags"])
     if "responses" in values:
         values["responses"] = response_rows(values["responses"])
+    if "openapi_extra" in values:
+        values["openapi_extra"] = tuple(values["openapi_extra"].items())
     return RouteConfig(own_body_cap="max_body_size" in values, **values)
 
 

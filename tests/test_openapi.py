@@ -41,6 +41,14 @@ DOCUMENTED = {
 
         def GET() -> RedirectResponse | HTMLResponse: ...
     """,
+    "app/api/out/route.py": """
+        from starlette.responses import RedirectResponse
+
+        responses = {"POST": {303: "Signed out"}}
+        openapi_extra = {"POST": {"requestBody": {"content": {"text/plain": {"schema": {"type": "string"}}}}}}
+
+        async def POST(request) -> RedirectResponse: ...
+    """,
     "app/api/a-b/route.py": "def GET(request): ...",
     "app/api/a_b/route.py": "def GET(request): ...",
     "app/route.py": "def GET(request): ...",
@@ -78,6 +86,7 @@ def test_one_path_per_route_and_both_paths_of_an_optional_catch_all(doc: dict[st
         "/api/files/{path}",
         "/api/go",
         "/api/login",
+        "/api/out",
         "/api/search",
         "/api/todos",
         "/api/todos/{id}",
@@ -197,6 +206,12 @@ def test_request_bodies(
     assert body["required"] is required
 
 
+def test_openapi_extra_is_merged_into_its_operation(doc: dict[str, Any]) -> None:
+    op = doc["paths"]["/api/out"]["post"]
+    assert op["requestBody"] == {"content": {"text/plain": {"schema": {"type": "string"}}}}
+    assert op["operationId"] == "post_api_out"  # the rest is the framework's
+
+
 def test_models_are_components_with_their_own_names(doc: dict[str, Any]) -> None:
     schemas = doc["components"]["schemas"]
     assert sorted(schemas) == ["Login", "New", "Patch", "ProblemDetails", "Todo"]  # Query, Params...: parameters
@@ -259,6 +274,7 @@ LOCATION = {"Location": {"required": True, "schema": {"type": "string"}}}
                 "503": {"description": "The index is rebuilding", "content": TEXT},
             },
         ),
+        ("/api/out", "post", {"303": {"description": "Signed out", "headers": LOCATION}}),  # replaces 3XX
         ("/api/a-b", "get", {"default": {}}),
     ],
 )
@@ -318,6 +334,7 @@ def test_a_tree_that_does_not_load_is_exit_1_with_the_problems(tmp_path: Path) -
         ("responses = {404: ''}", "is not a map of statuses to descriptions"),
         ("responses = {99: 'x'}", "is not a map of statuses"),
         ("responses = {'GETT': {404: 'x'}}", "is not a map of statuses"),
+        ("openapi_extra = {'GET': []}", "is not a map of methods to OpenAPI operation fields"),
     ],
 )
 def test_bad_tags_and_responses_are_load_problems(tmp_path: Path, source: str, message: str) -> None:
