@@ -6,6 +6,10 @@
 | no valid access token, a refresh token    | 307 to `get_refresh_token_url(current URL)`, which comes back here |
 | neither                                   | 307 to `get_login_url(current URL)`                      |
 
+Only GET and HEAD are sent to sign in: they are what a browser navigates and downloads with. Other methods
+go on to the route, which answers 405 (these routes export only GET) or checks the session itself, as every
+controller here does; a redirect to a sign-in page would tell an API client nothing.
+
 The cookie names follow the request's scheme: `__Host-access_token` / `__Host-refresh_token` when the
 cookies are Secure (https, or `COOKIE_SECURE=1`), `access_token` / `refresh_token` otherwise.
 """
@@ -20,6 +24,8 @@ config = {"matcher": ["/dashboard/:path*", "/api/files/:name"]}
 
 
 def proxy(request):
+    if request.method not in ("GET", "HEAD"):
+        return None
     names = auth_cookies(request.url.scheme)
     if check_access_token(request.cookies.get(names.access)).ok:
         return None

@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp
 
+from .apidocs import docs_routes
 from .application import starlette_app
 from .config import load_env_file, load_settings, project_root, publish_url_settings
 from .loader import Failure
@@ -50,6 +51,7 @@ def create_app(
     if dev:
         starlette_options["exception_handlers"] = with_dev_error_page(starlette_options.get("exception_handlers"))
         on_failure = dev_failure_page(path)
+    starlette_options["routes"] = [*starlette_options.get("routes", ()), *docs_routes(settings)]
     return starlette_app(path, table, settings, on_failure, **starlette_options)
 
 

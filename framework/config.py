@@ -8,6 +8,7 @@ env_file = ".env"                         # loaded at startup; never overrides a
 max_body_size = "10MiB"                   # and max_head_size, head_timeout, max_concurrency (docs/security.md)
 trusted_origins = ["https://app.example"]
 allowed_hosts = ["mybox.local"]           # framework dev only
+openapi = true                            # framework start serves /_framework/openapi.json and /_framework/docs
 
 [[tool.framework.headers]]                # response headers by path (the proxy's matcher syntax)
 source = "/api/:path*"
@@ -192,6 +193,7 @@ READERS: Mapping[str, Callable[[str, object], Any]] = {
     "allowed_hosts": lambda key, value: tuple(map(parse_allowed_host, _strings(key, value))),
     "headers": _headers,
     "redirects": _redirects,
+    "openapi": _flag,
 }
 
 

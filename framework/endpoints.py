@@ -64,6 +64,7 @@ class Endpoint:
     allow_cross_origin: bool = False
     warnings: tuple[str, ...] = ()  # what the loader said about the module (a lowercase `get`, ...)
     websocket: ASGIApp | None = None
+    loaded: LoadedRoute | None = None  # what it was made from (the OpenAPI document reads the handlers); None: failed
 
 
 def allowed_methods(exported: Iterable[str]) -> tuple[str, ...]:
@@ -289,6 +290,7 @@ def make_endpoint(loaded: LoadedRoute, settings: Settings) -> Endpoint:
         config.allow_cross_origin,
         loaded.warnings,
         websocket=websocket,
+        loaded=loaded,
     )
 
 

@@ -17,6 +17,8 @@ from .errors import Problem, location
 from .locations import line_of
 
 Dynamic = Literal["auto", "force-dynamic", "force-static"]
+# loader.METHODS (the loader imports this module, so the names are written here again; a test keeps them equal)
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "QUERY")
 FOREVER = math.inf  # `RouteConfig.cache_seconds` of `dynamic = "force-static"`: kept for the life of the process
 
 
@@ -32,6 +34,9 @@ class RouteConfig:
     | `max_duration = 30`         | seconds > 0, or None       | a longer request is cancelled: 504             |
     | `max_body_size = 1_000_000` | int >= 1, or None (no cap) | this route's request-body cap instead of the server's |
     | `allow_cross_origin = True` | bool                       | skip the cross-origin check (webhooks, public APIs) |
+    | `tags = ["todos"]`          | a list of strings          | the OpenAPI tags of the route's operations     |
+    | `responses = {404: "..."}`  | status -> text, or method -> that | more statuses in the OpenAPI document      |
+    | `openapi_extra = {"POST": {...}}` | method -> OpenAPI operation fields | merged into that operation (a body read by hand) |
     """
 
     max_body_size: int | None = None
@@ -41,6 +46,9 @@ class RouteConfig:
     dynamic: Dynamic = "auto"
     cache_private: bool = False
     max_duration: float | None = None
+    tags: tuple[str, ...] | None = None  # None: from the URL (framework.openapi)
+    responses: tuple[tuple[str, int, str], ...] = ()  # (method, or "" for every one; status; description)
+    openapi_extra: tuple[tuple[str, Any], ...] = ()  # (method, operation fields merged into its document)
 
     @property
     def cache_seconds(self) -> float | None:
@@ -57,6 +65,50 @@ class RouteConfig:
 
 def _whole(value: object, least: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= least
+
+
+def _tags(value: object) -> bool:
+    return isinstance(value, (list, tuple)) and all(isinstance(t, str) and t.strip() for t in value)
+
+
+def _statuses(value: object) -> bool:
+    return (
+        isinstance(value, dict)
+        and bool(value)
+        and all(_whole(k, 100) and k <= 599 and isinstance(v, str) and v.strip() for k, v in value.items())
+    )
+
+
+def _responses(value: object) -> bool:
+    """`{404: "No such todo"}` for every method, `{"POST": {303: "Signed in"}}` for one; both may mix."""
+    if not isinstance(value, dict) or not value:
+        return False
+    flat = {k: v for k, v in value.items() if not isinstance(k, str)}
+    methods = {k: v for k, v in value.items() if isinstance(k, str)}
+    return (not flat or _statuses(flat)) and all(k in _METHODS and _statuses(v) for k, v in methods.items())
+
+
+def _extra(value: object) -> bool:
+    return (
+        isinstance(value, dict)
+        and bool(value)
+        and all(k in _METHODS and isinstance(v, dict) and all(isinstance(f, str) for f in v) for k, v in value.items())
+    )
+
+
+def response_rows(value: dict[Any, Any]) -> tuple[tuple[str, int, str], ...]:
+    """`responses` as (method or "", status, description) rows.
+
+    >>> response_rows({404: "No such todo", "POST": {201: "Created"}})
+    (('', 404, 'No such todo'), ('POST', 201, 'Created'))
+    """
+    rows = []
+    for key, text in value.items():
+        if isinstance(key, str):
+            rows += [(key, status, words) for status, words in text.items()]
+        else:
+            rows.append(("", key, text))
+    return tuple(rows)
 
 
 def _seconds(value: object) -> bool:
@@ -115,6 +167,27 @@ CONFIG = (
         "is not True or False",
         "Write `allow_cross_origin = True` to accept cross-origin unsafe requests on this route.",
     ),
+    ConfigName(
+        "tags",
+        _tags,
+        "is not a list of strings",
+        'Write e.g. `tags = ["todos"]`: the OpenAPI tags of this route\'s operations (by default the first '
+        "folder under app/api).",
+    ),
+    ConfigName(
+        "responses",
+        _responses,
+        "is not a map of statuses to descriptions",
+        'Write e.g. `responses = {404: "No such todo"}` (every method) or `{"POST": {303: "Signed in"}}` (one '
+        "method): statuses from 100 to 599, each with a non-empty description, for the OpenAPI document.",
+    ),
+    ConfigName(
+        "openapi_extra",
+        _extra,
+        "is not a map of methods to OpenAPI operation fields",
+        'Write e.g. `openapi_extra = {"POST": {"requestBody": {...}}}`: fields merged into that method\'s '
+        "operation in the OpenAPI document, for what a handler reads by hand instead of through its annotations.",
+    ),
 )
 CONFIG_NAMES = tuple(c.name for c in CONFIG)
 
@@ -147,6 +220,12 @@ def read_config(file: str, module: ModuleType) -> RouteConfig | Problem:
             '`dynamic = "force-static"` contradicts `revalidate = 0`.',
             "Remove `revalidate = 0` to keep responses for the life of the process, or set it above 0 to refresh them.",
         )
+    if "tags" in values:
+        values["tags"] = tuple(values["tags"])
+    if "responses" in values:
+        values["responses"] = response_rows(values["responses"])
+    if "openapi_extra" in values:
+        values["openapi_extra"] = tuple(values["openapi_extra"].items())
     return RouteConfig(own_body_cap="max_body_size" in values, **values)
 
 

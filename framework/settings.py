@@ -8,6 +8,7 @@
 | `max_concurrency`  | 1000       | connections + requests in flight; 503 beyond it                       |
 | `trusted_origins`  | none       | origins allowed to send cross-origin unsafe requests (`https://a.example`) |
 | `allowed_hosts`    | none       | `framework dev` only: Host names allowed besides localhost and the bound address |
+| `openapi`          | False      | `framework start`: serve `/_framework/openapi.json` and `/_framework/docs` (dev always does) |
 | `dev`              | False      | True under `framework dev` and `create_app(dev=True)`: no response cache (`revalidate`, `force-static`) |
 
 `framework start` / `framework dev` options set them; worker processes receive them through the
@@ -208,6 +209,7 @@ class Settings:
     headers: tuple[HeaderRule, ...] = ()
     redirects: tuple[RedirectRule, ...] = ()
     env_file: str | None = None
+    openapi: bool = False  # framework start serves /_framework/openapi.json and /_framework/docs (dev always)
     dev: bool = False  # not an option: set by the dev server, so every request runs the code being edited
 
     def __post_init__(self) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import types
 import typing
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -57,9 +58,12 @@ class Signature:
 
 
 def _is_response(annotation: object) -> bool:
-    """`-> Response`, `-> JSONResponse`, `-> None`: the result needs no validation (and no pydantic)."""
+    """`-> Response`, `-> JSONResponse`, `-> None`, `-> A | B` of those: the result needs no validation (and no
+    pydantic)."""
     if annotation is None or annotation is type(None) or annotation is inspect.Signature.empty:
         return True
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):  # `-> FileResponse | PlainTextResponse`
+        return all(_is_response(option) for option in typing.get_args(annotation))
     return isinstance(annotation, type) and any(
         c.__name__ == "Response" and "starlette" in c.__module__ for c in annotation.__mro__
     )

@@ -182,3 +182,35 @@ def test_a_cross_site_form_post_from_a_real_browser_is_refused(tmp_path: Path) -
             assert page.context.cookies() == []  # no session was planted
         finally:
             browser.close()
+
+
+def test_swagger_ui_renders_the_openapi_3_1_document_offline(tmp_path: Path) -> None:
+    """/_framework/docs under `framework dev`: Swagger UI 5 shows every operation of a typed tree, and every
+    request the page makes goes to this server (no CDN, no validator badge)."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing("the Python package `playwright`")
+    from tests.helpers import write_tree
+    from tests.test_typed_e2e import TREE
+
+    root = write_tree(tmp_path / "typed", TREE)
+    with run_framework(root, "dev") as server, sync_playwright() as p:
+        browser = launch(p)
+        try:
+            page = browser.new_page()
+            requested: list[str] = []
+            page.on("request", lambda req: requested.append(req.url))
+            page.goto(f"http://127.0.0.1:{server.port}/_framework/docs")
+            page.wait_for_selector(".opblock-summary", timeout=15_000)
+            shown = page.inner_text("#swagger-ui")
+            assert "OAS 3.1" in shown and "List todos." in shown  # the version badge and a summary
+            blocks = page.locator(".opblock-summary-path").all_inner_texts()
+            assert sorted(blocks) == sorted(
+                ["/api/bad-output", "/api/login", "/api/todos", "/api/todos", "/api/whoami"] + ["/api/todos/{id}"] * 3
+            )
+            local = f"http://127.0.0.1:{server.port}/"
+            assert [u for u in requested if not u.startswith((local, "data:"))] == []
+            assert f"{local}_framework/openapi.json" in requested
+        finally:
+            browser.close()

@@ -12,6 +12,26 @@ from lib.html import html_response
 from lib.urls import get_dashboard_url, get_login_url
 
 MAX_BODY = 4096
+FIELD = {"type": "string", "minLength": 1, "maxLength": 256}  # lib/controllers/auth_controller.py: MAX_FIELD
+
+# POST reads its form by hand (a 4 KiB cap of its own, ASCII only): the OpenAPI document learns it from here.
+openapi_extra = {
+    "POST": {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["username", "password"],
+                        "properties": {"username": FIELD, "password": FIELD},
+                        "additionalProperties": False,  # beyond 10 fields the form is refused as malformed
+                    }
+                }
+            },
+        }
+    }
+}
 
 
 def form(return_to: str | None, error: str | None = None, status: int = 200) -> HTMLResponse:

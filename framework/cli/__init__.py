@@ -17,6 +17,7 @@ from .config import config
 from .dev import dev
 from .init import init
 from .new import new
+from .openapi import openapi
 from .routes import routes
 from .start import start
 
@@ -27,7 +28,7 @@ def cli() -> None:
     """File-based routing for Python: app/**/route.py files served on Starlette and uvicorn."""
 
 
-for command in (init, dev, start, routes, check, new, config):
+for command in (init, dev, start, routes, openapi, check, new, config):
     cli.add_command(command)
 
 

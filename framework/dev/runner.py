@@ -28,6 +28,7 @@ import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 from watchfiles import awatch
 
+from ..apidocs import docs_routes
 from ..application import FrameworkApp, starlette_app
 from ..config import load_env_file, load_settings, project_root, publish_url_settings
 from ..endpoints import SocketWatch
@@ -170,7 +171,12 @@ class DevServer:
         first = self.reloader.start()
         assert first.table is not None  # the first reload always builds a table (a tree error gets its own)
         self.app = starlette_app(
-            self.root, first.table, self.settings, self._register_failed, exception_handlers=dev_exception_handlers()
+            self.root,
+            first.table,
+            self.settings,
+            self._register_failed,
+            exception_handlers=dev_exception_handlers(),
+            routes=docs_routes(self.settings),
         )
         served = one_line_errors(tree_error_page(self.app, lambda: self.reloader.tree_error), self.root, self.console)
         if self.log_requests:  # one line per request, printed after the error line a failing one gets

@@ -3,7 +3,7 @@
 | name                                                | result               |
 |-----------------------------------------------------|----------------------|
 | `welcome.txt` (a regular file in the folder)        | the file             |
-| ``, `.`, `..`, `.hidden`, `a/b`, `..\\x`, `/etc/passwd`, `C:x`, NUL or control characters | 400 "Invalid file name" |
+| ``, `.`, `..`, `.hidden`, `a/b`, `..\\x`, `/etc/passwd`, `C:x`, NUL, control or format characters | 400 "Invalid file name" |
 | a missing file, a folder, a symlink leading out of the folder | 404 "File not found" |
 
 The route's `[name]` param arrives percent-decoded once, so `..%2Fx` is checked as `../x`.
@@ -12,7 +12,7 @@ The route's `[name]` param arrives percent-decoded once, so `..%2Fx` is checked 
 from __future__ import annotations
 
 import mimetypes
-import unicodedata
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +21,15 @@ from lib import config
 from lib.controllers.auth_controller import current_session
 
 MAX_NAME = 255
+# `/`, `:`, a backslash, and the control (Cc) and format (Cf) characters of Unicode 15: never in a name.
+REFUSED = (
+    r"\u0000-\u001F\u002F\u003A\u005C\u007F-\u009F\u00AD\u0600-\u0605\u061C\u06DD\u070F"
+    r"\u0890-\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF"
+    r"\uFFF9-\uFFFB\U000110BD\U000110CD\U00013430-\U00013438\U0001BCA0-\U0001BCA3"
+    r"\U0001D173-\U0001D17A\U000E0001\U000E0020-\U000E007F"
+)
+NAME_PATTERN = f"^[^.{REFUSED}][^{REFUSED}]*$"  # also the OpenAPI document's, for the path param
+_NAME = re.compile(NAME_PATTERN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,12 +41,8 @@ class FileInfo:
 
 
 def valid_name(name: str) -> bool:
-    """A plain file name: no separators, no drive, not hidden, no control characters."""
-    if not name or len(name) > MAX_NAME or name.startswith(".") or ":" in name:
-        return False
-    if "/" in name or "\\" in name:
-        return False
-    return not any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name)
+    """A plain file name: no separators, no drive, not hidden, no control or format characters."""
+    return len(name) <= MAX_NAME and _NAME.fullmatch(name) is not None
 
 
 def _info(folder: Path, name: str) -> FileInfo | None:

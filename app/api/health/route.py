@@ -3,5 +3,6 @@
 from starlette.responses import PlainTextResponse
 
 
-def GET(request):
+def GET(request) -> PlainTextResponse:
+    """Liveness probe: `ok` while the process serves."""
     return PlainTextResponse("ok")
