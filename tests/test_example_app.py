@@ -604,7 +604,7 @@ def test_an_existing_readable_database_is_a_warning(
     db = tmp_path / "auth.sqlite3"
     sqlite3.connect(db).close()
     db.chmod(0o644)
-    with caplog.at_level("WARNING", logger="lib.storage"):
+    with caplog.at_level("WARNING", logger="lib.db.sqlite"):
         users()
     assert "readable by other users (mode 644)" in caplog.text and "chmod 600" in caplog.text
     assert db.stat().st_mode & 0o777 == 0o644  # reported, not changed behind the owner's back
