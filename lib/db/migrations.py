@@ -29,7 +29,8 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-FOLDER = Path(__file__).resolve().parent.parent / "migrations"
+ROOT = Path(__file__).resolve().parents[2]  # the project: messages name files from here
+FOLDER = ROOT / "lib" / "migrations"
 NAME = re.compile(r"(\d{4})_([a-z0-9_]+)\.sql")
 
 #: The bookkeeping table, the same SQL on both backends; created before the first migration.
@@ -57,14 +58,14 @@ class Migration:
     def where(self) -> str:
         """The file, from the project root when it is the project's own."""
         try:
-            return self.path.relative_to(FOLDER.parent.parent).as_posix()
+            return self.path.relative_to(ROOT).as_posix()
         except ValueError:
             return str(self.path)
 
 
-def load(kind: str, folder: Path = FOLDER) -> list[Migration]:
+def load(kind: str) -> list[Migration]:
     """The migrations of one backend in version order, checked: names `NNNN_what.sql`, versions 1, 2, 3..."""
-    directory = folder / kind
+    directory = FOLDER / kind
     migrations = []
     for path in sorted(directory.glob("*.sql")):
         match = NAME.fullmatch(path.name)
@@ -87,9 +88,9 @@ def load(kind: str, folder: Path = FOLDER) -> list[Migration]:
     return migrations
 
 
-def plan(kind: str, applied: Mapping[int, str], where: str, folder: Path = FOLDER) -> list[Migration]:
+def plan(kind: str, applied: Mapping[int, str], where: str) -> list[Migration]:
     """The migrations to apply to a database that recorded `applied` ({version: checksum}); `where` names it."""
-    migrations = load(kind, folder)
+    migrations = load(kind)
     known = {m.version: m for m in migrations}
     for version, checksum in sorted(applied.items()):
         migration = known.get(version)

@@ -93,9 +93,9 @@ class PostgresDatabase(Database):
 
     def _unavailable(self, exc: Exception) -> DatabaseUnavailable:
         return DatabaseUnavailable(
-            f"cannot connect to PostgreSQL at DATABASE_URL={self.describe()!r}: {str(exc).strip()}. "
-            f"Check that the server is running and accepts this user from this machine (pg_hba.conf), "
-            f"and that the URL's host, port, user, password and database name are right"
+            f"cannot connect to PostgreSQL at DATABASE_URL={self.describe()!r} (check that the server is running "
+            f"and accepts this user from this machine in pg_hba.conf, and the URL's host, port, user, password "
+            f"and database name): {str(exc).strip()}"
         )
 
     def pool(self) -> ConnectionPool[Any]:
