@@ -64,8 +64,8 @@ class PostgresConnection(Connection):
     def execute(self, sql: str, params: Sequence[object] = ()) -> Cursor:
         try:
             if params:
-                return self._conn.execute(_psycopg_sql(sql), params)  # type: ignore[arg-type]
-            return self._conn.execute(sql)  # type: ignore[arg-type]  # no params: no placeholder parsing
+                return self._conn.execute(_psycopg_sql(sql), params)
+            return self._conn.execute(sql)  # no params: no placeholder parsing
         except psycopg.IntegrityError as exc:
             raise IntegrityError(str(exc)) from exc
 
@@ -142,7 +142,7 @@ class PostgresDatabase(Database):
         with conn:  # one transaction: commits at the end, rolls back everything if a migration fails
             conn.execute(MIGRATION_LOCK)  # held until the commit: one process migrates at a time
             conn.execute(SCHEMA_MIGRATIONS)
-            applied = dict(conn.execute("SELECT version, checksum FROM schema_migrations").fetchall())
+            applied: dict[int, str] = dict(conn.execute("SELECT version, checksum FROM schema_migrations").fetchall())
             todo = plan(self.kind, applied, self.describe())
             for migration in todo:
                 conn.execute(migration.sql.encode())  # no parameters: the file's statements run as one script

@@ -118,7 +118,9 @@ class SqliteDatabase(Database):
             conn.execute("BEGIN IMMEDIATE")
             try:
                 conn.execute(SCHEMA_MIGRATIONS)
-                applied = dict(conn.execute("SELECT version, checksum FROM schema_migrations").fetchall())
+                applied: dict[int, str] = dict(
+                    conn.execute("SELECT version, checksum FROM schema_migrations").fetchall()
+                )
                 todo = plan(self.kind, applied, str(self.path))
                 for migration in todo:
                     for statement in statements(migration.sql):
