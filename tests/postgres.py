@@ -3,7 +3,7 @@
 | situation | the tests use |
 |---|---|
 | `TEST_DATABASE_URL` set (`.ci/run` sets it) | that database; the tests create and drop schemas in it. Unreachable: they fail |
-| unset, PostgreSQL's binaries found (`/usr/lib/postgresql/*/bin`, or `initdb` and `pg_ctl` on PATH) | a cluster of their own: `initdb` into a temporary folder, started on a free port on 127.0.0.1, stopped and deleted when the session ends. PostgreSQL refuses to run as root, so as root it runs as the `postgres` user (`runuser`) |
+| unset, PostgreSQL's binaries found (`initdb` and `pg_ctl` on PATH, Debian's `/usr/lib/postgresql/*/bin`, Homebrew's `postgresql@*`) | a cluster of their own: `initdb` into a temporary folder, started on a free port on 127.0.0.1, stopped and deleted when the session ends. PostgreSQL refuses to run as root, so as root it runs as the `postgres` user (`runuser`) |
 | neither, or psycopg missing | skipped with the install line; in CI (`CI` set) failed instead |
 
 Each test gets a schema named `t_<random>` and a URL whose `options` put it first on the
@@ -49,13 +49,23 @@ def missing(what: str) -> NoReturn:
 
 
 def find_bindir() -> Path | None:
-    """The folder holding `initdb` and `pg_ctl`: on PATH first, else Debian's newest /usr/lib/postgresql/N/bin."""
+    """The folder holding `initdb` and `pg_ctl`: on PATH first, else the newest of Debian's
+    /usr/lib/postgresql/N/bin or Homebrew's keg-only postgresql@N/bin (not linked onto PATH)."""
     on_path = shutil.which("pg_ctl")
     if on_path and shutil.which("initdb"):
         return Path(on_path).resolve().parent
-    debian = [p for p in Path("/usr/lib/postgresql").glob("*/bin") if (p / "initdb").exists()]
-    debian.sort(key=lambda p: [int(n) for n in re.findall(r"\d+", p.parent.name)] or [0])
-    return debian[-1] if debian else None
+    found = [
+        path
+        for pattern in (
+            "/usr/lib/postgresql/*/bin",
+            "/opt/homebrew/opt/postgresql@*/bin",
+            "/usr/local/opt/postgresql@*/bin",
+        )
+        for path in Path("/").glob(pattern.lstrip("/"))
+        if (path / "initdb").exists() and (path / "pg_ctl").exists()
+    ]
+    found.sort(key=lambda p: [int(n) for n in re.findall(r"\d+", p.parent.name)] or [0])
+    return found[-1] if found else None
 
 
 def run_as() -> list[str]:
