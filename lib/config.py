@@ -2,7 +2,9 @@
 
 | variable                | default                 | meaning                                              |
 |-------------------------|-------------------------|------------------------------------------------------|
-| `AUTH_DB_PATH`          | `.data/auth.sqlite3`    | SQLite file for users and tokens (created on first use, mode 0600) |
+| `DATABASE_URL`          | unset                   | `postgresql://user:password@host:5432/dbname`: keep users and tokens in PostgreSQL (the `postgres` extra), shared by every process and machine; unset: SQLite at `AUTH_DB_PATH` |
+| `DATABASE_POOL_SIZE`    | `10`                    | PostgreSQL connections per process, at most (the pool keeps one open when idle) |
+| `AUTH_DB_PATH`          | `.data/auth.sqlite3`    | SQLite file for users and tokens when `DATABASE_URL` is unset (created on first use, mode 0600) |
 | `ACCESS_TOKEN_SECONDS`  | `300`                   | access-token lifetime (tests use 2-3 s)              |
 | `REFRESH_TOKEN_SECONDS` | `1209600` (14 days)     | refresh-token lifetime, renewed at each rotation     |
 | `COOKIE_SECURE`         | `auto`                  | `1`/`0`; `auto`: Secure when the request's scheme is https. Secure cookies are named `__Host-access_token` / `__Host-refresh_token` |
@@ -18,9 +20,11 @@ Relative paths are taken from the project root (the folder holding `app/` and `l
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCESS_COOKIE = "access_token"
@@ -96,6 +100,60 @@ def db_path() -> Path:
     return _path("AUTH_DB_PATH", ".data/auth.sqlite3")
 
 
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+POSTGRES_EXTRA = "pip install -e '.[postgres]' (psycopg[binary] and psycopg-pool)"
+
+
+def redacted(url: str) -> str:
+    """`url` with its password replaced by `***`, for messages and logs.
+
+    >>> redacted("postgresql://app:s3cret@db.internal:5432/app")
+    'postgresql://app:***@db.internal:5432/app'
+    """
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        user = parts.username or ""
+        host = parts.netloc.rpartition("@")[2]
+        return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+    except ValueError:
+        return "<DATABASE_URL, unparsable: not shown>"
+
+
+def database_url() -> str | None:
+    """`DATABASE_URL`, a `postgresql://` URL: PostgreSQL holds the data. Unset or empty: SQLite at `db_path()`.
+
+    libpq's URL form, query parameters included (`?sslmode=require`, `?options=-csearch_path%3Dauth`).
+    """
+    raw = (os.environ.get("DATABASE_URL") or "").strip()
+    if not raw:
+        return None
+    if raw.split(":", 1)[0].lower() not in POSTGRES_SCHEMES or "://" not in raw:
+        raise ConfigError(
+            f"DATABASE_URL={redacted(raw)!r}: expected a PostgreSQL URL, "
+            f"postgresql://user:password@host:5432/dbname; unset it to keep the data in SQLite (AUTH_DB_PATH)"
+        )
+    return raw
+
+
+def postgres_driver_missing(url: str) -> str | None:
+    """What to do when `DATABASE_URL` asks for PostgreSQL and its driver is not installed; None when it is."""
+    missing = [name for name in ("psycopg", "psycopg_pool") if importlib.util.find_spec(name) is None]
+    if not missing:
+        return None
+    return (
+        f"DATABASE_URL={redacted(url)!r} needs the {' and '.join(missing)} package{'s' if len(missing) > 1 else ''}, "
+        f"which {'are' if len(missing) > 1 else 'is'} not installed: {POSTGRES_EXTRA}, or unset DATABASE_URL to "
+        f"keep the data in SQLite (AUTH_DB_PATH)"
+    )
+
+
+def database_pool_size() -> int:
+    """The most PostgreSQL connections one process opens (each worker process has its own pool)."""
+    return _whole("DATABASE_POOL_SIZE", 10, "connections")
+
+
 def files_dir() -> Path:
     return _path("FILES_DIR", "data/files")
 
@@ -163,6 +221,10 @@ def demo_user() -> bool:
 
 def check() -> None:
     """Fail at startup (import time), naming the variable, rather than on the first request."""
+    url = database_url()
+    if url is not None and (missing := postgres_driver_missing(url)) is not None:
+        raise ConfigError(missing)
+    database_pool_size()
     cookie_secure(None)
     demo_user()
     password_hash_n()

@@ -24,6 +24,8 @@ def repo_lib() -> Iterator[None]:
     """Import the repository's own `lib` (other tests may have cached a temp project's)."""
 
     def clear() -> None:
+        if "lib.db" in sys.modules:
+            sys.modules["lib.db"].close_all()  # the PostgreSQL pools this test opened
         for name in [m for m in sys.modules if m == "lib" or m.startswith("lib.")]:
             del sys.modules[name]
 
@@ -33,14 +35,24 @@ def repo_lib() -> Iterator[None]:
 
 
 @pytest.fixture
-def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, repo_lib: None) -> pytest.MonkeyPatch:
-    """A fresh database and the default settings, without the demo user (as under `framework start`)."""
+def sqlite_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, repo_lib: None) -> pytest.MonkeyPatch:
+    """A fresh SQLite database and the default settings, without the demo user (as under `framework start`)."""
+    monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.setenv("AUTH_DB_PATH", str(tmp_path / "auth.sqlite3"))
     monkeypatch.setenv("FILES_DIR", str(tmp_path))
     for name in ("COOKIE_SECURE", "ACCESS_TOKEN_SECONDS", "DEMO_USER", "FRAMEWORK_ENV"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PASSWORD_HASH_N", str(FAST_N))
     return monkeypatch
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def app_env(request: pytest.FixtureRequest, sqlite_env: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """`sqlite_env`, and the same on PostgreSQL (an empty schema in DATABASE_URL): the controllers' rules
+    must hold on both backends."""
+    if request.param == "postgres":
+        sqlite_env.setenv("DATABASE_URL", request.getfixturevalue("postgres_url"))
+    return sqlite_env
 
 
 def make_client(base_url: str = "http://127.0.0.1:3000", address: str = "203.0.113.7") -> TestClient:
@@ -200,13 +212,13 @@ def test_bad_settings_name_the_variable(repo_lib: None, monkeypatch: pytest.Monk
         config.check()
 
 
-def test_passwords_use_scrypt_with_their_parameters_in_the_hash(app_env: pytest.MonkeyPatch) -> None:
+def test_passwords_use_scrypt_with_their_parameters_in_the_hash(sqlite_env: pytest.MonkeyPatch) -> None:
     from lib import storage
 
     stored = storage.hash_password("s3cret")
     assert stored.startswith(f"scrypt${FAST_N}$8$1$") and "s3cret" not in stored
     assert storage.check_password("s3cret", stored) and not storage.check_password("s3creT", stored)
-    app_env.setenv("PASSWORD_HASH_N", str(FAST_N * 2))  # checking uses the stored parameters, not the current
+    sqlite_env.setenv("PASSWORD_HASH_N", str(FAST_N * 2))  # checking uses the stored parameters, not the current
     assert storage.check_password("s3cret", stored) and storage.needs_rehash(stored)
     for garbage in ("garbage", "scrypt$1024$8$1$zz$00", "scrypt$1000$8$1$00$00", f"scrypt${2**40}$8$1$00$00", ""):
         assert not storage.check_password("x", garbage) and storage.needs_rehash(garbage)
@@ -576,14 +588,14 @@ def test_an_existing_demo_user_with_demo_user_off_is_a_warning(
     assert "has a user named 'demo' but DEMO_USER is off" in caplog.text and "delete it" in caplog.text
 
 
-def test_the_database_files_are_private_whatever_the_umask(app_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_the_database_files_are_private_whatever_the_umask(sqlite_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
     import os
     import stat
 
     from lib import storage
 
     db = tmp_path / "private" / "auth.sqlite3"
-    app_env.setenv("AUTH_DB_PATH", str(db))
+    sqlite_env.setenv("AUTH_DB_PATH", str(db))
     previous = os.umask(0)  # the most permissive umask: the modes must not come from it
     try:
         with storage.transaction() as conn:
@@ -597,14 +609,14 @@ def test_the_database_files_are_private_whatever_the_umask(app_env: pytest.Monke
 
 
 def test_an_existing_readable_database_is_a_warning(
-    app_env: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    sqlite_env: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     import sqlite3
 
     db = tmp_path / "auth.sqlite3"
     sqlite3.connect(db).close()
     db.chmod(0o644)
-    with caplog.at_level("WARNING", logger="lib.storage"):
+    with caplog.at_level("WARNING", logger="lib.db.sqlite"):
         users()
     assert "readable by other users (mode 644)" in caplog.text and "chmod 600" in caplog.text
     assert db.stat().st_mode & 0o777 == 0o644  # reported, not changed behind the owner's back

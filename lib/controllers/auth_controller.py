@@ -1,7 +1,7 @@
 """Log in, log out, and who is signed in (from the access-token cookie).
 
 Sign-ins are rate-limited per user name and per client address; the counts live in the database,
-so every worker process sees them:
+so every worker process sees them, and with PostgreSQL (`DATABASE_URL`) every machine too:
 
 | key                                      | limit per window (`LOGIN_LIMIT_WINDOW_SECONDS`, 900) | after a success |
 |------------------------------------------|----------------------------------------------|-----------------|

@@ -10,8 +10,10 @@
 | valid                                      | marked used; the family's access tokens revoked; a new access + refresh pair in the same family, both cookies set |
 
 On every error both cookies are deleted, so the next page visit goes to the login form. The check
-and the rotation run in one `BEGIN IMMEDIATE` transaction: concurrent refreshes of one token issue
-exactly one new pair (the others see it used, which is reuse, and revoke the family).
+and the rotation run in one transaction that locks the token's row first (SQLite: the database's
+write lock; PostgreSQL: `SELECT ... FOR UPDATE`): concurrent refreshes of one token, in any process
+on any machine, issue exactly one new pair (the others wait, then see it used, which is reuse, and
+revoke the family).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ def refresh_token() -> Result[Issued]:
     now = time.time()
     error: str | None = None
     with storage.transaction() as conn:
-        row = storage.find_refresh(conn, raw)
+        row = storage.find_refresh(conn, raw, lock=True)
         if row is None:
             error = "Unknown refresh token"
         elif row.family_revoked_at is not None:
@@ -44,7 +46,7 @@ def refresh_token() -> Result[Issued]:
         elif row.expires_at <= now:
             error = "Refresh token expired"
         else:
-            storage.mark_used(conn, raw, now)  # the write lock is held: nobody marked it in between
+            storage.mark_used(conn, raw, now)  # the row is locked: nobody marked it in between
             # The access token being replaced (and any other of this family) stops working now, not at
             # its expiry: whoever copied it cannot outlive the rotation.
             storage.revoke_access_tokens(conn, row.family_id)

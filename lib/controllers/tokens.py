@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import secrets
-import sqlite3
 import time
 from dataclasses import dataclass
 
 from framework.headers import cookies, scheme
 from lib import config, storage
+from lib.db import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +30,7 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def issue(conn: sqlite3.Connection, family_id: str, now: float | None = None) -> Issued:
+def issue(conn: Connection, family_id: str, now: float | None = None) -> Issued:
     """Store a new access and refresh token for `family_id` and queue both cookies."""
     now = time.time() if now is None else now
     access, refresh = new_token(), new_token()
