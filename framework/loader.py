@@ -207,6 +207,44 @@ def takes_context(func: Callable[..., object]) -> bool:
     return len(positional) >= 2 or any(p.kind is p.VAR_POSITIONAL for p in params)
 
 
+def one_per_cause(problems: list[Problem]) -> list[Problem]:
+    """Import problems with one cause (a broken `lib/db.py` every route imports) as one problem naming the
+    module, its line and every route it stops, instead of one paragraph per route.
+
+    >>> p = Problem("import-error", "cannot import the route (imported by app/a/route.py): NameError: x.", "Fix.",
+    ...             ("lib/db.py", "app/a/route.py"), 3)
+    >>> q = Problem("import-error", "cannot import the route (imported by app/b/route.py): NameError: x.", "Fix.",
+    ...             ("lib/db.py", "app/b/route.py"), 3)
+    >>> [str(m) for m in one_per_cause([p, q])]
+    ['lib/db.py:3: 2 routes cannot be imported (app/a/route.py and app/b/route.py import this module): NameError: x. Fix.']
+    """
+    groups: dict[tuple[str, int | None, str], list[Problem]] = {}
+    out: list[Problem | tuple[str, int | None, str]] = []
+    for problem in problems:
+        if problem.code != "import-error" or len(problem.files) != 2:
+            out.append(problem)
+            continue
+        key = (problem.files[0], problem.line, problem.message.split(": ", 1)[-1])
+        if key not in groups:
+            groups[key] = []
+            out.append(key)
+        groups[key].append(problem)
+    merged: list[Problem] = []
+    for item in out:
+        if isinstance(item, Problem):
+            merged.append(item)
+            continue
+        group = groups[item]
+        if len(group) == 1:
+            merged.append(group[0])
+            continue
+        routes = [p.files[1] for p in group]
+        names = ", ".join(routes[:-1]) + " and " + routes[-1]
+        message = f"{len(routes)} routes cannot be imported ({names} import this module): {item[2]}"
+        merged.append(Problem("import-error", message, group[0].fix, (item[0], *routes), item[1]))
+    return merged
+
+
 def import_problem(root: Path, file: str, exc: BaseException) -> Problem:
     """Name the file and line where the import failed: the route itself, or the project module it imports."""
     found, line = project_location(root, exc)

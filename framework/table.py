@@ -24,7 +24,7 @@ from .endpoints import Endpoint, error_endpoint, make_endpoint
 from .errors import RouteTreeError
 from .fallback import NOT_FOUND_FILE, NotFound, NotFoundLoad, load_not_found
 from .instrumentation import INSTRUMENTATION_FILE, Instrumentation, InstrumentationLoad, load_instrumentation
-from .loader import Failure, load_route
+from .loader import Failure, load_route, one_per_cause
 from .manifest import Manifest, Route, build_manifest
 from .matcher import Matcher
 from .proxy import MIDDLEWARE_FILE, PROXY_FILE, BrokenProxy, ProxyApp, ProxyLoad, load_proxy
@@ -169,7 +169,7 @@ def build_table(
         else:
             endpoints.append(make_endpoint(loaded, settings))
     if failures and on_failure is None:
-        raise RouteTreeError([f.problem for f in failures])
+        raise RouteTreeError(one_per_cause([f.problem for f in failures]))
     warnings = [*files.warnings, *(w for e in endpoints for w in e.warnings)]
     public = public_files(root, settings.dev)
     table = table_from(manifest, endpoints, warnings, proxy_app, instrumentation, not_found, public)

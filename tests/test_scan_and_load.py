@@ -217,3 +217,22 @@ def test_core_imports_only_the_standard_library() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_one_broken_module_is_one_problem_naming_every_route_it_stops(tmp_path: Path) -> None:
+    write_tree(tmp_path, {
+        "lib/__init__.py": "",
+        "lib/db.py": "x = 1\n\nraise RuntimeError('no database')\n",
+        **{f"app/r{i}/route.py": "import lib.db\n" + HANDLER for i in range(3)},
+    })
+    sys.path.insert(0, str(tmp_path))
+    try:
+        with pytest.raises(RouteTreeError) as info:
+            build_table(tmp_path)
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in ("lib", "lib.db"):
+            sys.modules.pop(name, None)
+    [problem] = info.value.problems
+    assert problem.files == ("lib/db.py", "app/r0/route.py", "app/r1/route.py", "app/r2/route.py")
+    assert problem.line == 3 and problem.message.startswith("3 routes cannot be imported")
