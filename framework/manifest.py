@@ -130,7 +130,7 @@ def read_tree(files: Iterable[RouteFile], public: PublicLookup | None = None) ->
             (routes if rf.kind == "route" else pages).append(Route(pattern_of(segments), rf.file, segments))
     problems += _conflicts(routes, pages)
     if public is not None:
-        problems += _public_conflicts(routes, public)
+        problems += public_problems(routes, public)
     return Tree(tuple(routes), tuple(problems))
 
 
@@ -226,7 +226,7 @@ def _conflicts(routes: list[Route], pages: list[Route]) -> list[Problem]:
     return problems
 
 
-def _public_conflicts(routes: list[Route], public: PublicLookup) -> list[Problem]:
+def public_problems(routes: Iterable[Route], public: PublicLookup) -> list[Problem]:
     """A static route and a file of `public/` at one URL (Next.js refuses it too): one stat per static route."""
     problems = []
     for route in routes:

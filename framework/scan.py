@@ -39,10 +39,14 @@ def is_skipped(name: str) -> bool:
     return name.startswith(".") or is_private(name)
 
 
-def scan(root: str | os.PathLike[str], app_dir: str = "app") -> tuple[RouteFile, ...]:
+def scan(
+    root: str | os.PathLike[str], app_dir: str = "app", *, visited: list[tuple[str, int]] | None = None
+) -> tuple[RouteFile, ...]:
     """Every `route.py` and `page.py` under `root/app_dir`, in sorted path order.
 
-    A missing `app/` gives an empty tuple: a project with no routes yet is still a project.
+    A missing `app/` gives an empty tuple: a project with no routes yet is still a project. `visited`, when
+    given, receives each folder walked (relative to `root`) with its mtime, read before its listing, so a
+    change during the walk is seen next time (`treecache`).
     """
     base = os.path.join(root, app_dir)
     found: list[RouteFile] = []
@@ -56,6 +60,8 @@ def scan(root: str | os.PathLike[str], app_dir: str = "app") -> tuple[RouteFile,
 
     def walk(directory: str, folders: tuple[str, ...], device: int) -> None:
         try:
+            if visited is not None:
+                visited.append(("/".join((app_dir, *folders)), os.stat(directory).st_mtime_ns))
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except (FileNotFoundError, NotADirectoryError, PermissionError):
             return

@@ -16,7 +16,7 @@ import json
 import re
 from importlib import metadata
 
-from . import __version__
+from .version import __version__
 
 
 def dependency() -> str:

@@ -25,12 +25,13 @@ from .errors import RouteTreeError
 from .fallback import NOT_FOUND_FILE, NotFound, NotFoundLoad, load_not_found
 from .instrumentation import INSTRUMENTATION_FILE, Instrumentation, InstrumentationLoad, load_instrumentation
 from .loader import Failure, load_route, one_per_cause
-from .manifest import Manifest, Route, build_manifest
+from .manifest import Manifest, Route
 from .matcher import Matcher
 from .proxy import MIDDLEWARE_FILE, PROXY_FILE, BrokenProxy, ProxyApp, ProxyLoad, load_proxy
 from .public import PublicFiles, public_files
-from .scan import public_lookup, scan
+from .scan import public_lookup
 from .settings import Settings
+from .treecache import scan_and_check
 
 OnFailure = Callable[[Failure], ASGIApp]
 T = TypeVar("T")
@@ -105,7 +106,8 @@ def table_from(
 
 
 def load_manifest(root: Path) -> Manifest:
-    return build_manifest(scan(root), public_lookup(root))
+    """The checked tree of `root/app` (from `treecache` when no folder changed since the last run)."""
+    return scan_and_check(root, public_lookup(root))[1]
 
 
 @dataclass(frozen=True, slots=True)

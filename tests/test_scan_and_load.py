@@ -220,11 +220,14 @@ def test_core_imports_only_the_standard_library() -> None:
 
 
 def test_one_broken_module_is_one_problem_naming_every_route_it_stops(tmp_path: Path) -> None:
-    write_tree(tmp_path, {
-        "lib/__init__.py": "",
-        "lib/db.py": "x = 1\n\nraise RuntimeError('no database')\n",
-        **{f"app/r{i}/route.py": "import lib.db\n" + HANDLER for i in range(3)},
-    })
+    write_tree(
+        tmp_path,
+        {
+            "lib/__init__.py": "",
+            "lib/db.py": "x = 1\n\nraise RuntimeError('no database')\n",
+            **{f"app/r{i}/route.py": "import lib.db\n" + HANDLER for i in range(3)},
+        },
+    )
     sys.path.insert(0, str(tmp_path))
     try:
         with pytest.raises(RouteTreeError) as info:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import click
 
-from .. import __version__
+from ..version import __version__
 from .check import check
 from .config import config
 from .dev import dev

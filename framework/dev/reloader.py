@@ -37,6 +37,7 @@ from ..scan import PAGE_FILE, ROUTE_FILE, RouteFile, public_lookup, scan
 from ..segments import Kind, Segment
 from ..settings import Settings
 from ..table import APP_FILES, AppFiles, RouteTable, build_table, load_app_files, table_from
+from ..treecache import scan_and_check
 from .deps import DepGraph
 from .errorpage import ErrorReport, report_app, report_problem, report_tree
 from .plan import Plan
@@ -152,7 +153,9 @@ class Reloader:
         self.graph.forget(changed)
         manifest = self.manifest
         try:
-            if manifest is None or self.tree_error is not None or plan.public or self._needs_walk(plan, manifest):
+            if manifest is None and self.files is None:  # the first table: the cached tree when nothing moved
+                self.files, manifest = scan_and_check(self.root, public_lookup(self.root))
+            elif manifest is None or self.tree_error is not None or plan.public or self._needs_walk(plan, manifest):
                 if self.files is None or self.tree_error is not None:
                     self.files = scan(self.root)
                 else:
