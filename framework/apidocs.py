@@ -85,7 +85,8 @@ def current_document(request: Request) -> bytes:
     if cached is not None and cached[0] is table:
         return bytes(cached[1])
     base = request.scope.get("root_path", "")
-    body = json.dumps(table_document(app.state.framework_root, table.endpoints, base), ensure_ascii=False).encode()
+    endpoints = [e.ready() for e in table.endpoints]  # routes dev has not imported yet are imported for their types
+    body = json.dumps(table_document(app.state.framework_root, endpoints, base), ensure_ascii=False).encode()
     app.state.openapi_document = (table, body)
     return body
 

@@ -18,7 +18,7 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 from starlette.concurrency import run_in_threadpool
@@ -65,6 +65,21 @@ class Endpoint:
     warnings: tuple[str, ...] = ()  # what the loader said about the module (a lowercase `get`, ...)
     websocket: ASGIApp | None = None
     loaded: LoadedRoute | None = None  # what it was made from (the OpenAPI document reads the handlers); None: failed
+    pending: Pending | None = None  # framework dev's first table: the route is imported on first use
+
+    def ready(self) -> Endpoint:
+        """The endpoint to serve with: itself, or the one its route's import gave (blocking: call it in a
+        thread from the event loop)."""
+        return self if self.pending is None else self.pending.resolve()
+
+
+class Pending(Protocol):
+    """A route whose module is imported on its first request (or by the dev server's warm-up)."""
+
+    @property
+    def resolved(self) -> bool: ...
+
+    def resolve(self) -> Endpoint: ...
 
 
 def allowed_methods(exported: Iterable[str]) -> tuple[str, ...]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException, WebSocketException
 from starlette.requests import ClientDisconnect, HTTPConnection, Request
 from starlette.responses import PlainTextResponse, Response
@@ -201,6 +202,8 @@ class FileRouter(Router):
             await answer(located, scope, receive, send)
             return
         raw, segments, endpoint = located
+        if endpoint is not None and endpoint.pending is not None:  # framework dev: imported on first use
+            endpoint = await run_in_threadpool(endpoint.ready)
         text = matcher_text(segments) if segments is not None else raw.decode("utf-8")
         if self.path_rules is not None:
             redirect = self.path_rules.redirect(text, scope)

@@ -13,6 +13,7 @@ turns the failure into an error page, and `keep`s the endpoints a change did not
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,6 +111,51 @@ def load_manifest(root: Path) -> Manifest:
     return scan_and_check(root, public_lookup(root))[1]
 
 
+class LazyRoute:
+    """A route of `framework dev`'s first table, imported on its first request (as `next dev` compiles on
+    demand) or by the warm-up that imports the rest in the background, whichever comes first; once.
+
+    A failure becomes the route's error page through `on_failure`, and `report` tells the terminal.
+    """
+
+    __slots__ = ("_endpoint", "_lock", "_on_failure", "_report", "_root", "_route", "_settings")
+
+    def __init__(
+        self,
+        root: Path,
+        route: Route,
+        settings: Settings,
+        on_failure: OnFailure,
+        report: Callable[[Failure | Endpoint], None],
+    ) -> None:
+        self._root, self._route, self._settings = root, route, settings
+        self._on_failure, self._report = on_failure, report
+        self._lock = threading.Lock()
+        self._endpoint: Endpoint | None = None
+
+    @property
+    def resolved(self) -> bool:
+        return self._endpoint is not None
+
+    def resolve(self) -> Endpoint:
+        with self._lock:
+            if self._endpoint is None:
+                loaded = load_route(self._root, self._route)
+                if isinstance(loaded, Failure):
+                    endpoint = error_endpoint(self._route, self._on_failure(loaded), self._settings)
+                    self._report(loaded)
+                else:
+                    endpoint = make_endpoint(loaded, self._settings)
+                    self._report(endpoint)
+                self._endpoint = endpoint
+            return self._endpoint
+
+
+def lazy_endpoint(route: Route, pending: LazyRoute) -> Endpoint:
+    """The table's stand-in for a route not imported yet: the router resolves it before anything else."""
+    return Endpoint(route, {}, "", (), pending=pending)
+
+
 @dataclass(frozen=True, slots=True)
 class Built:
     """A table and how it was made: the route files imported for it and what failed to load."""
@@ -127,6 +173,7 @@ def build_table(
     on_failure: OnFailure | None = None,
     keep: Mapping[str, Endpoint] | None = None,
     app_files: AppFiles | None = None,
+    lazy: Callable[[Failure | Endpoint], None] | None = None,
 ) -> Built:
     """Import the routes of `manifest` and the app-level files (unless `app_files` are given already
     loaded) and index them.
@@ -134,7 +181,8 @@ def build_table(
     Without `on_failure`, anything that cannot load raises `RouteTreeError` naming every file (start
     mode). With it, each `Failure` becomes the ASGI app answering for it (the module's table; dev
     mode). `keep` maps route files to endpoints still good for the same route: they are reused, not
-    imported again.
+    imported again. With `lazy` (dev's first table, with `on_failure`), routes are not imported here but
+    on first use (`LazyRoute`), and `lazy` hears what each import gave.
     """
     settings = settings or Settings()
     files = app_files or load_app_files(root)
@@ -161,6 +209,9 @@ def build_table(
         kept = (keep or {}).get(route.file)
         if kept is not None and kept.route == route:
             endpoints.append(kept)
+            continue
+        if lazy is not None and on_failure is not None:
+            endpoints.append(lazy_endpoint(route, LazyRoute(root, route, settings, on_failure, lazy)))
             continue
         loaded = load_route(root, route)
         imported.append(route.file)

@@ -529,3 +529,25 @@ def test_a_stream_keeps_its_old_handler_across_a_reload(dev: Server, project: Pa
     assert [read_event(fresh) for _ in range(3)] == ["v2 1", "v2 2", "v2 3"]
     old.close()
     new.close()
+
+
+def test_routes_import_on_demand_and_a_broken_one_still_reports_once(tmp_path: Path) -> None:
+    """The first table imports no route (next dev compiles on demand); the warm-up imports the rest."""
+    root = write_tree(
+        tmp_path / "lazy",
+        {
+            "app/ok/route.py": route("ok"),
+            "app/broken/route.py": "from starlette.responses import PlainTextResponse\n\nvalue = 1 / 0\n",
+            "app/other/route.py": route("other"),
+        },
+    )
+    with run_framework(root, "dev") as dev:
+        assert serves(dev, "/ok", "ok")
+        page = dev.get("/broken", headers={"accept": "text/html"})
+        assert page.status == 500 and "ZeroDivisionError" in page.text
+        wait_for(lambda: "app/broken/route.py:3" in dev.log(), what="the terminal line for the broken route")
+        assert serves(dev, "/other", "other")
+        wait_for(
+            lambda: "reloaded" not in dev.log() and dev.log().count("app/broken/route.py:3") == 1,
+            what="one line for the broken route, whether a request or the warm-up imported it",
+        )

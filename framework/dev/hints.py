@@ -15,6 +15,7 @@ import html
 import sys
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
@@ -84,8 +85,8 @@ def render_404(path: str, table: RouteTable) -> str:
     e = html.escape
     parts = tuple(p for p in path.split("/") if p)
     endpoints = closest(parts, table)
-    rows = "".join(
-        f"<tr><td><code>{e(x.route.pattern)}</code></td><td>{e(methods_text(x))}</td><td>{e(x.route.file)}</td></tr>"
+    rows = "".join(  # `ready()`: a route the dev server has not imported yet is imported for its methods
+        f"<tr><td><code>{e(x.route.pattern)}</code></td><td>{e(methods_text(x.ready()))}</td><td>{e(x.route.file)}</td></tr>"
         for x in endpoints[:SHOWN]
     )
     more = (
@@ -118,7 +119,7 @@ async def dev_not_found(request: Request, exc: Exception) -> Response:
     """The 404 page for a browser asking for a URL nothing answers; otherwise the usual 404."""
     table: RouteTable = request.app.router.table
     if table.not_found is None and isinstance(exc, NoRoute) and wants_html(request.headers.get("accept")):
-        return HTMLResponse(render_404(request.url.path, table), status_code=404)
+        return HTMLResponse(await run_in_threadpool(render_404, request.url.path, table), status_code=404)
     return await answer_not_found(request, exc)
 
 

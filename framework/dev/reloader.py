@@ -23,6 +23,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,12 +132,15 @@ class Reloader:
     graph: DepGraph = field(init=False)
     lock: threading.Lock = field(default_factory=threading.Lock)
     app_files: AppFiles | None = None  # proxy.py, instrumentation.py, not_found.py as last loaded (None: not yet)
+    # The first table imports each route on its first request (or in `warm`), and tells this what it gave.
+    lazy_report: Callable[[Failure | Endpoint], None] | None = None
 
     def __post_init__(self) -> None:
         self.graph = DepGraph(self.root)
 
     def start(self) -> Outcome:
-        """The first table: every route imported (a failing one answers with the error page)."""
+        """The first table: the tree checked (from `treecache` when nothing moved), every route to be imported
+        on its first request, or by `warm` in the background, when `lazy_report` is set; else imported now."""
         return self.apply(Plan(rescan=True))
 
     def apply(self, plan: Plan) -> Outcome:
@@ -175,10 +179,11 @@ class Reloader:
 
         old = self.entries
         reach = self.graph.reaching([r.file for r in manifest.routes], changed) if changed else set()
-        keep = {
+        keep = {  # a route still waiting for its first import is kept whatever changed: it will import the new code
             file: entry.endpoint
             for file, entry in old.items()
-            if file not in reach and not (entry.failure is not None and changed)
+            if (file not in reach and not (entry.failure is not None and changed))
+            or (entry.endpoint.pending is not None and not entry.endpoint.pending.resolved)
         }
         reports: dict[str, ErrorReport] = {}
 
@@ -186,11 +191,18 @@ class Reloader:
             reports[failure.file] = report_problem(self.root, failure.problem, failure.error)
             return report_app(reports[failure.file])
 
-        built = build_table(self.root, manifest, self.settings, on_failure=error_page, keep=keep, app_files=app_files)
+        lazy = self.lazy_report if self.manifest is None else None
+        built = build_table(
+            self.root, manifest, self.settings, on_failure=error_page, keep=keep, app_files=app_files, lazy=lazy
+        )
         imported = set(built.imported)
         entries = {
             e.route.file: Entry(
-                e.route, e, reports.get(e.route.file) if e.route.file in imported else old[e.route.file].failure
+                e.route,
+                e,
+                reports.get(e.route.file)
+                if e.route.file in imported or e.route.file not in old
+                else old[e.route.file].failure,
             )
             for e in built.table.endpoints
         }
@@ -233,8 +245,12 @@ class Reloader:
         return stale
 
     def warm(self) -> None:
-        """Parse the imports of every route and project module now (in the background after startup),
-        so the first edit does not pay for it."""
+        """In the background after startup: import the routes no request has needed yet (each once, whoever
+        comes first), then parse the imports of every route and project module, so the first edit does not
+        pay for it."""
+        for entry in list(self.entries.values()):
+            if entry.endpoint.pending is not None:
+                entry.endpoint.ready()
         with self.lock:
             files = [r.file for r in self.manifest.routes] if self.manifest else []
             self.graph.reaching([*files, *project_modules(self.root).values()], set())

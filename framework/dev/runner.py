@@ -31,7 +31,7 @@ from watchfiles import awatch
 from ..apidocs import docs_routes
 from ..application import FrameworkApp, starlette_app
 from ..config import load_env_file, load_settings, project_root, publish_url_settings
-from ..endpoints import SocketWatch
+from ..endpoints import Endpoint, SocketWatch
 from ..limits import uvicorn_options
 from ..loader import Failure
 from ..settings import Settings
@@ -168,6 +168,7 @@ class DevServer:
         sock = listening_socket(self.host, self.port, self._port_in_use if self.try_next_ports else None)
         self.bound = str(sock.getsockname()[0])
         self.port = int(sock.getsockname()[1])  # the port actually used: the next free one, or the inherited one
+        self.reloader.lazy_report = self._imported
         first = self.reloader.start()
         assert first.table is not None  # the first reload always builds a table (a tree error gets its own)
         self.app = starlette_app(
@@ -198,6 +199,15 @@ class DevServer:
             self._exec()
         self.console.line("framework dev stopped")
         return 0
+
+    def _imported(self, result: Failure | Endpoint) -> None:
+        """A route of the first table imported on demand: its problem or its warnings in the terminal."""
+        if isinstance(result, Failure):
+            report = report_problem(self.root, result.problem, result.error)
+            self.console.error(report, " (this route answers 500 until fixed)")
+        else:
+            for warning in result.warnings:
+                self.console.warning(warning)
 
     def _port_in_use(self, port: int, then: int) -> None:
         self.console.warning(f"port {port} is in use, trying {then} instead")
