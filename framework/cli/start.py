@@ -49,6 +49,14 @@ repository
 )
 @click.option("--no-access-log", is_flag=True, help="do not log each request")
 @click.option("--proxy-headers", is_flag=True, help="trust X-Forwarded-* from 127.0.0.1")
+@click.option(
+    "--shutdown-timeout",
+    type=click.IntRange(min=1),
+    default=30,
+    show_default=True,
+    metavar="SECONDS",
+    help="on SIGTERM, how long requests in flight may take to finish",
+)
 @limit_options()
 def start(
     root: str,
@@ -58,15 +66,13 @@ def start(
     log_level: str,
     no_access_log: bool,
     proxy_headers: bool,
+    shutdown_timeout: int,
     **limits: Any,
 ) -> None:
     """Serve the project with uvicorn (fastest loop and parser available, no reload)."""
-    import uvicorn
-
     from ..app import serving_app
     from ..dev.ports import BindError, check_free
-    from ..limits import uvicorn_options
-    from ..settings import ENV_SETTINGS
+    from ..serving import ServeOptions, run_uvicorn
 
     path = checked_root(root)
     setup_logging(log_level)
@@ -79,31 +85,8 @@ def start(
         raise ProjectError(str(exc.strerror)) from None
     count = len(app.router.table.endpoints)  # type: ignore[attr-defined]
     log.info("%d route%s from %s", count, "" if count == 1 else "s", path / "app")
-    options: dict[str, Any] = {
-        "host": host,
-        "port": port,
-        "log_level": log_level,
-        "access_log": not no_access_log,
-        "proxy_headers": proxy_headers,
-        "loop": "auto",
-        "server_header": False,
-    }
-
-    def run() -> None:
-        if workers > 1:
-            os.environ["FRAMEWORK_ROOT"] = str(path)
-            os.environ[ENV_SETTINGS] = settings.to_env()  # each worker builds the app and the protocol from it
-            uvicorn.run(
-                "framework.app:app_from_environment",
-                factory=True,
-                workers=workers,
-                **options,
-                **uvicorn_options(settings, workers=True),
-            )
-        else:
-            uvicorn.run(app, **options, **uvicorn_options(settings))
-
-    failed = run_reporting_startup(run)
+    options = ServeOptions(host, port, workers, log_level, not no_access_log, proxy_headers, shutdown_timeout)
+    failed = run_reporting_startup(lambda: run_uvicorn(app, str(path), settings, options))
     if failed:
         raise ProjectError(f"the server did not start: {failed}")
 
