@@ -1,12 +1,15 @@
-"""`framework start` against real processes on 127.0.0.1: graceful shutdown on SIGTERM and its option.
+"""`framework start --server uvicorn|granian`: the same options meaning the same things on both, against real
+processes on 127.0.0.1: graceful shutdown on SIGTERM, worker processes, proxy headers, and the usage errors.
 
-Every wait is bounded and nothing asserts how fast.
+The limits on granian are in tests/test_limits.py; every wait is bounded and nothing asserts how fast.
 """
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
+import sys
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -14,7 +17,7 @@ import pytest
 
 from tests.helpers import Server, run_cli, run_framework, wait_for, write_tree
 
-SERVERS = ["uvicorn"]
+SERVERS = ["uvicorn", "granian"]
 
 PROJECT = {
     "app/api/pid/route.py": """
@@ -78,7 +81,7 @@ def events(root: Path, hook: str) -> list[int]:
 
 
 def serve(root: Path, server: str, *args: str) -> AbstractContextManager[Server]:
-    return run_framework(root, "start", *args)
+    return run_framework(root, "start", "--server", server, *args)
 
 
 def refused(port: int) -> bool:
@@ -131,16 +134,67 @@ def test_a_request_past_the_shutdown_timeout_is_cut_and_the_process_exits_0(proj
         running.process.send_signal(signal.SIGTERM)
         assert running.process.wait(timeout=20) == 0, running.log()
         assert not read_all(slow).startswith(b"HTTP/1.1 200 ")
-    # the request is cancelled, and shutdown() runs
-    assert events(project, "shutdown") == events(project, "register")
+    # uvicorn cancels the request and runs shutdown(); granian kills the worker, so shutdown() does not run
+    assert events(project, "shutdown") == (events(project, "register") if server == "uvicorn" else [])
+
+
+# --- worker processes --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_each_worker_builds_the_app_registers_once_and_answers(project: Path, server: str) -> None:
+    with serve(project, server, "--workers", "2") as running:
+        registered = wait_for(lambda: len(events(project, "register")) == 2 and events(project, "register"))
+        answered: set[int] = set()
+        for _ in range(300):  # a new connection each time: the kernel spreads them over the workers
+            answered.add(json.loads(running.get("/api/pid").body)["pid"])
+            if len(answered) == 2:
+                break
+        assert answered == set(registered) and running.process.pid not in answered
+    assert len(set(registered)) == 2 and events(project, "register") == registered
+
+
+# --- proxy headers ---------------------------------------------------------------------------------
+
+FORWARDED = {"x-forwarded-for": "203.0.113.7", "x-forwarded-proto": "https"}
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_proxy_headers_are_read_from_127_0_0_1_only_with_the_option(project: Path, server: str) -> None:
+    with serve(project, server, "--proxy-headers") as running:
+        assert json.loads(running.get("/api/client", headers=FORWARDED).body) == {
+            "host": "203.0.113.7",
+            "scheme": "https",
+        }
+        # the app's own checks are the same on both servers: a cross-site POST is refused
+        evil = {"sec-fetch-site": "cross-site", "origin": "https://evil.example"}
+        assert running.request("POST", "/api/client", headers=evil).status == 403
+    with serve(project, server) as running:
+        assert json.loads(running.get("/api/client", headers=FORWARDED).body) == {"host": "127.0.0.1", "scheme": "http"}
 
 
 # --- usage errors ----------------------------------------------------------------------------------
 
 
+def test_granian_without_granian_installed_is_a_usage_error_naming_the_install(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "granian", None)  # `import granian` now raises ImportError
+    result = run_cli("start", "--root", str(project), "--server", "granian")
+    assert result.returncode == 2, result.stderr
+    assert "pip install 'framework[granian]'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_granian_refuses_a_head_limit_it_cannot_hold(project: Path) -> None:
+    result = run_cli("start", "--root", str(project), "--server", "granian", "--max-head-size", "4KiB")
+    assert result.returncode == 2, result.stderr
+    assert "set --max-head-size 8KiB or more, or serve with --server uvicorn" in result.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
+        (["--server", "nginx"], "'nginx' is not one of 'uvicorn', 'granian'"),
         (["--shutdown-timeout", "0"], "0 is not in the range x>=1"),
         (["--shutdown-timeout", "soon"], "'soon' is not a valid integer"),
     ],
@@ -152,4 +206,4 @@ def test_bad_server_options_are_usage_errors(project: Path, args: list[str], mes
 
 def test_help_lists_the_server_options() -> None:
     out = run_cli("start", "--help").stdout
-    assert "--shutdown-timeout SECONDS" in out
+    assert "--server [uvicorn|granian]" in out and "--shutdown-timeout SECONDS" in out
