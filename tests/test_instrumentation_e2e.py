@@ -144,13 +144,14 @@ def test_each_worker_registers_once(tmp_path: Path) -> None:
         assert len(registered) == 2 and len(set(registered)) == 2
 
 
-def test_a_failing_register_stops_start_with_file_and_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize("server", ["uvicorn", "granian"])
+def test_a_failing_register_stops_start_with_file_and_line(tmp_path: Path, server: str) -> None:
     root = write_tree(
         tmp_path / "p",
         {**ROUTES, "instrumentation.py": "def register():\n    raise RuntimeError('no database')\n"},
     )
     for args in ((), ("--workers", "2")):
-        result = start_failure(root, *args)
+        result = start_failure(root, "--server", server, *args)
         assert result.returncode == 1, result.stderr
         assert "instrumentation.py:2" in result.stderr and "RuntimeError: no database" in result.stderr
         assert "Traceback" not in result.stderr

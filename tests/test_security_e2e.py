@@ -259,8 +259,9 @@ async def POST(request):
 """
 
 
-@pytest.fixture(scope="module")
-def uploads(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+@pytest.fixture(scope="module", params=["uvicorn", "granian"])
+def uploads(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The body cap is the app's: the same answers from either server."""
     root = write_tree(
         tmp_path_factory.mktemp("uploads") / "p",
         {
@@ -269,7 +270,7 @@ def uploads(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             "app/unlimited/route.py": UPLOAD.format(config="max_body_size = None"),
         },
     )
-    with run_framework(root) as running:
+    with run_framework(root, "start", "--server", request.param) as running:
         yield running
 
 

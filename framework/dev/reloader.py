@@ -70,6 +70,14 @@ class Outcome:
     routes: int = 0
 
 
+def _saved_since(path: Path, moment: float) -> bool:
+    """Was the file written after `moment` (or is it gone)? Then a reload is on its way for it."""
+    try:
+        return path.stat().st_mtime > moment
+    except OSError:
+        return True
+
+
 def drop_bytecode(root: Path, files: set[str]) -> None:
     """Remove the cached bytecode of changed files: a .pyc is checked by whole-second mtime and size,
     so an edit within the same second that keeps the size would otherwise load the old code."""
@@ -134,6 +142,7 @@ class Reloader:
     app_files: AppFiles | None = None  # proxy.py, instrumentation.py, not_found.py as last loaded (None: not yet)
     # The first table imports each route on its first request (or in `warm`), and tells this what it gave.
     lazy_report: Callable[[Failure | Endpoint], None] | None = None
+    built_at: float = 0.0  # wall-clock time the first table was built
 
     def __post_init__(self) -> None:
         self.graph = DepGraph(self.root)
@@ -179,11 +188,12 @@ class Reloader:
 
         old = self.entries
         reach = self.graph.reaching([r.file for r in manifest.routes], changed) if changed else set()
-        keep = {  # a route still waiting for its first import is kept whatever changed: it will import the new code
+        keep = {  # a route still waiting for its first import is kept when only what it imports changed: it
+            # will import the new code; its own file changed, it is imported now, so the reload reports it
             file: entry.endpoint
             for file, entry in old.items()
             if (file not in reach and not (entry.failure is not None and changed))
-            or (entry.endpoint.pending is not None and not entry.endpoint.pending.resolved)
+            or (entry.endpoint.pending is not None and not entry.endpoint.pending.resolved and file not in changed)
         }
         reports: dict[str, ErrorReport] = {}
 
@@ -192,6 +202,8 @@ class Reloader:
             return report_app(reports[failure.file])
 
         lazy = self.lazy_report if self.manifest is None else None
+        if lazy is not None:
+            self.built_at = time.time()
         built = build_table(
             self.root, manifest, self.settings, on_failure=error_page, keep=keep, app_files=app_files, lazy=lazy
         )
@@ -248,9 +260,17 @@ class Reloader:
         """In the background after startup: import the routes no request has needed yet (each once, whoever
         comes first), then parse the imports of every route and project module, so the first edit does not
         pay for it."""
-        for entry in list(self.entries.values()):
-            if entry.endpoint.pending is not None:
-                entry.endpoint.ready()
+        built = self.built_at
+        for file, entry in list(self.entries.items()):
+            with self.lock:  # one route at a time, so a reload never waits long and never races an import
+                pending = entry.endpoint.pending
+                if (
+                    self.entries.get(file) is entry
+                    and pending is not None
+                    and not pending.resolved
+                    and not _saved_since(self.root / file, built)
+                ):  # else the watcher's reload imports it
+                    pending.resolve()
         with self.lock:
             files = [r.file for r in self.manifest.routes] if self.manifest else []
             self.graph.reaching([*files, *project_modules(self.root).values()], set())
