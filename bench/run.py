@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from . import gen, harness
-from .harness import BenchError, WrkResult
+from .harness import BenchError, WrkResult, alternate, stats
 
 HERE = Path(__file__).resolve().parent
 PARTS = ("throughput", "scaling", "startup", "profile", "reload", "nextjs")
@@ -87,10 +87,6 @@ def _ints(text: str) -> list[int]:
         raise SystemExit(f"python -m bench: expected comma-separated integers, got {text!r}") from None
 
 
-def stats(values: Sequence[float]) -> dict[str, float]:
-    return {"median": round(statistics.median(values), 2), "min": round(min(values), 2), "max": round(max(values), 2)}
-
-
 def machine() -> dict[str, Any]:
     model = "unknown"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -115,25 +111,6 @@ def machine() -> dict[str, Any]:
 
 
 # --- load runs ---------------------------------------------------------------------------------
-
-
-def alternate(servers: dict[str, harness.Running], path: str, args: argparse.Namespace) -> dict[str, list[WrkResult]]:
-    """One warm-up run per server, then rounds of A, B(, C) in the same order each round; after each run,
-    wait until that server is idle again (Next.js and a 10,000-route Starlette are still answering
-    queued requests when wrk stops, on the core the next server needs)."""
-
-    def load(s: harness.Running, seconds: float) -> WrkResult:
-        result = harness.wrk(s.port, path, seconds, args.connections)
-        harness.wait_idle(s.process.pid)  # the backlog is served before the other server's turn
-        return result
-
-    for s in servers.values():
-        load(s, 1)
-    samples: dict[str, list[WrkResult]] = {name: [] for name in servers}
-    for _ in range(args.rounds):
-        for name, s in servers.items():
-            samples[name].append(load(s, args.duration))
-    return samples
 
 
 def load_rows(label: str, samples: dict[str, list[WrkResult]], base: str = "starlette") -> list[dict[str, Any]]:
@@ -170,7 +147,7 @@ def part_throughput(work: Path, args: argparse.Namespace, nextjs: Any) -> list[d
         if nextjs is not None:
             servers["nextjs"] = stack.enter_context(nextjs.serve(work))
         for label, path in (("static GET /api/health", gen.HEALTH_URL), ("param GET /api/users/[id]", gen.TARGET_URL)):
-            samples = alternate(servers, path, args)
+            samples = alternate(servers, path, args.rounds, args.duration, args.connections)
             rows += load_rows(label, samples)
             if nextjs is not None:
                 for name in ("framework", "starlette"):
@@ -193,7 +170,9 @@ def part_scaling(work: Path, args: argparse.Namespace) -> list[dict[str, Any]]:
                 kind: stack.enter_context(harness.python_server(kind, root, work, gen.TARGET_URL, timeout=300))
                 for kind in ("framework", "starlette")
             }
-            for row in load_rows(f"{size} routes", alternate(servers, gen.TARGET_URL, args)):
+            for row in load_rows(
+                f"{size} routes", alternate(servers, gen.TARGET_URL, args.rounds, args.duration, args.connections)
+            ):
                 rows.append({"size": size, **row})
         print(
             f"  scaling {size}: "
