@@ -558,6 +558,19 @@ def _ms(value: float | None) -> str:
     return "never seen" if value is None else f"{value:.0f}"
 
 
+def settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The run's load settings: rounds and duration of the parts that run (peers and typed have their own)."""
+    out: dict[str, Any] = {}
+    if args.parts & {"throughput", "scaling", "nextjs"}:
+        out.update(rounds=args.rounds, duration_s=args.duration)
+    if args.parts & {"peers", "typed"}:
+        out.update(peers_rounds=args.peer_rounds, peers_duration_s=args.peer_duration, peers_warmup_s=args.warmup)
+    out.update(connections=args.connections, wrk_threads=1, server_core=harness.cores()[0], wrk_core=harness.cores()[1])
+    if args.parts & {"throughput", "scaling", "startup", "profile", "nextjs"}:
+        out["uvicorn"] = "http=httptools loop=uvloop workers=1 access_log=False"
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
@@ -577,15 +590,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "started": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "command": shlex.join(["python", "-m", "bench", *(sys.argv[1:] if argv is None else argv)]),
         "machine": machine(),
-        "settings": {
-            "rounds": args.rounds,
-            "duration_s": args.duration,
-            "connections": args.connections,
-            "wrk_threads": 1,
-            "server_core": harness.cores()[0],
-            "wrk_core": harness.cores()[1],
-            "uvicorn": "http=httptools loop=uvloop workers=1 access_log=False",
-        },
+        "settings": settings(args),
         "targets": TARGETS,
         "errors": {},
     }

@@ -431,6 +431,8 @@ def test_peers_preset_and_opt_in_parts(argv: list[str], parts: set[str]) -> None
     assert args.parts == parts
     assert (args.peer_rounds, args.peer_duration, args.rounds, args.duration) == (3, 5.0, 5, 3.0)
     assert (args.servers, args.fillers) == (["uvicorn", "granian"], [0, 2000])
+    shown = run.settings(args)  # the report's settings line names the rounds of the parts that run
+    assert ("peers_rounds" in shown, "rounds" in shown) == (bool(parts & {"peers", "typed"}), "scaling" in parts)
 
 
 @pytest.mark.parametrize(
