@@ -33,6 +33,7 @@ the generated projects and the installed dependencies are this checkout's and th
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -418,14 +419,16 @@ def markdown(result: dict[str, Any]) -> list[str]:
     lines = [
         f"## Peers: the same two endpoints, median (min-max) of {s['rounds']} rounds of {s['duration_s']:g} s",
         "",
-        "Ratios: this row's req/s over the column app's, per round, median. `fillers`: routes registered before the "
-        "two endpoints.",
+        "Ratios: this row's req/s over the column app's, per round, median. µs over bare: `1/req/s - 1/bare's req/s`, "
+        "per round, median: what the app adds per request to the server's own cost. `fillers`: routes registered "
+        "before the two endpoints.",
         "",
     ]
     lines += [f"- `{server}`: `{cmd}`" for server, cmd in s["commands"].items()]
     lines += [f"- `{c['name']}`: {c['path']} {c['commit']}".rstrip() for c in result.get("checkouts", [])]
     lines.append("")
-    head = ["server", "fillers", "endpoint", "app", "req/s", "p99 ms", *[f"vs {n}" for n in names], "errors"]
+    head = ["server", "fillers", "endpoint", "app", "req/s", "p99 ms", "µs over bare", *[f"vs {n}" for n in names]]
+    head.append("errors")
     body = [
         [
             r["server"],
@@ -434,6 +437,7 @@ def markdown(result: dict[str, Any]) -> list[str]:
             r["app"],
             f"{_fmt(r['rps']['median'])} ({_fmt(r['rps']['min'])}-{_fmt(r['rps']['max'])})",
             f"{r['p99_ms']['median']:.1f}",
+            _over_bare(r, rows),
             *[f"{r['vs'][n]['median']:.2f}" if n in r["vs"] else "" for n in names],
             r["errors"],
         ]
@@ -450,6 +454,29 @@ def markdown(result: dict[str, Any]) -> list[str]:
     if result.get("failed"):
         lines += ["Could not run:", ""] + [f"- {k}: {v.splitlines()[0]}" for k, v in result["failed"].items()] + [""]
     return lines
+
+
+def over_bare_us(row: dict[str, Any], rows: Sequence[dict[str, Any]]) -> float | None:
+    """What the app adds per request to the bare callable's time on the same server, in µs of the server core:
+    `1/req/s - 1/bare req/s` per round, median (None without a bare row in the group)."""
+    bare = next(
+        (
+            r
+            for r in rows
+            if r["app"] == "bare"
+            and (r["server"], r["fillers"], r["endpoint"]) == (row["server"], row["fillers"], row["endpoint"])
+        ),
+        None,
+    )
+    if bare is None or row is bare:
+        return None
+    pairs = zip(row["samples_rps"], bare["samples_rps"], strict=True)
+    return statistics.median((1 / a - 1 / b) * 1e6 for a, b in pairs if a and b)
+
+
+def _over_bare(row: dict[str, Any], rows: Sequence[dict[str, Any]]) -> str:
+    us = over_bare_us(row, rows)
+    return "" if us is None else f"{us:.1f}"
 
 
 def table(head: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:

@@ -407,6 +407,9 @@ def test_peer_rows_ratios_to_every_other_app_per_round() -> None:
         "fastapi": {"median": 2.5, "min": 2.0, "max": 3.0},
     }
     assert set(rows["bare"]["vs"]) == {"framework", "fastapi"}
+    # what the app adds to the bare callable's time per request: 1/200 - 1/400 s and 0, median 1,250 µs
+    assert peers.over_bare_us(rows["framework"], list(rows.values())) == pytest.approx(1250.0)
+    assert peers.over_bare_us(rows["bare"], list(rows.values())) is None
 
 
 def test_typed_cost_is_the_difference_of_the_per_request_times() -> None:
