@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import statistics
 import subprocess
 import sys
 import time
@@ -221,7 +222,8 @@ def run(
             rows += peers.rows_of(by_app, server=server, endpoint=kind)
             for name, results in by_app.items():
                 samples.setdefault(name, {})[kind] = results
-            print(f"  typed, {kind}: " + ", ".join(f"{n} {r[0].requests_per_s:.0f}" for n, r in by_app.items()))
+            medians = {n: statistics.median(r.requests_per_s for r in results) for n, results in by_app.items()}
+            print(f"  typed, {kind}: " + ", ".join(f"{n} {rps:.0f}" for n, rps in medians.items()), flush=True)
     in_process = measure_in_process(root, found, [a for a in apps if a in APPS], requests, batches, rounds, work)
     return {
         "server": server,
