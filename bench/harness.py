@@ -264,19 +264,34 @@ def alternate(
     warmup: float = 1.0,
 ) -> dict[str, list[WrkResult]]:
     """One warm-up run per server (`warmup` seconds; 0: none), then `rounds` rounds of A, B(, C) in the same
-    order each round; after each run, wait until that server is idle again (Next.js and a 10,000-route
-    Starlette are still answering queued requests when wrk stops, on the core the next server needs)."""
+    order each round, all on `path`; see `alternate_targets`."""
+    targets = {name: (s, path) for name, s in servers.items()}
+    return alternate_targets(targets, rounds, duration, connections, warmup)
 
-    def load(s: Running, seconds: float) -> WrkResult:
+
+def alternate_targets(
+    targets: Mapping[str, tuple[Running, str]],
+    rounds: int,
+    duration: float,
+    connections: int = 64,
+    warmup: float = 1.0,
+) -> dict[str, list[WrkResult]]:
+    """Load each (server, path) target in turn, in the same order each round, after one warm-up run each:
+    two figures meant to be compared (two servers, or two endpoints of one) are then taken minutes apart at
+    most, never in separate blocks. After each run, wait until that server is idle again (Next.js and a
+    10,000-route Starlette are still answering queued requests when wrk stops, on the core the next server
+    needs)."""
+
+    def load(s: Running, path: str, seconds: float) -> WrkResult:
         result = wrk(s.port, path, seconds, connections)
         wait_idle(s.process.pid)  # the backlog is served before the other server's turn
         return result
 
     if warmup > 0:
-        for s in servers.values():
-            load(s, warmup)
-    samples: dict[str, list[WrkResult]] = {name: [] for name in servers}
+        for s, path in targets.values():
+            load(s, path, warmup)
+    samples: dict[str, list[WrkResult]] = {name: [] for name in targets}
     for _ in range(rounds):
-        for name, s in servers.items():
-            samples[name].append(load(s, duration))
+        for name, (s, path) in targets.items():
+            samples[name].append(load(s, path, duration))
     return samples

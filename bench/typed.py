@@ -17,9 +17,9 @@ result model `Item`) and the untyped way at `/plain/[id]` (the same answer from 
 All three use pydantic models. The framework and FastAPI validate the returned `Item` against the
 annotation; Litestar only encodes it.
 
-Over HTTP the three apps run side by side on uvicorn (bench/peers.py's flags), loaded in alternating
-rounds like the peer table; the cost of typing is `1/typed - 1/untyped` req/s, in microseconds of the
-server core per request, per round. In-process, each app is called as an ASGI callable (no sockets,
+Over HTTP the three apps run side by side on uvicorn (bench/peers.py's flags), loaded in rounds like the
+peer table, each app's typed and untyped endpoints back to back; the cost of typing is `1/typed -
+1/untyped` req/s, in microseconds of the server core per request, per round. In-process, each app is called as an ASGI callable (no sockets,
 no server) in batches, typed and untyped interleaved, the fastest batch kept: steadier on a shared
 machine, and it is the app's own cost alone. The in-process part also times the peer table's two
 endpoints (bench/gen.py's handlers), so `--framework-path` comparisons get a steady figure for them.
@@ -217,8 +217,11 @@ def run(
         for name, checkout in wanted:
             running[name] = stack.enter_context(peers.launch(name, server, root, work, checkout))
             peers.check_answers(running[name], dict.fromkeys(URLS.values(), EXPECTED))
-        for kind, url in URLS.items():
-            by_app = harness.alternate(running, url, rounds, duration, connections, warmup)
+        # typed and untyped of one app back to back in each round: their difference is the figure
+        targets = {f"{name} {kind}": (r, url) for name, r in running.items() for kind, url in URLS.items()}
+        loads = harness.alternate_targets(targets, rounds, duration, connections, warmup)
+        for kind in URLS:
+            by_app = {name: loads[f"{name} {kind}"] for name in running}
             rows += peers.rows_of(by_app, server=server, endpoint=kind)
             for name, results in by_app.items():
                 samples.setdefault(name, {})[kind] = results
