@@ -8,10 +8,11 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,8 +141,10 @@ def server(
     logdir: Path,
     timeout: float = 120.0,
     cwd: Path | None = None,
+    extra_env: Mapping[str, str] | None = None,
 ) -> Iterator[Running]:
-    """Start `command` pinned to the server core; yield once `probe` answers 200; always stop it."""
+    """Start `command` pinned to the server core (environment: `env()` updated with `extra_env`); yield once
+    `probe` answers 200; always stop it."""
     core = cores()[0]
     log = logdir / f"{name}-{port}.log"
     with open(log, "wb") as out:
@@ -150,7 +153,7 @@ def server(
             ["taskset", "-c", core, *command],
             stdout=out,
             stderr=subprocess.STDOUT,
-            env=env(),
+            env={**env(), **(extra_env or {})},
             cwd=cwd,
             start_new_session=True,
         )
@@ -243,3 +246,52 @@ def wrk(port: int, path: str, duration: float, connections: int = 64) -> WrkResu
     if done.returncode != 0:
         raise BenchError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
     return parse_wrk(done.stdout)
+
+
+# --- rounds ------------------------------------------------------------------------------------
+
+
+def stats(values: Sequence[float]) -> dict[str, float]:
+    return {"median": round(statistics.median(values), 2), "min": round(min(values), 2), "max": round(max(values), 2)}
+
+
+def alternate(
+    servers: Mapping[str, Running],
+    path: str,
+    rounds: int,
+    duration: float,
+    connections: int = 64,
+    warmup: float = 1.0,
+) -> dict[str, list[WrkResult]]:
+    """One warm-up run per server (`warmup` seconds; 0: none), then `rounds` rounds of A, B(, C) in the same
+    order each round, all on `path`; see `alternate_targets`."""
+    targets = {name: (s, path) for name, s in servers.items()}
+    return alternate_targets(targets, rounds, duration, connections, warmup)
+
+
+def alternate_targets(
+    targets: Mapping[str, tuple[Running, str]],
+    rounds: int,
+    duration: float,
+    connections: int = 64,
+    warmup: float = 1.0,
+) -> dict[str, list[WrkResult]]:
+    """Load each (server, path) target in turn, in the same order each round, after one warm-up run each:
+    two figures meant to be compared (two servers, or two endpoints of one) are then taken minutes apart at
+    most, never in separate blocks. After each run, wait until that server is idle again (Next.js and a
+    10,000-route Starlette are still answering queued requests when wrk stops, on the core the next server
+    needs)."""
+
+    def load(s: Running, path: str, seconds: float) -> WrkResult:
+        result = wrk(s.port, path, seconds, connections)
+        wait_idle(s.process.pid)  # the backlog is served before the other server's turn
+        return result
+
+    if warmup > 0:
+        for s, path in targets.values():
+            load(s, path, warmup)
+    samples: dict[str, list[WrkResult]] = {name: [] for name in targets}
+    for _ in range(rounds):
+        for name, (s, path) in targets.items():
+            samples[name].append(load(s, path, duration))
+    return samples

@@ -1,6 +1,7 @@
 """`python -m bench`: every measurement in one run, side by side, written to bench/results/.
 
-Parts (pick with --only): throughput, scaling, startup, profile, reload, nextjs (needs --with-nextjs).
+Parts (pick with --only): throughput, scaling, startup, profile, reload, nextjs (needs --with-nextjs),
+peers and typed (`python -m bench peers` runs these two: bench/peers.py, bench/typed.py).
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from . import gen, harness
-from .harness import BenchError, WrkResult
+from . import gen, harness, peers, typed
+from .harness import BenchError, WrkResult, alternate, stats
 
 HERE = Path(__file__).resolve().parent
-PARTS = ("throughput", "scaling", "startup", "profile", "reload", "nextjs")
+PARTS = ("throughput", "scaling", "startup", "profile", "reload", "nextjs", "peers", "typed")
+OPT_IN = ("nextjs", "peers", "typed")  # not in a plain `python -m bench`
 
 EPILOG = """examples:
   python -m bench                         everything except Next.js (about 5 minutes)
@@ -35,6 +37,10 @@ EPILOG = """examples:
   python -m bench --with-nextjs           also install, build and load Next.js (needs npm + network)
   python -m bench --only throughput,scaling --rounds 3 --duration 2
   python -m bench --only scaling --sizes 1,1000
+  python -m bench peers                   the peer table and typed validation (about 15 minutes)
+  python -m bench peers --servers uvicorn --fillers 0 --rounds 5
+  python -m bench peers --apps bare,framework --framework-path before=../old-checkout --framework-path .
+                                          two checkouts of the framework in the same rounds
 """
 
 TARGETS = {
@@ -42,6 +48,8 @@ TARGETS = {
     "scaling": "framework at 10,000 routes >= 0.9 of its 1-route throughput",
     "startup": "1,000 routes under 1 s; 10,000: reported and profiled",
     "reload": "median under 100 ms and >= 5x faster than uvicorn --reload",
+    "peers": "req/s next to a bare ASGI callable, Starlette, FastAPI and Litestar on uvicorn and granian",
+    "typed": "the per-request cost of typed validation next to FastAPI's and Litestar's",
 }
 
 
@@ -49,9 +57,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="python -m bench", description=__doc__, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    p.add_argument(
+        "preset", nargs="?", choices=["peers"], help="peers: the peers and typed parts (same as --only peers,typed)"
+    )
     p.add_argument("--quick", action="store_true", help="2 rounds of 1 s, sizes 1,100,1000, 1 startup trial")
-    p.add_argument("--rounds", type=int, help="A,B rounds per measurement (default 5; quick 2)")
-    p.add_argument("--duration", type=float, help="seconds per wrk run (default 3; quick 1)")
+    p.add_argument("--rounds", type=int, help="A,B rounds per measurement (default 5, peers and typed 3; quick 2)")
+    p.add_argument("--duration", type=float, help="seconds per wrk run (default 3, peers and typed 5; quick 1)")
+    p.add_argument("--warmup", type=float, default=1.0, help="peers, typed: warm-up seconds per server (0: none)")
     p.add_argument("--connections", type=int, default=64, help="wrk connections (default 64)")
     p.add_argument("--sizes", help="route counts for scaling (default 1,100,1000,10000; quick 1,100,1000)")
     p.add_argument("--startup-sizes", help="route counts for startup (default 1,1000,10000; quick 1,1000)")
@@ -60,16 +72,41 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--with-nextjs", action="store_true", help="also benchmark Next.js `next start` (npm install)")
     p.add_argument("--nextjs-dir", help="reuse this folder for the Next.js project (default: a temp folder)")
     p.add_argument("--only", help=f"comma-separated parts: {','.join(PARTS)}")
+    p.add_argument("--servers", default=",".join(peers.SERVERS), help="peers: servers (default uvicorn,granian)")
+    p.add_argument("--apps", default=",".join(peers.APPS), help=f"peers, typed: apps (default {','.join(peers.APPS)})")
+    p.add_argument("--fillers", default="0,2000", help="peers: routes registered before the two (default 0,2000)")
+    p.add_argument(
+        "--framework-path",
+        action="append",
+        metavar="[NAME=]PATH",
+        help="peers, typed: serve the framework from this source tree as app framework@NAME (repeat to compare "
+        "checkouts in the same rounds; default: this checkout as `framework`)",
+    )
     p.add_argument("--out", default=str(HERE / "results"), help="results folder (default bench/results)")
     args = p.parse_args(argv)
     q = args.quick
+    args.peer_rounds = args.rounds or (2 if q else 3)
+    args.peer_duration = args.duration or (1.0 if q else 5.0)
+    args.typed_requests, args.typed_batches = (500, 3) if q else (5000, 5)
     args.rounds = args.rounds or (2 if q else 5)
     args.duration = args.duration or (1.0 if q else 3.0)
+    args.servers = [x for x in args.servers.split(",") if x]
+    args.apps = [x for x in args.apps.split(",") if x]
+    args.fillers = _ints(args.fillers)
+    if unknown := set(args.servers) - set(peers.SERVERS):
+        p.error(f"--servers: unknown server(s) {', '.join(sorted(unknown))}; choose from {', '.join(peers.SERVERS)}")
+    if unknown := set(args.apps) - set(peers.APPS):
+        p.error(f"--apps: unknown app(s) {', '.join(sorted(unknown))}; choose from {', '.join(peers.APPS)}")
     args.sizes = _ints(args.sizes or ("1,100,1000" if q else "1,100,1000,10000"))
     args.startup_sizes = _ints(args.startup_sizes or ("1,1000" if q else "1,1000,10000"))
     args.startup_trials = args.startup_trials or (1 if q else 3)
     args.reload_trials = args.reload_trials or (3 if q else 10)
-    parts = set(PARTS) - {"nextjs"} if not args.only else set(args.only.split(","))
+    if args.only:
+        parts = set(args.only.split(","))
+    elif args.preset == "peers":
+        parts = {"peers", "typed"}
+    else:
+        parts = set(PARTS) - set(OPT_IN)
     if unknown := parts - set(PARTS):
         p.error(f"--only: unknown part(s) {', '.join(sorted(unknown))}; choose from {', '.join(PARTS)}")
     if args.with_nextjs:
@@ -87,10 +124,6 @@ def _ints(text: str) -> list[int]:
         raise SystemExit(f"python -m bench: expected comma-separated integers, got {text!r}") from None
 
 
-def stats(values: Sequence[float]) -> dict[str, float]:
-    return {"median": round(statistics.median(values), 2), "min": round(min(values), 2), "max": round(max(values), 2)}
-
-
 def machine() -> dict[str, Any]:
     model = "unknown"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -102,6 +135,7 @@ def machine() -> dict[str, Any]:
     import starlette
     import uvicorn
 
+    versions = {name: _version(name) for name in ("granian", "fastapi", "litestar", "pydantic", "uvloop", "httptools")}
     return {
         "cpu": model,
         "nproc": nproc,
@@ -109,31 +143,22 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "starlette": starlette.__version__,
         "uvicorn": uvicorn.__version__,
+        **versions,
         "wrk": (wrk.stdout or wrk.stderr).split("\n")[0].strip(),
         "loadavg_at_start": Path("/proc/loadavg").read_text().split()[:3],
     }
 
 
+def _version(distribution: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return "not installed"
+
+
 # --- load runs ---------------------------------------------------------------------------------
-
-
-def alternate(servers: dict[str, harness.Running], path: str, args: argparse.Namespace) -> dict[str, list[WrkResult]]:
-    """One warm-up run per server, then rounds of A, B(, C) in the same order each round; after each run,
-    wait until that server is idle again (Next.js and a 10,000-route Starlette are still answering
-    queued requests when wrk stops, on the core the next server needs)."""
-
-    def load(s: harness.Running, seconds: float) -> WrkResult:
-        result = harness.wrk(s.port, path, seconds, args.connections)
-        harness.wait_idle(s.process.pid)  # the backlog is served before the other server's turn
-        return result
-
-    for s in servers.values():
-        load(s, 1)
-    samples: dict[str, list[WrkResult]] = {name: [] for name in servers}
-    for _ in range(args.rounds):
-        for name, s in servers.items():
-            samples[name].append(load(s, args.duration))
-    return samples
 
 
 def load_rows(label: str, samples: dict[str, list[WrkResult]], base: str = "starlette") -> list[dict[str, Any]]:
@@ -170,7 +195,7 @@ def part_throughput(work: Path, args: argparse.Namespace, nextjs: Any) -> list[d
         if nextjs is not None:
             servers["nextjs"] = stack.enter_context(nextjs.serve(work))
         for label, path in (("static GET /api/health", gen.HEALTH_URL), ("param GET /api/users/[id]", gen.TARGET_URL)):
-            samples = alternate(servers, path, args)
+            samples = alternate(servers, path, args.rounds, args.duration, args.connections)
             rows += load_rows(label, samples)
             if nextjs is not None:
                 for name in ("framework", "starlette"):
@@ -193,7 +218,9 @@ def part_scaling(work: Path, args: argparse.Namespace) -> list[dict[str, Any]]:
                 kind: stack.enter_context(harness.python_server(kind, root, work, gen.TARGET_URL, timeout=300))
                 for kind in ("framework", "starlette")
             }
-            for row in load_rows(f"{size} routes", alternate(servers, gen.TARGET_URL, args)):
+            for row in load_rows(
+                f"{size} routes", alternate(servers, gen.TARGET_URL, args.rounds, args.duration, args.connections)
+            ):
                 rows.append({"size": size, **row})
         print(
             f"  scaling {size}: "
@@ -326,6 +353,37 @@ def under_load(work: Path, two: Path, args: argparse.Namespace) -> dict[str, Any
     return out
 
 
+def part_peers(work: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """bench/peers.py with this run's settings."""
+    return peers.run(
+        work,
+        servers=args.servers,
+        apps=args.apps,
+        fillers=args.fillers,
+        framework_paths=args.framework_path,
+        rounds=args.peer_rounds,
+        duration=args.peer_duration,
+        connections=args.connections,
+        warmup=args.warmup,
+    )
+
+
+def part_typed(work: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """bench/typed.py on the first of --servers, with this run's settings."""
+    return typed.run(
+        work,
+        server=args.servers[0],
+        framework_paths=args.framework_path,
+        apps=args.apps,
+        rounds=args.peer_rounds,
+        duration=args.peer_duration,
+        connections=args.connections,
+        warmup=args.warmup,
+        requests=args.typed_requests,
+        batches=args.typed_batches,
+    )
+
+
 def part_reload(args: argparse.Namespace, path: Path = HERE / "reload.py") -> list[dict[str, Any]] | None:
     """The dev server's reload benchmark, `bench/reload.py` (`run(trials) -> rows`), when it is there.
 
@@ -370,7 +428,10 @@ def markdown(result: dict[str, Any]) -> str:
         f"# Benchmark {result['started']}",
         "",
         f"- machine: {m['cpu']}, {m['nproc']} cores; Python {m['python']}; starlette {m['starlette']}, "
-        f"uvicorn {m['uvicorn']}; {m['wrk']}; load average at start {' '.join(m['loadavg_at_start'])}",
+        f"uvicorn {m['uvicorn']}"
+        + "".join(f", {k} {m[k]}" for k in ("granian", "fastapi", "litestar", "pydantic") if k in m)
+        + f"; {m['wrk']}; load average at start {' '.join(m['loadavg_at_start'])}"
+        + (f", at end {' '.join(result['loadavg_at_end'])}" if "loadavg_at_end" in result else ""),
         f"- command: `{result['command']}`",
         f"- settings: {result['settings']}",
         "",
@@ -463,6 +524,10 @@ def markdown(result: dict[str, Any]) -> str:
                 ["routing and app layers (inclusive)", "%"],
                 [row for row in data["inclusive_pct"] if any(k in row[0] for k in _LAYER_NAMES)],
             )
+    if result.get("peers"):
+        lines += peers.markdown(result["peers"])
+    if result.get("typed"):
+        lines += typed.markdown(result["typed"])
     if rows := result.get("reload"):
         lines += ["## Reload latency (file write to first response reflecting it)", ""]
         lines += _table(
@@ -493,10 +558,28 @@ def _ms(value: float | None) -> str:
     return "never seen" if value is None else f"{value:.0f}"
 
 
+def settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The run's load settings: rounds and duration of the parts that run (peers and typed have their own)."""
+    out: dict[str, Any] = {}
+    if args.parts & {"throughput", "scaling", "nextjs"}:
+        out.update(rounds=args.rounds, duration_s=args.duration)
+    if args.parts & {"peers", "typed"}:
+        out.update(peers_rounds=args.peer_rounds, peers_duration_s=args.peer_duration, peers_warmup_s=args.warmup)
+    out.update(connections=args.connections, wrk_threads=1, server_core=harness.cores()[0], wrk_core=harness.cores()[1])
+    if args.parts & {"throughput", "scaling", "startup", "profile", "nextjs"}:
+        out["uvicorn"] = "http=httptools loop=uvloop workers=1 access_log=False"
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        harness.require("wrk", harness.WRK_INSTALL) if args.parts & {"throughput", "scaling"} else None
+        harness.require("wrk", harness.WRK_INSTALL) if args.parts & {
+            "throughput",
+            "scaling",
+            "peers",
+            "typed",
+        } else None
         harness.require("taskset", "sudo apt-get install -y util-linux")
         harness.cores()
     except BenchError as exc:
@@ -507,15 +590,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "started": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "command": shlex.join(["python", "-m", "bench", *(sys.argv[1:] if argv is None else argv)]),
         "machine": machine(),
-        "settings": {
-            "rounds": args.rounds,
-            "duration_s": args.duration,
-            "connections": args.connections,
-            "wrk_threads": 1,
-            "server_core": harness.cores()[0],
-            "wrk_core": harness.cores()[1],
-            "uvicorn": "http=httptools loop=uvloop workers=1 access_log=False",
-        },
+        "settings": settings(args),
         "targets": TARGETS,
         "errors": {},
     }
@@ -548,11 +623,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         step("scaling", lambda: part_scaling(work, args))
         step("startup", lambda: part_startup(work, args))
         step("profile", lambda: part_profile(work, args))
+        step("peers", lambda: part_peers(work, args))
+        step("typed", lambda: part_typed(work, args))
         if "reload" in args.parts:
             step("reload", lambda: part_reload(args))
             if result.get("reload") is None and "reload" not in result["errors"]:
                 result["reload_note"] = "bench/reload.py is not in this checkout (it comes with the dev server)."
     result["elapsed_s"] = round(time.perf_counter() - started, 1)
+    result["loadavg_at_end"] = Path("/proc/loadavg").read_text().split()[:3]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     stamp = result["started"].replace(":", "").replace("-", "")

@@ -1,14 +1,18 @@
 """The benchmark's own machinery at a tiny size: generators, servers, wrk parsing, ratios, CLI checks.
 
-No test here needs wrk: the parser reads outputs recorded from real wrk 4.1.0 runs (tests/data/).
+The parser reads outputs recorded from real wrk 4.1.0 runs (tests/data/). The peer and typed parts run at
+a tiny size (1 round of 1 s) with wrk: skipped without it (`apt-get install -y wrk`), except in CI.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -312,3 +316,239 @@ def test_bench_route_config_project_has_each_slow_handler_with_and_without_the_c
         for folder in route_config.CASES.values():
             labels = [client.get(f"/{folder}").headers.get("x-framework-cache") for _ in range(2)]
             assert labels == (["MISS", "HIT"] if folder.endswith("-cached") else [None, None])
+
+
+# --- the peer table and typed validation (bench/peers.py, bench/typed.py) ---------------------------
+
+# Load tests run wrk: skipped where it is missing, except in CI, whose .ci/run installs it.
+needs_wrk = pytest.mark.skipif(
+    shutil.which("wrk") is None and not os.environ.get("CI"),
+    reason="wrk is not installed: apt-get install -y wrk (CI's .ci/run installs it)",
+)
+
+ROW_KEYS = {"server", "fillers", "endpoint", "app", "rps", "p50_ms", "p99_ms", "errors", "samples_rps", "vs"}
+
+
+def _load_module(path: Path, name: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Import the file at `path` as module `name` (in sys.modules until the test ends: Litestar looks it up)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, name, module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_peer_app_answers_every_generated_url_alike(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The FastAPI and Litestar modules bench/peers.py writes hold the same routes as Starlette's and the
+    framework's app/ (all four filler shapes and both endpoints), answering the same JSON; the bare
+    callable answers the two endpoints and 404s the rest."""
+    from starlette.testclient import TestClient
+
+    from bench import bare_app, peers
+    from framework import create_app
+
+    routes = peers.peer_routes(4)
+    root = peers.write_project(tmp_path / "project", routes)
+    apps = {
+        "bare": bare_app.app,
+        "framework": create_app(root),
+        **{
+            name: _load_module(root / f"{name}_app.py", f"peer_{name}_app", monkeypatch).app
+            for name in ("starlette", "fastapi", "litestar")
+        },
+    }
+    answers: dict[str, dict[str, Any]] = {}
+    for name, app in apps.items():
+        with TestClient(app) as client:
+            answers[name] = {}
+            for route in routes:
+                reply = client.get(route.url)
+                answers[name][route.url] = (reply.status_code, reply.json())
+            assert client.get("/nope/7").status_code == 404
+    assert answers["framework"]["/g3/files/a/b.txt"] == (
+        200,
+        {"route": "g3/files/[...path]", "params": {"path": ["a", "b.txt"]}},
+    )
+    for name in ("starlette", "fastapi", "litestar"):
+        assert answers[name] == answers["framework"], name
+    assert answers["bare"] == {
+        url: answers["framework"][url] if url in peers.EXPECTED else (404, {"detail": "Not Found"})
+        for url in answers["framework"]
+    }
+    assert {url: answers["framework"][url] for url in peers.EXPECTED} == {
+        url: (200, body) for url, body in peers.EXPECTED.items()
+    }
+
+
+@pytest.mark.parametrize(
+    ("folder", "path"),
+    [
+        ("g1/items/[id]", "/g1/items/{id:str}"),
+        ("g3/files/[...path]", "/g3/files/{path:path}"),
+        ("api/health", "/api/health"),
+    ],
+)
+def test_litestar_path(folder: str, path: str) -> None:
+    from bench import peers
+
+    assert peers.litestar_path(folder) == path
+
+
+def test_peer_rows_ratios_to_every_other_app_per_round() -> None:
+    from bench import peers
+
+    samples = {"bare": [_wrk(400), _wrk(300)], "framework": [_wrk(200), _wrk(300)], "fastapi": [_wrk(100), _wrk(100)]}
+    rows = {r["app"]: r for r in peers.rows_of(samples, server="uvicorn", fillers=0, endpoint="static")}
+    assert set(rows["framework"]) == ROW_KEYS
+    assert rows["framework"]["rps"] == {"median": 250, "min": 200, "max": 300}
+    assert rows["framework"]["vs"] == {
+        "bare": {"median": 0.75, "min": 0.5, "max": 1.0},
+        "fastapi": {"median": 2.5, "min": 2.0, "max": 3.0},
+    }
+    assert set(rows["bare"]["vs"]) == {"framework", "fastapi"}
+    # what the app adds to the bare callable's time per request: 1/200 - 1/400 s and 0, median 1,250 µs
+    assert peers.over_bare_us(rows["framework"], list(rows.values())) == pytest.approx(1250.0)
+    assert peers.over_bare_us(rows["bare"], list(rows.values())) is None
+
+
+def test_typed_cost_is_the_difference_of_the_per_request_times() -> None:
+    from bench import typed
+
+    samples = {"fastapi": {"typed": [_wrk(1000), _wrk(2000)], "untyped": [_wrk(2000), _wrk(2000)]}}
+    (cost,) = typed.costs(samples)
+    assert cost["typed_over_untyped"] == {"median": 0.75, "min": 0.5, "max": 1.0}
+    assert cost["extra_us"] == {"median": 250.0, "min": 0.0, "max": 500.0}  # 1/1000 s - 1/2000 s = 500 µs
+
+
+@pytest.mark.parametrize(
+    ("argv", "parts"),
+    [
+        (["peers"], {"peers", "typed"}),
+        (["peers", "--only", "typed"], {"typed"}),
+        ([], {"throughput", "scaling", "startup", "profile", "reload"}),
+    ],
+)
+def test_peers_preset_and_opt_in_parts(argv: list[str], parts: set[str]) -> None:
+    args = run.parse_args(argv)
+    assert args.parts == parts
+    assert (args.peer_rounds, args.peer_duration, args.rounds, args.duration) == (3, 5.0, 5, 3.0)
+    assert (args.servers, args.fillers) == (["uvicorn", "granian"], [0, 2000])
+    shown = run.settings(args)  # the report's settings line names the rounds of the parts that run
+    assert ("peers_rounds" in shown, "rounds" in shown) == (bool(parts & {"peers", "typed"}), "scaling" in parts)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["peers", "--servers", "hypercorn"], "unknown server(s) hypercorn"),
+        (["peers", "--apps", "flask"], "unknown app(s) flask"),
+    ],
+)
+def test_bad_peer_arguments_are_refused(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        run.parse_args(argv)
+    assert message in capsys.readouterr().err
+
+
+def test_a_framework_path_without_the_package_is_refused(tmp_path: Path) -> None:
+    from bench import peers
+
+    with pytest.raises(harness.BenchError, match=r"no framework/__init__\.py"):
+        peers.checkouts([str(tmp_path)])
+    (this,) = peers.checkouts(None)
+    assert (this.name, this.path) == ("framework", harness.REPO)
+    names = [c.name for c in peers.checkouts([f"before={harness.REPO}", str(harness.REPO)])]
+    assert names == ["framework@before", f"framework@{harness.REPO.name}"]
+
+
+@needs_wrk
+def test_peers_tiny_run_on_both_servers(tmp_path: Path) -> None:
+    """Every app on uvicorn and granian, 3 fillers, 1 round of 1 s on the param route: one row per app and
+    server, each with its ratio to every other app of the round, and the markdown table."""
+    from bench import peers
+
+    result = peers.run(
+        tmp_path,
+        fillers=(3,),
+        rounds=1,
+        duration=1,
+        warmup=0,
+        endpoints={"param GET /api/users/[id]": gen.TARGET_URL},
+    )
+    assert result["failed"] == {}
+    rows = result["rows"]
+    assert [(r["server"], r["app"]) for r in rows] == [(s, a) for s in peers.SERVERS for a in peers.APPS]
+    for row in rows:
+        assert set(row) == ROW_KEYS
+        assert row["fillers"] == 3 and row["errors"] == 0 and len(row["samples_rps"]) == 1
+        assert row["rps"]["median"] > 0
+        assert set(row["vs"]) == set(peers.APPS) - {row["app"]}
+        other = next(r for r in rows if r["server"] == row["server"] and r["app"] == "bare")
+        if row["app"] != "bare":
+            assert row["vs"]["bare"]["median"] == pytest.approx(row["rps"]["median"] / other["rps"]["median"], abs=0.01)
+    report = "\n".join(peers.markdown(result))
+    assert "| granian | 3 | param GET /api/users/[id] | framework |" in report
+    assert "--factory" not in report or "app_from_environment" in report
+    assert "python -m granian --interface asgi" in report
+
+
+@needs_wrk
+def test_typed_tiny_run_over_http_and_in_process(tmp_path: Path) -> None:
+    """The typed endpoint in the framework, FastAPI and Litestar, typed and untyped: req/s, the µs typing
+    adds, and the in-process µs per request of all four endpoints."""
+    from bench import typed
+
+    result = typed.run(tmp_path, rounds=1, duration=1, warmup=0, requests=20, batches=1)
+    assert [(r["app"], r["endpoint"]) for r in result["rows"]] == [
+        (app, kind) for kind in ("typed", "untyped") for app in typed.APPS
+    ]
+    assert all(r["errors"] == 0 and r["rps"]["median"] > 0 for r in result["rows"])
+    assert [c["app"] for c in result["cost"]] == list(typed.APPS)
+    for cost in result["cost"]:
+        typed_rps, untyped_rps = cost["typed_rps"]["median"], cost["untyped_rps"]["median"]
+        assert cost["extra_us"]["median"] == pytest.approx((1 / typed_rps - 1 / untyped_rps) * 1e6, abs=0.02)
+    assert [r["app"] for r in result["in_process"]] == list(typed.APPS)
+    for row in result["in_process"]:
+        assert set(row["us"]) == {"static", "param", "typed", "untyped"}
+        assert all(0 < us < 100_000 for us in row["us"].values())
+        assert row["extra_us"] == pytest.approx(row["us"]["typed"] - row["us"]["untyped"], abs=0.02)
+    report = "\n".join(typed.markdown(result))
+    assert "| framework |" in report and "typed - untyped µs" in report
+
+
+@needs_wrk
+def test_two_framework_checkouts_in_the_same_rounds(tmp_path: Path) -> None:
+    """`--framework-path`: each tree's own `framework` serves (a copy whose serving_app raises fails alone),
+    and the working ones are compared round by round."""
+    from bench import peers
+
+    good = tmp_path / "good"
+    shutil.copytree(harness.REPO / "framework", good / "framework", ignore=shutil.ignore_patterns("__pycache__"))
+    broken = tmp_path / "broken"
+    shutil.copytree(good, broken)
+    app_py = broken / "framework" / "app.py"
+    app_py.write_text(
+        app_py.read_text().replace(
+            "    app = create_app(root, settings=settings)\n", "    raise SystemExit('broken copy')\n"
+        )
+    )
+    result = peers.run(
+        tmp_path / "work",
+        servers=("uvicorn",),
+        apps=("framework",),
+        fillers=(0,),
+        framework_paths=[f"copy={good}", f"broken={broken}", f"this={harness.REPO}"],
+        rounds=1,
+        duration=1,
+        warmup=0,
+        endpoints={"static GET /api/health": gen.HEALTH_URL},
+    )
+    assert list(result["failed"]) == ["framework@broken on uvicorn, 0 fillers"]
+    assert "broken copy" in result["failed"]["framework@broken on uvicorn, 0 fillers"]
+    assert [c["name"] for c in result["checkouts"]] == ["framework@copy", "framework@broken", "framework@this"]
+    copy, this = result["rows"]
+    assert (copy["app"], this["app"]) == ("framework@copy", "framework@this")
+    assert copy["vs"]["framework@this"]["median"] == pytest.approx(
+        copy["rps"]["median"] / this["rps"]["median"], abs=0.01
+    )
