@@ -23,8 +23,9 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.types import Lifespan
+from starlette.types import ASGIApp, Lifespan
 
+from .boundary import Boundary
 from .fallback import AppResponse, NotFound
 from .instrumentation import ErrorContext, Lifecycle, OnFailure, report_error
 from .proxy import BrokenProxy
@@ -63,6 +64,13 @@ class FrameworkApp(Starlette):
         lifespan = self._with_hooks(self.router.lifespan_context)
         self.router = FileRouter(table, settings, routes=self.router.routes, lifespan=lifespan)
         self.state.framework_root = root
+
+    def build_middleware_stack(self) -> ASGIApp:
+        """Starlette's stack; with no user middleware, its two error layers as one (`Boundary`), around the
+        router's own stack (which skips `Router.__call__`)."""
+        if self.user_middleware or getattr(self, "max_body_size", None) is not None:
+            return super().build_middleware_stack()
+        return Boundary(self.router.middleware_stack, self.exception_handlers, self.debug)
 
     def _with_hooks(self, inner: Lifespan[Any]) -> Lifespan[Any]:
         """The project's lifespan, inside register() and shutdown()."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import json
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -94,25 +95,19 @@ def _context(request: Request) -> RouteContext:
     return RouteContext(request.path_params)
 
 
-def handler_endpoint(handler: Handler, file: str) -> Callable[[Request], Any]:
-    """Wrap a user handler: thread pool for sync ones, `context` when it takes one, a checked result.
-
-    The request context for `cookies()` / `headers()` is set around the call (one ContextVar set and
-    reset); cookie changes queued during the call are written onto the returned Response.
-    """
-    func, method = handler.func, handler.method
-    name = getattr(func, "__name__", method)
-    # `call` returns the awaitable without being a coroutine itself: one coroutine frame less per request.
-    call: Callable[[Request], Any]
+def _caller(handler: Handler, file: str) -> Callable[[Request], Any]:
+    """`call(request)`: the awaitable of the user's handler with its arguments (thread pool for a sync one,
+    `context` when it takes one, typed inputs when it declares them). Not a coroutine itself: one frame
+    less per request."""
+    func = handler.func
     if handler.signature is not None:  # typed inputs and result (framework.signatures, framework.validation)
-        call = typed_call(func, handler.signature, is_async(func), _context, name, file)
-    elif is_async(func):
-        if handler.takes_context:
+        return typed_call(func, handler.signature, is_async(func), _context, _name(handler), file)
+    if is_async(func):
+        if not handler.takes_context:
+            return func
 
-            def call(request: Request) -> Any:
-                return func(request, RouteContext(request.path_params))
-        else:
-            call = func
+        def call(request: Request) -> Any:
+            return func(request, RouteContext(request.path_params))
     elif handler.takes_context:
 
         def call(request: Request) -> Any:
@@ -122,17 +117,33 @@ def handler_endpoint(handler: Handler, file: str) -> Callable[[Request], Any]:
         def call(request: Request) -> Any:
             return run_in_threadpool(func, request)
 
-    # Bound once here: each lookup saved is paid on every request.
-    enter, leave, apply, state_key = (
-        request_context.enter,
-        request_context.leave,
-        request_context.apply,
-        request_context.STATE_KEY,
-    )
+    return call
+
+
+def _name(handler: Handler) -> str:
+    return getattr(handler.func, "__name__", handler.method)
+
+
+# The request context for `cookies()` / `headers()`, bound once: each lookup saved is paid on every request.
+_enter, _leave, _apply, _STATE_KEY = (
+    request_context.enter,
+    request_context.leave,
+    request_context.apply,
+    request_context.STATE_KEY,
+)
+
+
+def handler_endpoint(handler: Handler, file: str) -> Callable[[Request], Awaitable[Response]]:
+    """`endpoint(request) -> Response` for a handler that is not served as a route (app/not_found.py's GET).
+
+    The request context for `cookies()` / `headers()` is set around the call (one ContextVar set and
+    reset); cookie changes queued during the call are written onto the returned Response.
+    """
+    call, func, name = _caller(handler, file), handler.func, _name(handler)
 
     async def endpoint(request: Request) -> Response:
         scope = request.scope
-        token = enter(scope)
+        token = _enter(scope)
         try:
             result = await call(request)
         except Redirect as exc:  # redirect() from the handler or a controller: cookies set so far are kept
@@ -141,14 +152,35 @@ def handler_endpoint(handler: Handler, file: str) -> Callable[[Request], Any]:
             exc.add_note(f"raised by {name}() in {file}")
             raise
         finally:
-            leave(token)
+            _leave(token)
         if not isinstance(result, Response):
             result = response_of(result, func, name, file)
-        if state_key in scope:  # cookies() or headers() was used during the request
-            apply(scope, result)
+        if _STATE_KEY in scope:  # cookies() or headers() was used during the request
+            _apply(scope, result)
         return result
 
     return endpoint
+
+
+# Starlette's JSONResponse encoding (`json.dumps` with these options), with the encoder built once: `json.dumps`
+# builds a new one on every call that passes options.
+_encode_json = json.JSONEncoder(ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")).encode
+
+
+_JSON_TYPE = (b"content-type", b"application/json")
+
+
+class JSONBody(JSONResponse):
+    """A handler's dict or list, answered as JSON: a `JSONResponse` with the same bytes, rendered cheaper."""
+
+    def render(self, content: Any) -> bytes:
+        return _encode_json(content).encode("utf-8")
+
+    def init_headers(self, headers: Mapping[str, str] | None = None) -> None:
+        if headers is not None:  # never from `response_of`; kept for a caller that passes some
+            super().init_headers(headers)
+            return
+        self.raw_headers = [(b"content-length", str(len(self.body)).encode("latin-1")), _JSON_TYPE]
 
 
 def response_of(result: object, func: Callable[..., Any], name: str, file: str) -> Response:
@@ -160,7 +192,7 @@ def response_of(result: object, func: Callable[..., Any], name: str, file: str) 
         return Response(status_code=204)
     if isinstance(result, (dict, list)):
         try:
-            return JSONResponse(result)
+            return JSONBody(result)
         except (TypeError, ValueError) as exc:  # json.dumps: a value with no JSON form, NaN
             problem, fix = (
                 f"a {type(result).__name__} that is not JSON ({exc})",
@@ -232,8 +264,16 @@ class SharedReceive:
             self._pending.append(message)
 
 
+# The router's reading of the body's framing (`routing.body_framing`), kept in the scope so the handler's
+# app does not scan the headers again: the declared length, -1 undeclared (chunked, HTTP/2), None no body.
+BODY_KEY = "framework.body"
+
+
 def body_may_follow(scope: Scope) -> bool:
     """A request body is declared (a non-zero Content-Length, or chunked), or the protocol is HTTP/2+."""
+    if BODY_KEY in scope:
+        length = scope[BODY_KEY]
+        return length is not None and length != 0
     for key, value in scope["headers"]:
         if key == b"content-length":
             return bool(value != b"0")
@@ -242,19 +282,35 @@ def body_may_follow(scope: Scope) -> bool:
     return not scope.get("http_version", "1.1").startswith("1")
 
 
-def handler_app(endpoint: Callable[[Request], Awaitable[Response]]) -> ASGIApp:
-    """`endpoint(request) -> Response` as an ASGI app (what Starlette's `request_response` does, one layer
-    thinner: exceptions go to the application's own exception middleware). When a body may follow, the
-    handler and the response share the receive channel through `SharedReceive`."""
+def handler_app(handler: Handler, file: str) -> ASGIApp:
+    """A route's handler as an ASGI app: what `handler_endpoint` does, then the response sent, in one
+    coroutine (Starlette's `request_response` is two more, and exceptions go to the application's own
+    handlers either way). When a body may follow, the handler and the response share the receive
+    channel through `SharedReceive`."""
+    call, func, name = _caller(handler, file), handler.func, _name(handler)
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        listen: Receive = receive  # what the response reads for a disconnect
         if body_may_follow(scope):
             shared = SharedReceive(receive)
-            response = await endpoint(Request(scope, shared.body, send))
-            await response(scope, shared.disconnect, send)
+            request, listen = Request(scope, shared.body, send), shared.disconnect
         else:
-            response = await endpoint(Request(scope, receive, send))
-            await response(scope, receive, send)
+            request = Request(scope, receive, send)
+        token = _enter(scope)
+        try:
+            result = await call(request)
+        except Redirect as exc:  # redirect() from the handler or a controller: cookies set so far are kept
+            result = RedirectResponse(exc.location, exc.status_code)
+        except Exception as exc:
+            exc.add_note(f"raised by {name}() in {file}")
+            raise
+        finally:
+            _leave(token)
+        if not isinstance(result, Response):
+            result = response_of(result, func, name, file)
+        if _STATE_KEY in scope:  # cookies() or headers() was used during the request
+            _apply(scope, result)
+        await result(scope, listen, send)
 
     return app
 
@@ -280,7 +336,7 @@ def configured_apps(apps: dict[str, ASGIApp], config: RouteConfig, file: str, se
 
 def make_endpoint(loaded: LoadedRoute, settings: Settings) -> Endpoint:
     apps: dict[str, ASGIApp] = {
-        method: handler_app(handler_endpoint(handler, loaded.route.file))
+        method: handler_app(handler, loaded.route.file)
         for method, handler in loaded.handlers.items()
         if method != WEBSOCKET
     }

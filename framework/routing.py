@@ -22,7 +22,7 @@ from starlette.routing import Match, Router
 from starlette.types import Message, Receive, Scope, Send
 
 from . import cross_origin
-from .endpoints import Endpoint
+from .endpoints import BODY_KEY, Endpoint
 from .headers import STATE_KEY
 from .instrumentation import ENV_STARTUP_REPORT, ErrorContext, StartupFailed, report_error
 from .paths import BadPath, Redirect, matcher_text, raw_path_bytes, request_path_text, split_path, strip_root
@@ -96,6 +96,9 @@ def capped_receive(receive: Receive, cap: int) -> Receive:
         return message
 
     return wrapped
+
+
+_SAFE_METHODS = cross_origin.SAFE_METHODS
 
 
 def body_framing(scope: Scope) -> int | None:
@@ -204,22 +207,24 @@ class FileRouter(Router):
         raw, segments, endpoint = located
         if endpoint is not None and endpoint.pending is not None:  # framework dev: imported on first use
             endpoint = await run_in_threadpool(endpoint.ready)
-        text = matcher_text(segments) if segments is not None else raw.decode("utf-8")
-        if self.path_rules is not None:
-            redirect = self.path_rules.redirect(text, scope)
+        proxy, rules = table.proxy, self.path_rules
+        text = ""  # the path the matchers see; written only when one is there to read it
+        if rules is not None or (proxy is not None and proxy.matcher is not None):
+            text = matcher_text(segments) if segments is not None else raw.decode("utf-8")
+        if rules is not None:
+            redirect = rules.redirect(text, scope)
             if redirect is not None:
                 await answer(redirect, scope, receive, send)
                 return
-            send = self.path_rules.with_headers(text, send)
-        if kind == "websocket" or scope["method"] not in cross_origin.SAFE_METHODS:
-            refused = self._refuse(endpoint, scope)
-            if refused is not None:
+            send = rules.with_headers(text, send)
+        if kind == "http":
+            if scope["method"] not in _SAFE_METHODS and (refused := self._refuse(endpoint, scope)) is not None:
                 await answer(refused, scope, receive, send)
                 return
-        if kind == "http":
             cap = endpoint.body_cap if endpoint is not None else self.settings.max_body_size
             if cap is not None:
                 length = body_framing(scope)
+                scope[BODY_KEY] = length
                 if length == -1:
                     receive = capped_receive(receive, cap)
                 elif length is not None and length > cap:
@@ -227,7 +232,9 @@ class FileRouter(Router):
                         scope, receive, send
                     )
                     return
-        proxy = table.proxy
+        elif (refused := self._refuse(endpoint, scope)) is not None:  # every WebSocket handshake is checked
+            await answer(refused, scope, receive, send)
+            return
         if proxy is not None and proxy.matcher is not None and proxy.matcher.fullmatch(text) is None:
             proxy = None  # the matcher sees the path the router dispatches
         try:
