@@ -13,7 +13,7 @@ With user middleware (instrumentation.py, `create_app(middleware=...)`), Starlet
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from typing import Any
 
 from starlette._utils import is_async_callable
@@ -58,11 +58,11 @@ class Boundary:
         scope[HANDLERS_KEY] = self.handlers
         started = False
 
-        async def sender(message: Message) -> None:
+        def sender(message: Message) -> Awaitable[None]:  # not a coroutine: the caller awaits `send`'s own
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-            await send(message)
+            return send(message)
 
         try:
             try:

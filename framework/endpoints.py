@@ -162,9 +162,24 @@ def handler_endpoint(handler: Handler, file: str) -> Callable[[Request], Awaitab
     return endpoint
 
 
-# Starlette's JSONResponse encoding (`json.dumps` with these options), with the encoder built once: `json.dumps`
-# builds a new one on every call that passes options.
-_encode_json = json.JSONEncoder(ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")).encode
+def json_encoder() -> Callable[[Any], str]:
+    """Starlette's JSONResponse encoding (`json.dumps(ensure_ascii=False, allow_nan=False, separators=(",",
+    ":"))`), with the C encoder built once: `json.dumps` builds one on every call, which is three quarters
+    of its cost for a small dict (2.2 -> 0.6 us). Without the circular-reference check: a value that contains
+    itself ends in `RecursionError`, as one nested too deep does (`response_of` says which)."""
+    options = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # a Python without the `_json` accelerator
+        return options.encode
+    chunks = make(None, options.default, json.encoder.encode_basestring, None, ":", ",", False, False, False)
+
+    def encode(value: Any) -> str:
+        return "".join(chunks(value, 0))
+
+    return encode
+
+
+_encode_json = json_encoder()
 
 
 _JSON_TYPE = (b"content-type", b"application/json")
@@ -173,14 +188,24 @@ _JSON_TYPE = (b"content-type", b"application/json")
 class JSONBody(JSONResponse):
     """A handler's dict or list, answered as JSON: a `JSONResponse` with the same bytes, rendered cheaper."""
 
+    def __init__(self, content: Any, status_code: int = 200, headers: Mapping[str, str] | None = None) -> None:
+        if status_code != 200 or headers is not None:
+            super().__init__(content, status_code, headers)
+            return
+        # What Response.__init__ sets for a 200 with no headers given, without its general steps.
+        self.status_code, self.background = 200, None
+        self.body = body = _encode_json(content).encode("utf-8")
+        self.raw_headers = [(b"content-length", str(len(body)).encode("latin-1")), _JSON_TYPE]
+
     def render(self, content: Any) -> bytes:
         return _encode_json(content).encode("utf-8")
 
-    def init_headers(self, headers: Mapping[str, str] | None = None) -> None:
-        if headers is not None:  # never from `response_of`; kept for a caller that passes some
-            super().init_headers(headers)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # a handshake refused with this body: Starlette's prefixed messages
+            await super().__call__(scope, receive, send)
             return
-        self.raw_headers = [(b"content-length", str(len(self.body)).encode("latin-1")), _JSON_TYPE]
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        await send({"type": "http.response.body", "body": self.body})
 
 
 def response_of(result: object, func: Callable[..., Any], name: str, file: str) -> Response:
@@ -193,11 +218,13 @@ def response_of(result: object, func: Callable[..., Any], name: str, file: str) 
     if isinstance(result, (dict, list)):
         try:
             return JSONBody(result)
-        except (TypeError, ValueError) as exc:  # json.dumps: a value with no JSON form, NaN
+        except (TypeError, ValueError, RecursionError) as exc:  # no JSON form, NaN, contains itself
             problem, fix = (
                 f"a {type(result).__name__} that is not JSON ({exc})",
                 "convert the value first (str() for dates and decimals), or return a Response of your own",
             )
+            if isinstance(exc, RecursionError):
+                fix = "a value that contains itself has no JSON form: " + fix
             if "coroutine" in str(exc):
                 fix = (
                     f"a sync handler got a coroutine from request.json(), .body() or .form(): make it "

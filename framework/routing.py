@@ -315,7 +315,8 @@ class FileRouter(Router):
         return PlainTextResponse("Forbidden: cross-origin request refused", status_code=403)
 
     async def _dispatch(self, endpoint: Endpoint | None, scope: Scope, receive: Receive, send: Send) -> None:
-        note_answer(scope, "route", endpoint.route.file if endpoint is not None else None)
+        if TRACE_KEY in scope:
+            note_answer(scope, "route", endpoint.route.file if endpoint is not None else None)
         if endpoint is None:
             await super().app(scope, receive, send)  # routes added the Starlette way, then the 404
             return

@@ -1,0 +1,80 @@
+"""A handler's dict or list is answered with exactly the bytes Starlette's JSONResponse would send.
+
+`endpoints.JSONBody` encodes with a C encoder built once (`endpoints.json_encoder`) instead of
+`json.dumps` per call; these tests hold it to Starlette's output, headers and errors.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from starlette.responses import JSONResponse
+
+from framework.endpoints import JSONBody, response_of
+from framework.locations import HandlerResultError
+
+scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text()
+values = st.recursive(
+    scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4), max_leaves=20
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(values, max_size=4) | st.dictionaries(st.text(), values, max_size=4))
+def test_the_body_and_headers_are_starlettes(value: Any) -> None:
+    ours, theirs = JSONBody(value), JSONResponse(value)
+    assert ours.body == theirs.body
+    assert ours.raw_headers == theirs.raw_headers
+    assert ours.status_code == theirs.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "value",
+    [{"é": "ü\u2028\x00"}, {"big": 10**30, "small": -1e-300, "f": 1.5}, [], {}, [[[]]], {"1": True}],
+    ids=["non-ascii and controls", "numbers", "empty list", "empty dict", "nested", "bool"],
+)
+def test_edge_values_encode_as_starlette_does(value: Any) -> None:
+    assert JSONBody(value).body == JSONResponse(value).body
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        ({"x": math.nan}, ValueError),
+        (["\ud800"], UnicodeEncodeError),
+        ({"x": math.inf}, ValueError),
+        ({"x": object()}, TypeError),
+        ({1j: 1}, TypeError),
+    ],
+)
+def test_values_with_no_json_form_fail_as_json_dumps_does(value: Any, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        JSONResponse(value)
+    with pytest.raises(error):
+        JSONBody(value)
+
+
+@pytest.mark.parametrize("options", [{"headers": {"x-one": "1"}}, {"status_code": 201}, {"status_code": 204}])
+def test_a_status_or_headers_given_answer_as_starlette_does(options: dict[str, Any]) -> None:
+    ours, theirs = JSONBody({"a": 1}, **options), JSONResponse({"a": 1}, **options)
+    assert (ours.status_code, ours.body, ours.raw_headers) == (theirs.status_code, theirs.body, theirs.raw_headers)
+
+
+def handler() -> None:
+    return None
+
+
+def test_a_result_that_contains_itself_is_a_result_error_naming_the_cause() -> None:
+    value: dict[str, Any] = {}
+    value["self"] = value
+    with pytest.raises(HandlerResultError, match=r"returned a dict that is not JSON .*contains itself"):
+        response_of(value, handler, "GET", "app/loop/route.py")
+
+
+def test_a_nan_is_a_result_error_naming_the_value() -> None:
+    with pytest.raises(HandlerResultError, match="Out of range float values are not JSON compliant"):
+        response_of([math.nan], handler, "GET", "app/nan/route.py")
