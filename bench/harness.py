@@ -142,15 +142,16 @@ def server(
     timeout: float = 120.0,
     cwd: Path | None = None,
     extra_env: Mapping[str, str] | None = None,
+    pin: bool = True,
 ) -> Iterator[Running]:
-    """Start `command` pinned to the server core (environment: `env()` updated with `extra_env`); yield once
-    `probe` answers 200; always stop it."""
-    core = cores()[0]
+    """Start `command` pinned to the server core (`pin=False`: free to use every core; environment: `env()`
+    updated with `extra_env`); yield once `probe` answers 200; always stop it."""
+    taskset = ["taskset", "-c", cores()[0]] if pin else []
     log = logdir / f"{name}-{port}.log"
     with open(log, "wb") as out:
         start = time.perf_counter()
         process = subprocess.Popen(
-            ["taskset", "-c", core, *command],
+            [*taskset, *command],
             stdout=out,
             stderr=subprocess.STDOUT,
             env={**env(), **(extra_env or {})},

@@ -24,12 +24,12 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from . import gen, harness, peers, typed
+from . import gen, harness, peers, typed, workers
 from .harness import BenchError, WrkResult, alternate, stats
 
 HERE = Path(__file__).resolve().parent
-PARTS = ("throughput", "scaling", "startup", "profile", "reload", "nextjs", "peers", "typed")
-OPT_IN = ("nextjs", "peers", "typed")  # not in a plain `python -m bench`
+PARTS = ("throughput", "scaling", "startup", "profile", "reload", "nextjs", "peers", "typed", "workers")
+OPT_IN = ("nextjs", "peers", "typed", "workers")  # not in a plain `python -m bench`
 
 EPILOG = """examples:
   python -m bench                         everything except Next.js (about 5 minutes)
@@ -39,6 +39,7 @@ EPILOG = """examples:
   python -m bench --only scaling --sizes 1,1000
   python -m bench peers                   the peer table and typed validation (about 15 minutes)
   python -m bench peers --servers uvicorn --fillers 0 --rounds 5
+  python -m bench --only workers          framework start --workers 1, 2 and 4 on both servers
   python -m bench peers --apps bare,framework --framework-path before=../old-checkout --framework-path .
                                           two checkouts of the framework in the same rounds
 """
@@ -50,6 +51,7 @@ TARGETS = {
     "reload": "median under 100 ms and >= 5x faster than uvicorn --reload",
     "peers": "req/s next to a bare ASGI callable, Starlette, FastAPI and Litestar on uvicorn and granian",
     "typed": "the per-request cost of typed validation next to FastAPI's and Litestar's",
+    "workers": "what `framework start --workers N` gains per added process (docs/deploy.md)",
 }
 
 
@@ -72,8 +74,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--with-nextjs", action="store_true", help="also benchmark Next.js `next start` (npm install)")
     p.add_argument("--nextjs-dir", help="reuse this folder for the Next.js project (default: a temp folder)")
     p.add_argument("--only", help=f"comma-separated parts: {','.join(PARTS)}")
-    p.add_argument("--servers", default=",".join(peers.SERVERS), help="peers: servers (default uvicorn,granian)")
+    p.add_argument(
+        "--servers", default=",".join(peers.SERVERS), help="peers, workers: servers (default uvicorn,granian)"
+    )
     p.add_argument("--apps", default=",".join(peers.APPS), help=f"peers, typed: apps (default {','.join(peers.APPS)})")
+    p.add_argument("--workers", default="1,2,4", help="workers: worker counts (default 1,2,4)")
     p.add_argument("--fillers", default="0,2000", help="peers: routes registered before the two (default 0,2000)")
     p.add_argument(
         "--framework-path",
@@ -93,6 +98,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args.servers = [x for x in args.servers.split(",") if x]
     args.apps = [x for x in args.apps.split(",") if x]
     args.fillers = _ints(args.fillers)
+    args.workers = _ints(args.workers)
     if unknown := set(args.servers) - set(peers.SERVERS):
         p.error(f"--servers: unknown server(s) {', '.join(sorted(unknown))}; choose from {', '.join(peers.SERVERS)}")
     if unknown := set(args.apps) - set(peers.APPS):
@@ -384,6 +390,19 @@ def part_typed(work: Path, args: argparse.Namespace) -> dict[str, Any]:
     )
 
 
+def part_workers(work: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """bench/workers.py on --servers with the peers' rounds and duration."""
+    return workers.run(
+        work,
+        servers=args.servers,
+        workers=args.workers,
+        rounds=args.peer_rounds,
+        duration=args.peer_duration,
+        connections=args.connections,
+        warmup=args.warmup,
+    )
+
+
 def part_reload(args: argparse.Namespace, path: Path = HERE / "reload.py") -> list[dict[str, Any]] | None:
     """The dev server's reload benchmark, `bench/reload.py` (`run(trials) -> rows`), when it is there.
 
@@ -528,6 +547,8 @@ def markdown(result: dict[str, Any]) -> str:
         lines += peers.markdown(result["peers"])
     if result.get("typed"):
         lines += typed.markdown(result["typed"])
+    if result.get("workers"):
+        lines += workers.markdown(result["workers"])
     if rows := result.get("reload"):
         lines += ["## Reload latency (file write to first response reflecting it)", ""]
         lines += _table(
@@ -563,7 +584,7 @@ def settings(args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if args.parts & {"throughput", "scaling", "nextjs"}:
         out.update(rounds=args.rounds, duration_s=args.duration)
-    if args.parts & {"peers", "typed"}:
+    if args.parts & {"peers", "typed", "workers"}:
         out.update(peers_rounds=args.peer_rounds, peers_duration_s=args.peer_duration, peers_warmup_s=args.warmup)
     out.update(connections=args.connections, wrk_threads=1, server_core=harness.cores()[0], wrk_core=harness.cores()[1])
     if args.parts & {"throughput", "scaling", "startup", "profile", "nextjs"}:
@@ -579,6 +600,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "scaling",
             "peers",
             "typed",
+            "workers",
         } else None
         harness.require("taskset", "sudo apt-get install -y util-linux")
         harness.cores()
@@ -625,6 +647,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         step("profile", lambda: part_profile(work, args))
         step("peers", lambda: part_peers(work, args))
         step("typed", lambda: part_typed(work, args))
+        step("workers", lambda: part_workers(work, args))
         if "reload" in args.parts:
             step("reload", lambda: part_reload(args))
             if result.get("reload") is None and "reload" not in result["errors"]:

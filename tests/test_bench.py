@@ -552,3 +552,26 @@ def test_two_framework_checkouts_in_the_same_rounds(tmp_path: Path) -> None:
     assert copy["vs"]["framework@this"]["median"] == pytest.approx(
         copy["rps"]["median"] / this["rps"]["median"], abs=0.01
     )
+
+
+@needs_wrk
+def test_workers_tiny_run_starts_framework_start_with_each_worker_count(tmp_path: Path) -> None:
+    """`framework start --workers 1` and `2` on uvicorn, 1 round of 1 s: a row per worker count and endpoint,
+    each with its ratio to one worker's req/s of the same round (the worker count itself: test_servers.py)."""
+    from bench import workers
+
+    assert workers.command("granian", 2, tmp_path, 1234)[2:] == [
+        "framework", "start", "--root", str(tmp_path), "--server", "granian", "--workers", "2",
+        "--host", "127.0.0.1", "--port", "1234", "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
+    result = workers.run(tmp_path, servers=("uvicorn",), workers=(1, 2), rounds=1, duration=1, warmup=0)
+    rows = result["rows"]
+    assert [(r["workers"], r["endpoint"]) for r in rows] == [
+        (n, label) for label, _ in workers.ENDPOINTS for n in (1, 2)
+    ]
+    for row in rows:
+        one = next(r for r in rows if r["endpoint"] == row["endpoint"] and r["workers"] == 1)
+        assert row["errors"] == 0 and row["rps"]["median"] > 0
+        assert row["vs_one"]["median"] == pytest.approx(row["rps"]["median"] / one["rps"]["median"], abs=0.01)
+    report = "\n".join(workers.markdown(result))
+    assert "| uvicorn | static GET /api/health | 2 |" in report
