@@ -13,6 +13,7 @@ Endpoints: static `GET /api/health` -> `{"status":"ok"}` and param `GET /api/use
 | `fastapi`   | the generated `fastapi_app.py`: `@app.get` handlers returning dicts, docs off    |
 | `litestar`  | the generated `litestar_app.py`: `@get` handlers returning dicts, OpenAPI off    |
 | `framework` | `framework.app:app_from_environment` (factory): `serving_app`, what `framework start` serves |
+| `start`     | `framework start --server S` itself: the same app behind its server limits (bench/workers.py's command, one worker) |
 
 Each app is served by uvicorn and by granian, both through their own command lines with the flags in
 `SERVER_FLAGS` (the framework through its factory, so this does not need `framework start --server
@@ -45,7 +46,7 @@ from typing import Any
 from . import gen, harness
 from .harness import BenchError, WrkResult
 
-APPS = ("bare", "starlette", "fastapi", "litestar", "framework")
+APPS = ("bare", "starlette", "fastapi", "litestar", "framework", "start")
 SERVERS = ("uvicorn", "granian")
 ENDPOINTS = {"static GET /api/health": gen.HEALTH_URL, "param GET /api/users/[id]": gen.TARGET_URL}
 EXPECTED = {gen.HEALTH_URL: {"status": "ok"}, gen.TARGET_URL: {"id": "42"}}
@@ -253,6 +254,10 @@ def command(app: str, server: str, root: Path, port: int) -> list[str]:
     """The command line that serves `app` (an APPS name) from the project at `root` on `server`."""
     if server not in SERVER_FLAGS:
         raise BenchError(f"unknown server {server!r}; choose from {', '.join(SERVERS)}")
+    if app == "start":  # the CLI picks its own server flags (framework/serving.py), limits on
+        from .workers import command as start_command
+
+        return start_command(server, 1, root, port)
     if app == "framework":
         target = ["--factory", "framework.app:app_from_environment"]
     elif app == "bare":
@@ -425,6 +430,11 @@ def markdown(result: dict[str, Any]) -> list[str]:
         "",
     ]
     lines += [f"- `{server}`: `{cmd}`" for server, cmd in s["commands"].items()]
+    if "start" in names:
+        lines.append(
+            "- `start`: `python -m framework start --root ROOT --server SERVER --workers 1 --port PORT "
+            "--log-level warning --no-access-log` (its own server flags and limits)"
+        )
     lines += [f"- `{c['name']}`: {c['path']} {c['commit']}".rstrip() for c in result.get("checkouts", [])]
     lines.append("")
     head = ["server", "fillers", "endpoint", "app", "req/s", "p99 ms", "µs over bare", *[f"vs {n}" for n in names]]
