@@ -13,6 +13,7 @@ Sync handlers run in Starlette's thread pool; `context` is passed when the signa
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import logging
 from collections import deque
@@ -32,6 +33,7 @@ from . import headers as request_context
 from .cache import CachedApp
 from .deadline import deadline_app
 from .errors import location
+from .firstcall import FirstCall
 from .loader import METHODS, WEBSOCKET, Handler, LoadedRoute, is_async
 from .locations import HandlerResultError, return_line
 from .manifest import Route
@@ -190,6 +192,7 @@ def response_of(result: object, func: Callable[..., Any], name: str, file: str) 
     raise HandlerResultError(f"{where}: {name}() returned {problem}; {fix}.", file, line)
 
 
+@functools.cache  # one per `Allow` value, shared by every route with it: 200 bytes a route
 def _options_app(allow: str) -> ASGIApp:
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         await Response(status_code=204, headers={"allow": allow})(scope, receive, send)
@@ -278,15 +281,30 @@ def configured_apps(apps: dict[str, ASGIApp], config: RouteConfig, file: str, se
     return apps
 
 
+@functools.cache  # one tuple and one string per set of methods, not one per route
+def _allow(exported: frozenset[str]) -> tuple[tuple[str, ...], str]:
+    methods = allowed_methods(exported)
+    return methods, ", ".join(methods)
+
+
+def config_wraps(config: RouteConfig, settings: Settings) -> bool:
+    """Does `configured_apps` wrap this route's apps (then they are made at load time, not on first call)?"""
+    return config.max_duration is not None or (config.cache_seconds is not None and not settings.dev)
+
+
+def asgi_of(handler: Handler, file: str) -> ASGIApp:
+    """A handler's app for the request path (`FirstCall` makes it on the route's first request)."""
+    return handler_app(handler_endpoint(handler, file))
+
+
 def make_endpoint(loaded: LoadedRoute, settings: Settings) -> Endpoint:
-    apps: dict[str, ASGIApp] = {
-        method: handler_app(handler_endpoint(handler, loaded.route.file))
-        for method, handler in loaded.handlers.items()
-        if method != WEBSOCKET
-    }
+    file, eager = loaded.route.file, config_wraps(loaded.config, settings)
+    apps: dict[str, ASGIApp] = {}
+    for method, handler in loaded.handlers.items():
+        if method != WEBSOCKET:
+            apps[method] = asgi_of(handler, file) if eager else FirstCall(asgi_of, handler, file, apps)
     apps = configured_apps(apps, loaded.config, loaded.route.file, settings)
-    methods = allowed_methods(apps)
-    allow = ", ".join(methods)
+    methods, allow = _allow(frozenset(apps))
     socket = loaded.handlers.get(WEBSOCKET)
     websocket = websocket_app(socket, loaded.route.file) if socket is not None else None
     if websocket is not None and "GET" not in apps:
