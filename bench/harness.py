@@ -181,11 +181,12 @@ def server(
 
 
 def python_server(kind: str, root: Path, logdir: Path, probe: str, timeout: float = 120.0):  # type: ignore[no-untyped-def]
-    """`bench.serve` for `kind` (framework or starlette) on a free port."""
+    """`bench.serve` for `kind` (framework or starlette) on a free port; `dev`: `framework dev --quiet`."""
     port = free_port()
-    return server(
-        kind, [sys.executable, "-m", "bench.serve", kind, str(root), str(port)], port, probe, logdir, timeout=timeout
-    )
+    command = [sys.executable, "-m", "bench.serve", kind, str(root), str(port)]
+    if kind == "dev":
+        command = [sys.executable, "-m", "framework", "dev", "--root", str(root), "--port", str(port), "--quiet"]
+    return server(kind, command, port, probe, logdir, timeout=timeout)
 
 
 # --- wrk ---------------------------------------------------------------------------------------

@@ -13,18 +13,15 @@ Sync handlers run in Starlette's thread pool; `context` is passed when the signa
 from __future__ import annotations
 
 import contextlib
-import inspect
-import json
+import functools
 import logging
-from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import anyio
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import websocket_session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -32,11 +29,12 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from . import headers as request_context
 from .cache import CachedApp
 from .deadline import deadline_app
-from .errors import location
+from .firstcall import FirstCall
 from .loader import METHODS, WEBSOCKET, Handler, LoadedRoute, is_async
-from .locations import HandlerResultError, return_line
 from .manifest import Route
 from .navigation import Redirect
+from .request_body import SharedReceive, body_may_follow
+from .results import response_of
 from .route_config import RouteConfig
 from .settings import Settings
 from .validation import typed_call
@@ -162,93 +160,7 @@ def handler_endpoint(handler: Handler, file: str) -> Callable[[Request], Awaitab
     return endpoint
 
 
-def json_encoder() -> Callable[[Any], str]:
-    """Starlette's JSONResponse encoding (`json.dumps(ensure_ascii=False, allow_nan=False, separators=(",",
-    ":"))`), with the C encoder built once: `json.dumps` builds one on every call, which is three quarters
-    of its cost for a small dict (2.2 -> 0.6 us). Without the circular-reference check: a value that contains
-    itself ends in `RecursionError`, as one nested too deep does (`response_of` says which)."""
-    options = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:  # a Python without the `_json` accelerator
-        return options.encode
-    chunks = make(None, options.default, json.encoder.encode_basestring, None, ":", ",", False, False, False)
-
-    def encode(value: Any) -> str:
-        return "".join(chunks(value, 0))
-
-    return encode
-
-
-_encode_json = json_encoder()
-
-
-_JSON_TYPE = (b"content-type", b"application/json")
-
-
-class JSONBody(JSONResponse):
-    """A handler's dict or list, answered as JSON: a `JSONResponse` with the same bytes, rendered cheaper."""
-
-    def __init__(self, content: Any, status_code: int = 200, headers: Mapping[str, str] | None = None) -> None:
-        if status_code != 200 or headers is not None:
-            super().__init__(content, status_code, headers)
-            return
-        # What Response.__init__ sets for a 200 with no headers given, without its general steps.
-        self.status_code, self.background = 200, None
-        self.body = body = _encode_json(content).encode("utf-8")
-        self.raw_headers = [(b"content-length", str(len(body)).encode("latin-1")), _JSON_TYPE]
-
-    def render(self, content: Any) -> bytes:
-        return _encode_json(content).encode("utf-8")
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":  # a handshake refused with this body: Starlette's prefixed messages
-            await super().__call__(scope, receive, send)
-            return
-        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
-        await send({"type": "http.response.body", "body": self.body})
-
-
-def response_of(result: object, func: Callable[..., Any], name: str, file: str) -> Response:
-    """What a handler may return besides a Response: a dict or list (JSON, 200), None (204, no body).
-
-    Anything else is a `HandlerResultError` naming the file, the function, the `return` and the value.
-    """
-    if result is None:
-        return Response(status_code=204)
-    if isinstance(result, (dict, list)):
-        try:
-            return JSONBody(result)
-        except (TypeError, ValueError, RecursionError) as exc:  # no JSON form, NaN, contains itself
-            problem, fix = (
-                f"a {type(result).__name__} that is not JSON ({exc})",
-                "convert the value first (str() for dates and decimals), or return a Response of your own",
-            )
-            if isinstance(exc, RecursionError):
-                fix = "a value that contains itself has no JSON form: " + fix
-            if "coroutine" in str(exc):
-                fix = (
-                    f"a sync handler got a coroutine from request.json(), .body() or .form(): make it "
-                    f"`async def {name}(...)` and await the call"
-                )
-    elif inspect.isawaitable(result):
-        if inspect.iscoroutine(result):
-            result.close()  # never awaited on purpose: no "coroutine was never awaited" warning on top
-        problem = (
-            "a coroutine: it called an async method such as request.json(), request.body() or request.form() "
-            "without await"
-        )
-        fix = f"make the handler `async def {name}(...)` and await the call, like `data = await request.json()`"
-    else:
-        shown = repr(result)
-        problem = f"{type(result).__name__} {shown[:60] + '...' if len(shown) > 60 else shown}"
-        fix = "return a dict or list (JSON), None (204) or a Starlette Response such as PlainTextResponse(...)"
-        if isinstance(result, tuple):
-            fix += "; a (body, status) tuple is not an answer here: return JSONResponse(body, status_code=status)"
-    line = return_line(func, result)
-    where = location(file, line)
-    raise HandlerResultError(f"{where}: {name}() returned {problem}; {fix}.", file, line)
-
-
+@functools.cache  # one per `Allow` value, shared by every route with it: 200 bytes a route
 def _options_app(allow: str) -> ASGIApp:
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         await Response(status_code=204, headers={"allow": allow})(scope, receive, send)
@@ -259,54 +171,6 @@ def _options_app(allow: str) -> ASGIApp:
 def body_cap(config: RouteConfig | None, settings: Settings) -> int | None:
     """The cap a route serves with: its own `max_body_size` when it set one, else the server's; None: no cap."""
     return config.max_body_size if config is not None and config.own_body_cap else settings.max_body_size
-
-
-class SharedReceive:
-    """One receive channel, two readers: the request body (read by the handler, maybe while its
-    response streams) and a streaming response's disconnect listener. A body message the listener
-    happens to read is kept for the body reader instead of being dropped, so echoing
-    `request.stream()` in a `StreamingResponse` delivers every chunk (Starlette's listener reads the
-    same channel under ASGI spec 2.3, which uvicorn speaks)."""
-
-    __slots__ = ("_lock", "_pending", "_receive")
-
-    def __init__(self, receive: Receive) -> None:
-        self._receive = receive
-        self._pending: deque[Message] = deque()
-        self._lock = anyio.Lock()
-
-    async def body(self) -> Message:
-        while not self._pending:
-            async with self._lock:
-                if not self._pending:
-                    return await self._receive()
-        return self._pending.popleft()
-
-    async def disconnect(self) -> Message:
-        while True:
-            async with self._lock:
-                message = await self._receive()
-            if message["type"] != "http.request":
-                return message
-            self._pending.append(message)
-
-
-# The router's reading of the body's framing (`routing.body_framing`), kept in the scope so the handler's
-# app does not scan the headers again: the declared length, -1 undeclared (chunked, HTTP/2), None no body.
-BODY_KEY = "framework.body"
-
-
-def body_may_follow(scope: Scope) -> bool:
-    """A request body is declared (a non-zero Content-Length, or chunked), or the protocol is HTTP/2+."""
-    if BODY_KEY in scope:
-        length = scope[BODY_KEY]
-        return length is not None and length != 0
-    for key, value in scope["headers"]:
-        if key == b"content-length":
-            return bool(value != b"0")
-        if key == b"transfer-encoding":
-            return True
-    return not scope.get("http_version", "1.1").startswith("1")
 
 
 def handler_app(handler: Handler, file: str) -> ASGIApp:
@@ -361,15 +225,30 @@ def configured_apps(apps: dict[str, ASGIApp], config: RouteConfig, file: str, se
     return apps
 
 
+@functools.cache  # one tuple and one string per set of methods, not one per route
+def _allow(exported: frozenset[str]) -> tuple[tuple[str, ...], str]:
+    methods = allowed_methods(exported)
+    return methods, ", ".join(methods)
+
+
+def config_wraps(config: RouteConfig, settings: Settings) -> bool:
+    """Does `configured_apps` wrap this route's apps (then they are made at load time, not on first call)?"""
+    return config.max_duration is not None or (config.cache_seconds is not None and not settings.dev)
+
+
+def asgi_of(handler: Handler, file: str) -> ASGIApp:
+    """A handler's app for the request path (`FirstCall` makes it on the route's first request)."""
+    return handler_app(handler, file)
+
+
 def make_endpoint(loaded: LoadedRoute, settings: Settings) -> Endpoint:
-    apps: dict[str, ASGIApp] = {
-        method: handler_app(handler, loaded.route.file)
-        for method, handler in loaded.handlers.items()
-        if method != WEBSOCKET
-    }
+    file, eager = loaded.route.file, config_wraps(loaded.config, settings)
+    apps: dict[str, ASGIApp] = {}
+    for method, handler in loaded.handlers.items():
+        if method != WEBSOCKET:
+            apps[method] = asgi_of(handler, file) if eager else FirstCall(asgi_of, handler, file, apps)
     apps = configured_apps(apps, loaded.config, loaded.route.file, settings)
-    methods = allowed_methods(apps)
-    allow = ", ".join(methods)
+    methods, allow = _allow(frozenset(apps))
     socket = loaded.handlers.get(WEBSOCKET)
     websocket = websocket_app(socket, loaded.route.file) if socket is not None else None
     if websocket is not None and "GET" not in apps:

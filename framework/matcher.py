@@ -8,7 +8,7 @@ more specific branch does not match deeper down (so `shop/[c]` and `shop/[c]/[..
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from .manifest import Route
 from .segments import Kind
@@ -17,11 +17,14 @@ T = TypeVar("T")
 Params = dict[str, "str | list[str]"]
 
 
+_LEAF: dict[str, Any] = {}  # the children of every node without static children; never written to
+
+
 class _Node(Generic[T]):
     __slots__ = ("catch_all", "dynamic", "dynamic_name", "optional", "static", "value")
 
     def __init__(self) -> None:
-        self.static: dict[str, _Node[T]] = {}
+        self.static: dict[str, _Node[T]] = _LEAF  # a dict of its own once it has a child: 64 bytes a leaf
         self.dynamic: _Node[T] | None = None
         self.dynamic_name = ""
         self.catch_all: tuple[str, T] | None = None
@@ -42,6 +45,8 @@ class Matcher(Generic[T]):
             node = self.root
             for seg in route.segments:
                 if seg.kind is Kind.STATIC:
+                    if node.static is _LEAF:
+                        node.static = {}
                     node = node.static.setdefault(seg.name, _Node())
                 elif seg.kind is Kind.DYNAMIC:
                     if node.dynamic is None:

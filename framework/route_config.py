@@ -190,13 +190,19 @@ CONFIG = (
     ),
 )
 CONFIG_NAMES = tuple(c.name for c in CONFIG)
+DEFAULT = RouteConfig()  # shared by every route that sets no config: one object, not one per route
 
 
 def read_config(file: str, module: ModuleType) -> RouteConfig | Problem:
     """The route's `RouteConfig`, or the problem with a value it cannot take (file, line, allowed values)."""
+    namespace = vars(module)
+    if "__getattr__" not in namespace:  # else a name may come from the module's own __getattr__
+        if namespace.keys().isdisjoint(CONFIG_NAMES):
+            return DEFAULT
+        namespace = {name: namespace[name] for name in CONFIG_NAMES if name in namespace}
     values: dict[str, Any] = {}
     for spec in CONFIG:
-        if hasattr(module, spec.name):
+        if spec.name in namespace or hasattr(module, spec.name):
             value = getattr(module, spec.name)
             if not spec.accepts(value):
                 return _config_problem(
@@ -259,7 +265,7 @@ def config_warnings(file: str, module: ModuleType, config: RouteConfig, methods:
     never taken for misspelled config."""
     found: list[str] = []
     for name, value in vars(module).items():
-        if callable(value) or inspect.ismodule(value):
+        if name[:1] == "_" or callable(value) or inspect.ismodule(value):  # `_x`: never a suggestion
             continue
         if suggestion := config_suggestion(name):
             where = location(file, line_of(module, name))

@@ -22,13 +22,14 @@ from starlette.routing import Match, Router
 from starlette.types import Message, Receive, Scope, Send
 
 from . import cross_origin
-from .endpoints import BODY_KEY, Endpoint
+from .endpoints import Endpoint
 from .headers import STATE_KEY
 from .instrumentation import ENV_STARTUP_REPORT, ErrorContext, StartupFailed, report_error
 from .paths import BadPath, Redirect, matcher_text, raw_path_bytes, request_path_text, split_path, strip_root
 from .patterns import compile_matcher, substitute
 from .proxy import ProxyApp, answer
 from .public import SEGMENTS_KEY
+from .request_body import BODY_KEY
 from .server import run_after
 from .settings import RedirectRule, Settings
 from .table import RouteTable

@@ -34,9 +34,10 @@ FORMAT = 1
 
 
 def _fresh(root: Path, dirs: list[list[object]]) -> bool:
+    base = str(root)
     for rel, mtime in dirs:
         try:
-            if os.stat(os.path.join(root, str(rel))).st_mtime_ns != mtime:
+            if os.stat(f"{base}/{rel}" if rel else base).st_mtime_ns != mtime:
                 return False
         except OSError:
             return False
@@ -49,11 +50,17 @@ def _read(root: Path) -> tuple[tuple[RouteFile, ...], Manifest] | None:
         if data.get("format") != FORMAT or data.get("framework") != __version__ or not _fresh(root, data["dirs"]):
             return None
         files = tuple(RouteFile(f, tuple(folders), kind) for f, folders, kind in data["files"])
+        kinds = tuple(Kind)
+        made: dict[tuple[int, str], Segment] = {}  # one `Segment("items")` for every route that has it
         routes = tuple(
-            Route(pattern, file, tuple(Segment(Kind(k), n) for k, n in segments))
+            Route(
+                pattern,
+                file,
+                tuple(made.get((k, n)) or made.setdefault((k, n), Segment(kinds[k], n)) for k, n in segments),
+            )
             for pattern, file, segments in data["routes"]
         )
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
         return None
     return files, Manifest(routes)
 

@@ -1,6 +1,6 @@
 """A handler's dict or list is answered with exactly the bytes Starlette's JSONResponse would send.
 
-`endpoints.JSONBody` encodes with a C encoder built once (`endpoints.json_encoder`) instead of
+`results.JSONBody` encodes with a C encoder built once (`results.json_encoder`) instead of
 `json.dumps` per call; these tests hold it to Starlette's output, headers and errors.
 """
 
@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from starlette.responses import JSONResponse
 
-from framework.endpoints import JSONBody, response_of
 from framework.locations import HandlerResultError
+from framework.results import JSONBody, response_of
 
 scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text()
 values = st.recursive(

@@ -12,6 +12,7 @@ import pytest
 from framework import RouteTreeError, create_app
 from framework.cache import CachedApp, ResponseCache, Stored, cache_control, cache_key, has_credentials, storable
 from framework.endpoints import configured_apps, make_endpoint
+from framework.firstcall import FirstCall
 from framework.loader import Failure, LoadedRoute, load_route
 from framework.manifest import build_manifest
 from framework.route_config import FOREVER, RouteConfig, config_suggestion
@@ -174,8 +175,11 @@ def test_a_route_without_config_gets_its_apps_back_untouched(tmp_path: Path) -> 
     apps = {"GET": object(), "POST": object()}
     assert configured_apps(dict(apps), RouteConfig(), "app/x/route.py", Settings()) == apps  # type: ignore[arg-type]
     endpoint = make_endpoint(loaded, Settings())
-    assert endpoint.apps["GET"].__qualname__ == "handler_app.<locals>.app"  # type: ignore[attr-defined]
-    assert endpoint.apps["HEAD"] is endpoint.apps["GET"]
+    stand_in = endpoint.apps["GET"]
+    assert isinstance(stand_in, FirstCall) and endpoint.apps["HEAD"] is stand_in  # made on the first request
+    made = stand_in.app()
+    assert endpoint.apps["GET"] is made and endpoint.apps["HEAD"] is made
+    assert made.__qualname__ == "handler_app.<locals>.app"  # type: ignore[attr-defined]
 
 
 def test_cached_routes_are_wrapped_at_load_time_except_in_dev(tmp_path: Path) -> None:

@@ -37,7 +37,7 @@ from ..manifest import Manifest, Route, build_manifest
 from ..scan import PAGE_FILE, ROUTE_FILE, RouteFile, public_lookup, scan
 from ..segments import Kind, Segment
 from ..settings import Settings
-from ..table import APP_FILES, AppFiles, RouteTable, build_table, load_app_files, table_from
+from ..table import APP_FILES, AppFiles, RouteTable, build_table, collector_paused, load_app_files, table_from
 from ..treecache import scan_and_check
 from .deps import DepGraph
 from .errorpage import ErrorReport, report_app, report_problem, report_tree
@@ -150,7 +150,8 @@ class Reloader:
     def start(self) -> Outcome:
         """The first table: the tree checked (from `treecache` when nothing moved), every route to be imported
         on its first request, or by `warm` in the background, when `lazy_report` is set; else imported now."""
-        return self.apply(Plan(rescan=True))
+        with collector_paused():  # before the port opens: nothing to collect yet (table.collector_paused)
+            return self.apply(Plan(rescan=True))
 
     def apply(self, plan: Plan) -> Outcome:
         with self.lock:
