@@ -174,34 +174,20 @@ def body_cap(config: RouteConfig | None, settings: Settings) -> int | None:
 
 
 def handler_app(handler: Handler, file: str) -> ASGIApp:
-    """A route's handler as an ASGI app: what `handler_endpoint` does, then the response sent, in one
-    coroutine (Starlette's `request_response` is two more, and exceptions go to the application's own
-    handlers either way). When a body may follow, the handler and the response share the receive
-    channel through `SharedReceive`."""
-    call, func, name = _caller(handler, file), handler.func, _name(handler)
+    """A route's handler as an ASGI app: the `Request`, `handler_endpoint`, the response sent. Starlette's
+    `request_response` adds a layer that applies the exception handlers; here the application applies them
+    once (`boundary.Boundary`, or Starlette's middleware). When a body may follow, the handler and the
+    response share the receive channel through `SharedReceive`."""
+    endpoint = handler_endpoint(handler, file)
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        listen: Receive = receive  # what the response reads for a disconnect
         if body_may_follow(scope):
             shared = SharedReceive(receive)
-            request, listen = Request(scope, shared.body, send), shared.disconnect
+            response = await endpoint(Request(scope, shared.body, send))
+            await response(scope, shared.disconnect, send)
         else:
-            request = Request(scope, receive, send)
-        token = _enter(scope)
-        try:
-            result = await call(request)
-        except Redirect as exc:  # redirect() from the handler or a controller: cookies set so far are kept
-            result = RedirectResponse(exc.location, exc.status_code)
-        except Exception as exc:
-            exc.add_note(f"raised by {name}() in {file}")
-            raise
-        finally:
-            _leave(token)
-        if not isinstance(result, Response):
-            result = response_of(result, func, name, file)
-        if _STATE_KEY in scope:  # cookies() or headers() was used during the request
-            _apply(scope, result)
-        await result(scope, listen, send)
+            response = await endpoint(Request(scope, receive, send))
+            await response(scope, receive, send)
 
     return app
 
