@@ -227,8 +227,9 @@ def parse_wrk(output: str) -> WrkResult:
     return WrkResult(float(rps.group(1)), _ms(p50.group(1)), _ms(p99.group(1)), int(total.group(1)), errors)
 
 
-def wrk(port: int, path: str, duration: float, connections: int = 64) -> WrkResult:
-    """One bounded wrk run (1 thread, `connections` connections) on the load core."""
+def wrk(port: int, path: str, duration: float, connections: int = 64, extra: Sequence[str] = ()) -> WrkResult:
+    """One bounded wrk run (1 thread, `connections` connections) on the load core; `extra`: more wrk
+    arguments, such as `-H` headers."""
     exe = require("wrk", WRK_INSTALL)
     load_core = cores()[1]
     cmd = [
@@ -242,6 +243,7 @@ def wrk(port: int, path: str, duration: float, connections: int = 64) -> WrkResu
         "--timeout",
         "10s",
         "--latency",
+        *extra,
         f"http://127.0.0.1:{port}{path}",
     ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 30)

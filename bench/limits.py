@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -92,26 +91,8 @@ def serve(name: str, port: int) -> None:
 
 
 def load(port: int, mode: str, duration: float, connections: int) -> harness.WrkResult:
-    """One wrk run on the load core (as harness.wrk, plus the mode's headers)."""
-    exe = harness.require("wrk", harness.WRK_INSTALL)
-    cmd = [
-        "taskset",
-        "-c",
-        harness.cores()[1],
-        exe,
-        "-t1",
-        f"-c{connections}",
-        f"-d{max(1, round(duration))}s",
-        "--timeout",
-        "10s",
-        "--latency",
-        *MODES[mode],
-        f"http://127.0.0.1:{port}/",
-    ]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 30)
-    if done.returncode != 0:
-        raise harness.BenchError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
-    return harness.parse_wrk(done.stdout)
+    """One wrk run on the load core with the mode's headers."""
+    return harness.wrk(port, "/", duration, connections, extra=MODES[mode])
 
 
 def measure(rounds: int, duration: float, connections: int, logdir: Path) -> dict[str, dict[str, list[float]]]:

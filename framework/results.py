@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from starlette.responses import JSONResponse, Response
-from starlette.types import Receive, Scope, Send
 
 from .errors import location
 from .locations import HandlerResultError, return_line
@@ -42,26 +41,16 @@ _JSON_TYPE = (b"content-type", b"application/json")
 
 
 class JSONBody(JSONResponse):
-    """A handler's dict or list, answered as JSON: a `JSONResponse` with the same bytes, rendered cheaper."""
+    """A handler's dict or list, answered 200 as JSON: the bytes and headers of `JSONResponse(content)`, built
+    without `Response.__init__`'s general steps (there is no status, header or background to consider)."""
 
-    def __init__(self, content: Any, status_code: int = 200, headers: Mapping[str, str] | None = None) -> None:
-        if status_code != 200 or headers is not None:
-            super().__init__(content, status_code, headers)
-            return
-        # What Response.__init__ sets for a 200 with no headers given, without its general steps.
+    def __init__(self, content: Any) -> None:
         self.status_code, self.background = 200, None
-        self.body = body = _encode_json(content).encode("utf-8")
+        self.body = body = self.render(content)
         self.raw_headers = [(b"content-length", str(len(body)).encode("latin-1")), _JSON_TYPE]
 
     def render(self, content: Any) -> bytes:
         return _encode_json(content).encode("utf-8")
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":  # a handshake refused with this body: Starlette's prefixed messages
-            await super().__call__(scope, receive, send)
-            return
-        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
-        await send({"type": "http.response.body", "body": self.body})
 
 
 def response_of(result: object, func: Callable[..., Any], name: str, file: str) -> Response:

@@ -22,6 +22,7 @@ from starlette.routing import Match, Router
 from starlette.types import Message, Receive, Scope, Send
 
 from . import cross_origin
+from .cross_origin import SAFE_METHODS
 from .endpoints import Endpoint
 from .headers import STATE_KEY
 from .instrumentation import ENV_STARTUP_REPORT, ErrorContext, StartupFailed, report_error
@@ -97,9 +98,6 @@ def capped_receive(receive: Receive, cap: int) -> Receive:
         return message
 
     return wrapped
-
-
-_SAFE_METHODS = cross_origin.SAFE_METHODS
 
 
 def body_framing(scope: Scope) -> int | None:
@@ -219,7 +217,7 @@ class FileRouter(Router):
                 return
             send = rules.with_headers(text, send)
         if kind == "http":
-            if scope["method"] not in _SAFE_METHODS and (refused := self._refuse(endpoint, scope)) is not None:
+            if scope["method"] not in SAFE_METHODS and (refused := self._refuse(endpoint, scope)) is not None:
                 await answer(refused, scope, receive, send)
                 return
             cap = endpoint.body_cap if endpoint is not None else self.settings.max_body_size

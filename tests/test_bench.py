@@ -194,6 +194,21 @@ def test_wait_idle_sees_a_busy_process_group_then_an_idle_one() -> None:
     assert spin.poll() is not None and sleeper.poll() is not None
 
 
+def reload_report(rows: list[dict[str, Any]]) -> str:
+    """`run.markdown` of a result holding only `rows` as the reload part."""
+    machine = {"cpu": "x", "nproc": "2", "python": "3", "starlette": "s", "uvicorn": "u", "wrk": "w"}
+    return run.markdown(
+        {
+            "started": "t",
+            "command": "c",
+            "settings": {},
+            "elapsed_s": 1.0,
+            "reload": rows,
+            "machine": {**machine, "loadavg_at_start": ["0", "0", "0"]},
+        }
+    )
+
+
 def test_reload_rows_from_a_reload_module_appear_in_the_report(tmp_path: Path) -> None:
     """`bench/reload.py` arrives with the dev server; any module with `run(trials)` is called and reported."""
     stand_in = tmp_path / "reload.py"
@@ -213,24 +228,7 @@ def test_reload_rows_from_a_reload_module_appear_in_the_report(tmp_path: Path) -
             "p95_ms": 77.0,
         }
     ]
-    report = run.markdown(
-        {
-            "started": "t",
-            "command": "c",
-            "settings": {},
-            "elapsed_s": 1.0,
-            "reload": rows,
-            "machine": {
-                "cpu": "x",
-                "nproc": "2",
-                "python": "3",
-                "starlette": "s",
-                "uvicorn": "u",
-                "wrk": "w",
-                "loadavg_at_start": ["0", "0", "0"],
-            },
-        }
-    )
+    report = reload_report(rows)
     assert "| new route | framework dev | 41 | 77 | 4 / 4 |" in report
     assert run.part_reload(args, tmp_path / "absent.py") is None
 
@@ -270,24 +268,7 @@ def test_a_server_that_never_showed_the_change_reads_never_seen() -> None:
             "missed": 10,
         }
     ]
-    report = run.markdown(
-        {
-            "started": "t",
-            "command": "c",
-            "settings": {},
-            "elapsed_s": 1.0,
-            "reload": rows,
-            "machine": {
-                "cpu": "x",
-                "nproc": "2",
-                "python": "3",
-                "starlette": "s",
-                "uvicorn": "u",
-                "wrk": "w",
-                "loadavg_at_start": ["0", "0", "0"],
-            },
-        }
-    )
+    report = reload_report(rows)
     assert "| new route | uvicorn --reload | never seen | never seen | 0 / 10 |" in report
 
 

@@ -23,6 +23,19 @@ from lib.db.migrations import SCHEMA_MIGRATIONS, plan, statements
 log = logging.getLogger(__name__)
 
 
+@contextmanager
+def immediate(conn: sqlite3.Connection) -> Iterator[None]:
+    """`BEGIN IMMEDIATE` (the write lock now, so two writers queue instead of failing later), COMMIT at the
+    end of the block, ROLLBACK if it raises."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
 class SqliteConnection(Connection):
     for_update = ""  # BEGIN IMMEDIATE already holds the whole database
 
@@ -86,13 +99,8 @@ class SqliteDatabase(Database):
     def transaction(self) -> Iterator[Connection]:
         conn = self._connect()
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with immediate(conn):
                 yield SqliteConnection(conn)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
         finally:
             conn.close()
 
@@ -115,8 +123,7 @@ class SqliteDatabase(Database):
             raise DatabaseUnavailable(f"cannot open the SQLite database {self.path} (AUTH_DB_PATH): {exc}") from exc
         try:
             conn.execute("PRAGMA journal_mode = WAL")  # not inside a transaction; it stays set in the file
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with immediate(conn):
                 conn.execute(SCHEMA_MIGRATIONS)
                 applied: dict[int, str] = dict(
                     conn.execute("SELECT version, checksum FROM schema_migrations").fetchall()
@@ -130,10 +137,6 @@ class SqliteDatabase(Database):
                         (migration.version, migration.name, migration.checksum, time.time()),
                     )
                     log.info("%s: applied %s", self.path, migration.where)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
         finally:
             conn.close()
         return [m.name for m in todo]
