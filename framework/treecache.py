@@ -3,13 +3,17 @@
 Walking `app/` and checking the tree costs about 0.6 s at 10,000 routes; a folder's mtime changes when
 an entry is added, removed or renamed in it, which is everything the tree depends on (a `route.py`'s
 content does not change its URL). So when every folder the last walk visited still has its mtime, the
-last manifest is the manifest, and checking that takes one `stat` per folder.
+last manifest is the manifest, and checking that takes one `stat` per folder. A folder whose mtime moved
+is listed again: most such moves add an entry the walk skips (`__pycache__` on a route's first import,
+an editor's swap file), which leaves the tree as it was.
 
-| the cache file (`.framework/routes.json`) | outcome                                   |
-|-------------------------------------------|-------------------------------------------|
-| missing, unreadable, another version      | walk and check; write it                  |
-| a folder gone or its mtime changed        | walk and check; write it                  |
-| every folder as recorded                  | its files and manifest, no walk, no check |
+| the cache file (`.framework/routes.json`)              | outcome                                    |
+|--------------------------------------------------------|--------------------------------------------|
+| missing, unreadable, another version                   | walk and check; write it                   |
+| a folder gone                                          | walk and check; write it                   |
+| a folder's mtime moved, its subfolders or route files differ | walk and check; write it             |
+| a folder's mtime moved, only skipped entries differ    | its files and manifest; write the new mtimes |
+| every folder as recorded                               | its files and manifest, no walk, no check  |
 
 Public files are not in the key: the collision check with `public/` (one `stat` per static route) runs
 either way. A tree with problems is never cached. Writing is best effort (a read-only checkout just
@@ -20,11 +24,12 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import RouteTreeError
 from .manifest import Manifest, Route, build_manifest, public_problems
-from .scan import PublicLookup, RouteFile, scan
+from .scan import PAGE_FILE, ROUTE_FILE, PublicLookup, RouteFile, is_skipped, scan
 from .segments import Kind, Segment
 from .version import __version__
 
@@ -33,21 +38,61 @@ CACHE_FILE = "routes.json"
 FORMAT = 1
 
 
-def _fresh(root: Path, dirs: list[list[object]]) -> bool:
+def _listing(directory: str) -> tuple[frozenset[str], frozenset[str]] | None:
+    """What `scan` takes from one folder: the subfolders it walks and the route files it finds."""
+    try:
+        with os.scandir(directory) as entries:
+            folders, routes = set(), set()
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=True):
+                    if not is_skipped(entry.name):
+                        folders.add(entry.name)
+                elif entry.name in (ROUTE_FILE, PAGE_FILE):
+                    routes.add(entry.name)
+    except OSError:
+        return None
+    return frozenset(folders), frozenset(routes)
+
+
+def _fresh(root: Path, dirs: list[list[object]], files: list[list[object]]) -> list[list[object]] | None:
+    """`dirs` with today's mtimes when the tree is still the cached one, else None.
+
+    A folder whose mtime moved is listed again: a new `__pycache__` (the first import of its route), an
+    editor's swap file or any other entry `scan` skips leaves the tree as it was, and the cache stands."""
     base = str(root)
+    now: list[list[object]] = []
+    moved: list[str] = []
     for rel, mtime in dirs:
         try:
-            if os.stat(f"{base}/{rel}" if rel else base).st_mtime_ns != mtime:
-                return False
+            seen = os.stat(f"{base}/{rel}" if rel else base).st_mtime_ns
         except OSError:
-            return False
-    return True
+            return None
+        now.append([rel, seen])
+        if seen != mtime:
+            moved.append(str(rel))
+    if not moved:
+        return dirs
+    children: dict[str, set[str]] = {}
+    for rel, _ in dirs:
+        parent, _, name = str(rel).rpartition("/")
+        children.setdefault(parent, set()).add(name)
+    found: dict[str, set[str]] = {}
+    for file, _, _ in files:
+        folder, _, name = str(file).rpartition("/")
+        found.setdefault(folder, set()).add(name)
+    for rel in moved:
+        if _listing(f"{base}/{rel}") != (frozenset(children.get(rel, ())), frozenset(found.get(rel, ()))):
+            return None
+    return now
 
 
 def _read(root: Path) -> tuple[tuple[RouteFile, ...], Manifest] | None:
     try:
         data = json.loads((root / CACHE_DIR / CACHE_FILE).read_text(encoding="utf-8"))
-        if data.get("format") != FORMAT or data.get("framework") != __version__ or not _fresh(root, data["dirs"]):
+        if data.get("format") != FORMAT or data.get("framework") != __version__:
+            return None
+        dirs = _fresh(root, data["dirs"], data["files"])
+        if dirs is None:
             return None
         files = tuple(RouteFile(f, tuple(folders), kind) for f, folders, kind in data["files"])
         kinds = tuple(Kind)
@@ -62,10 +107,13 @@ def _read(root: Path) -> tuple[tuple[RouteFile, ...], Manifest] | None:
         )
     except (OSError, ValueError, KeyError, IndexError, TypeError):
         return None
-    return files, Manifest(routes)
+    manifest = Manifest(routes)
+    if dirs is not data["dirs"]:  # only skipped entries moved: keep the cache, with today's mtimes
+        _write(root, dirs, files, manifest)
+    return files, manifest
 
 
-def _write(root: Path, dirs: list[tuple[str, int]], files: tuple[RouteFile, ...], manifest: Manifest) -> None:
+def _write(root: Path, dirs: Sequence[Sequence[object]], files: tuple[RouteFile, ...], manifest: Manifest) -> None:
     data = {
         "format": FORMAT,
         "framework": __version__,

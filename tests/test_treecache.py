@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from framework import treecache
 from framework.errors import RouteTreeError
-from framework.scan import public_lookup
+from framework.scan import public_lookup, scan
 from framework.table import load_manifest
 from tests.helpers import write_tree
 
@@ -81,3 +82,39 @@ def test_another_version_or_a_broken_file_is_ignored(tmp_path: Path, monkeypatch
 def test_an_unwritable_project_still_serves(tmp_path: Path) -> None:
     write_tree(tmp_path, {"app/a/route.py": ROUTE, ".framework": ""})  # a file where the folder would go
     assert patterns(tmp_path) == ["/a"] and patterns(tmp_path) == ["/a"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda root: write_tree(root, {"app/a/__pycache__/route.cpython-311.pyc": "x"}),  # the route's first import
+        lambda root: write_tree(root, {"app/b/[id]/.route.py.swp": "x"}),  # an editor's swap file
+        lambda root: write_tree(root, {"app/a/_lib/helpers.py": "x"}),  # a private folder
+        lambda root: write_tree(root, {"app/.cache/x": "x", "app/notes.md": "x"}),  # hidden folder, other file
+    ],
+    ids=["pycache", "swap-file", "private-folder", "hidden-folder-and-file"],
+)
+def test_an_entry_the_walk_skips_keeps_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change) -> None:  # type: ignore[no-untyped-def]
+    write_tree(tmp_path, {"app/a/route.py": ROUTE, "app/b/[id]/route.py": ROUTE})
+    patterns(tmp_path)
+    change(tmp_path)
+    monkeypatch.setattr(treecache, "scan", no_walk)
+    assert patterns(tmp_path) == ["/a", "/b/[id]"]  # listed again, not walked
+    cached = json.loads((tmp_path / ".framework/routes.json").read_text())["dirs"]
+    assert all(os.stat(tmp_path / rel).st_mtime_ns == mtime for rel, mtime in cached)  # today's mtimes kept
+
+
+def test_a_new_folder_walks_again_even_with_no_route_in_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_tree(tmp_path, {"app/a/route.py": ROUTE})
+    patterns(tmp_path)
+    (tmp_path / "app/a/b").mkdir()
+    walks: list[int] = []
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        walks.append(1)
+        return scan(*args, **kwargs)
+
+    monkeypatch.setattr(treecache, "scan", counted)
+    assert patterns(tmp_path) == ["/a"] and walks == [1]
+    write_tree(tmp_path, {"app/a/b/route.py": ROUTE})  # the new folder was cached: its route is seen
+    assert patterns(tmp_path) == ["/a", "/a/b"] and walks == [1, 1]
