@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import http.client
+import io
 import shutil
 import signal
 import subprocess
@@ -12,7 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from watchfiles._rust_notify import RustNotify
 
+from framework.dev import runner, watch
+from framework.dev.terminal import Console
 from tests.helpers import (
     REPO,
     Server,
@@ -201,6 +207,7 @@ def test_break_and_fix_a_lib_module(dev: Server, project: Path) -> None:
 def test_invalid_tree_keeps_the_last_good_table(dev: Server, project: Path) -> None:
     write_tree(project, {"app/(a)/dup/route.py": route("a")})
     wait_for(lambda: serves(dev, "/dup", "a"), what="the first dup route")
+    assert serves(dev, "/api/hello", "hello v1")  # imported now (a route's first import reads the file as it is)
 
     write_tree(project, {"app/(b)/dup/route.py": route("b"), "app/api/hello/route.py": route("hello v2")})
     wait_for(lambda: "the route tree is invalid" in dev.log(), what="the tree error")
@@ -551,3 +558,76 @@ def test_routes_import_on_demand_and_a_broken_one_still_reports_once(tmp_path: P
             lambda: "reloaded" not in dev.log() and dev.log().count("app/broken/route.py:3") == 1,
             what="one line for the broken route, whether a request or the warm-up imported it",
         )
+
+
+@contextlib.contextmanager
+def dev_in_process(root: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[int, io.StringIO]]:
+    """`DevServer` in a thread of this process (its port, its terminal), for tests that replace a part of it."""
+    # run() records its socket's number in the environment, for its restarts: the empty value makes it bind
+    # a new one, and is undone after the test (a number left behind would be taken by the next dev server).
+    monkeypatch.setenv(runner.ENV_FD, "")
+    port, terminal = free_port(), io.StringIO()
+    server = runner.DevServer(root, "127.0.0.1", port, Console(stream=terminal), log_requests=False)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield port, terminal
+    finally:
+        wait_for(lambda: server.server is not None, what="the uvicorn server")
+        assert server.server is not None
+        server.server.should_exit = True
+        thread.join(10)
+    assert not thread.is_alive()
+
+
+def test_what_is_saved_before_the_watches_are_in_place_is_reloaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The watches go in after the first answer (`DevServer._watch`); a save in between is found by its mtime.
+
+    In process, so that the saves land exactly in that window: the watcher is the real one, built a
+    moment late."""
+    root = write_tree(tmp_path / "late", {"app/hello/route.py": route("v1"), "app/other/route.py": route("other")})
+    real = watch.watcher
+
+    def late(paths: list[str]) -> RustNotify:
+        write_tree(root, {"app/hello/route.py": route("v2"), "app/new/route.py": route("new")})
+        (root / "app/other/route.py").unlink()
+        return real(paths)
+
+    monkeypatch.setattr(runner, "watcher", late)
+    with dev_in_process(root, monkeypatch) as (port, _):
+        assert wait_for(lambda: request(port, "GET", "/hello").text == "v1", what="the first answer")
+        wait_for(lambda: request(port, "GET", "/hello").text == "v2", what="the edit saved before the watches")
+        wait_for(lambda: request(port, "GET", "/new").text == "new", what="the route added before the watches")
+        wait_for(lambda: request(port, "GET", "/other").status == 404, what="the route deleted before the watches")
+        write_tree(root, {"app/hello/route.py": route("v3")})  # and the watches work from then on
+        wait_for(lambda: request(port, "GET", "/hello").text == "v3", what="an edit after the watches")
+
+
+def test_watches_that_cannot_be_installed_are_reported_and_serving_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(paths: list[str]) -> RustNotify:
+        raise OSError("OS file watch limit reached")
+
+    monkeypatch.setattr(runner, "watcher", refused)
+    root = write_tree(tmp_path / "nowatch", {"app/hello/route.py": route("v1")})
+    with dev_in_process(root, monkeypatch) as (port, terminal):
+        assert wait_for(lambda: request(port, "GET", "/hello").text == "v1", what="the first answer")
+        wait_for(lambda: "fs.inotify.max_user_watches" in terminal.getvalue(), what="the line saying why")
+        line = terminal.getvalue()
+        assert "cannot watch" in line and "OS file watch limit reached" in line and "WATCHFILES_FORCE_POLLING" in line
+        assert request(port, "GET", "/hello").text == "v1"
+
+
+def test_the_first_table_is_frozen_until_a_reload_replaces_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Frozen, the first collection does not walk the first table before the first answer; thawed once
+    replaced, the old table can be collected."""
+    root = write_tree(tmp_path / "frozen", {"app/hello/route.py": route("v1")})
+    with dev_in_process(root, monkeypatch) as (port, _):
+        assert wait_for(lambda: request(port, "GET", "/hello").text == "v1", what="the first answer")
+        assert gc.get_freeze_count() > 0
+        write_tree(root, {"app/hello/route.py": route("v2")})
+        wait_for(lambda: request(port, "GET", "/hello").text == "v2", what="the reload")
+        assert gc.get_freeze_count() == 0

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +20,7 @@ from framework.dev.errorpage import ErrorReport, render_html, render_text, wants
 from framework.dev.plan import Plan, plan
 from framework.dev.reloader import Outcome, tree_error_table
 from framework.dev.terminal import Console
-from framework.dev.watch import DevFilter
+from framework.dev.watch import DevFilter, saved_since
 from framework.errors import Problem, RouteTreeError
 from framework.locations import dotted_name, project_relative
 from framework.paths import split_path
@@ -183,6 +185,31 @@ def test_filter_watches_the_framework_source(tmp_path: Path) -> None:
     assert f(Change.modified, str(fw / "routing.py"))
     assert not f(Change.modified, str(fw / "__pycache__/routing.cpython-311.pyc"))
     assert f.paths() == [str(tmp_path / "proj"), str(fw)]
+
+
+def test_saved_since_finds_what_changed_after_the_moment_and_nothing_the_filter_drops(tmp_path: Path) -> None:
+    root = write_tree(
+        tmp_path / "proj",
+        {
+            "app/a/route.py": "",
+            "app/b/route.py": "",
+            "app/gone/route.py": "",
+            "lib/db.py": "",
+            "pyproject.toml": "",
+        },
+    )
+    old = time.time() - 60
+    for path in [root, *root.rglob("*")]:
+        os.utime(path, (old, old))
+    write_tree(root, {"app/a/route.py": "# edited", "lib/new.py": "", "app/b/notes.md": "", "lib/data.json": ""})
+    write_tree(root, {".venv/x.py": "", "app/a/__pycache__/route.cpython-311.pyc": "", "node_modules/x.py": ""})
+    (root / "app/gone/route.py").unlink()
+    found = saved_since(old + 30, DevFilter(root))
+    # Folders count (a deleted route shows as its folder); lib/ moved too but is not Python; lib/db.py is old.
+    assert found == {
+        str(root / p) for p in ("app/a/route.py", "app/a", "app/b", "app/b/notes.md", "app/gone", "lib/new.py")
+    }
+    assert saved_since(time.time() + 60, DevFilter(root)) == set()
 
 
 REPORT = ErrorReport(

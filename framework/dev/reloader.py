@@ -43,6 +43,7 @@ from .deps import DepGraph
 from .errorpage import ErrorReport, report_app, report_problem, report_tree
 from .plan import Plan
 from .rescan import rescan
+from .watch import CLOCK_LAG_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +143,9 @@ class Reloader:
     app_files: AppFiles | None = None  # proxy.py, instrumentation.py, not_found.py as last loaded (None: not yet)
     # The first table imports each route on its first request (or in `warm`), and tells this what it gave.
     lazy_report: Callable[[Failure | Endpoint], None] | None = None
-    built_at: float = 0.0  # wall-clock time the first table was built
+    # Wall-clock time just before the first walk, less the file system's clock lag: a file saved after it may
+    # be missing from the first table, and `runner` reloads it (watch.saved_since) once its watches are in place.
+    started_at: float = 0.0
 
     def __post_init__(self) -> None:
         self.graph = DepGraph(self.root)
@@ -150,6 +153,7 @@ class Reloader:
     def start(self) -> Outcome:
         """The first table: the tree checked (from `treecache` when nothing moved), every route to be imported
         on its first request, or by `warm` in the background, when `lazy_report` is set; else imported now."""
+        self.started_at = time.time() - CLOCK_LAG_S
         with collector_paused():  # before the port opens: nothing to collect yet (table.collector_paused)
             return self.apply(Plan(rescan=True))
 
@@ -203,8 +207,6 @@ class Reloader:
             return report_app(reports[failure.file])
 
         lazy = self.lazy_report if self.manifest is None else None
-        if lazy is not None:
-            self.built_at = time.time()
         built = build_table(
             self.root, manifest, self.settings, on_failure=error_page, keep=keep, app_files=app_files, lazy=lazy
         )
@@ -261,17 +263,12 @@ class Reloader:
         """In the background after startup: import the routes no request has needed yet (each once, whoever
         comes first), then parse the imports of every route and project module, so the first edit does not
         pay for it."""
-        built = self.built_at
-        for file, entry in list(self.entries.items()):
+        for file in list(self.entries):
             with self.lock:  # one route at a time, so a reload never waits long and never races an import
-                pending = entry.endpoint.pending
-                if (
-                    self.entries.get(file) is entry
-                    and pending is not None
-                    and not pending.resolved
-                    and not _saved_since(self.root / file, built)
-                ):  # else the watcher's reload imports it
-                    pending.resolve()
+                entry = self.entries.get(file)  # as the last reload left it
+                pending = entry.endpoint.pending if entry is not None else None
+                if pending is not None and not pending.resolved and not _saved_since(self.root / file, self.started_at):
+                    pending.resolve()  # else the reload of the change imports it
         with self.lock:
             files = [r.file for r in self.manifest.routes] if self.manifest else []
             self.graph.reaching([*files, *project_modules(self.root).values()], set())

@@ -17,12 +17,29 @@ import os
 from pathlib import Path
 
 from watchfiles import Change, DefaultFilter
+from watchfiles._rust_notify import RustNotify  # watchfiles' documented Rust backend
+from watchfiles.main import (  # awatch's own reading of the WATCHFILES_* variables
+    _default_debug,
+    _default_force_polling,
+    _default_ignore_permission_denied,
+    _default_poll_delay_ms,
+)
+
+# What to do when the watches cannot be installed (inotify's per-user limit is the usual cause on Linux).
+WATCH_HINT = (
+    "saved files are not reloaded until you restart. On Linux raise the limit "
+    "(sudo sysctl fs.inotify.max_user_watches=524288) or set WATCHFILES_FORCE_POLLING=1"
+)
 
 # Tuned for a dev server (watchfiles' defaults are debounce 1600 ms, step 50 ms): the watch thread
 # wakes every STEP_MS and yields once a step passes with no new event, so a save is seen within
 # 1-2 steps; DEBOUNCE_MS caps how long a burst of writes (a git checkout) is collected.
 STEP_MS = 10
 DEBOUNCE_MS = 300
+
+# A file's mtime is stamped from the kernel's coarse clock, up to a tick (1-10 ms) behind time.time(): a file
+# saved just after a time.time() reading may carry an earlier mtime. Comparisons against a reading allow this.
+CLOCK_LAG_S = 0.05
 
 # DefaultFilter already ignores .git, .venv, __pycache__, node_modules, .tox, .mypy_cache, .pytest_cache;
 # a virtual environment under any other name is found by its pyvenv.cfg (see `venvs`).
@@ -51,7 +68,8 @@ class DevFilter(DefaultFilter):
     def __init__(self, root: Path, framework_dir: Path | None = None) -> None:
         self.root = root
         self.framework_dir = framework_dir
-        super().__init__(ignore_dirs=(*DefaultFilter.ignore_dirs, *EXTRA_IGNORED_DIRS, *venvs(root)))
+        self.ignored_dirs = frozenset((*DefaultFilter.ignore_dirs, *EXTRA_IGNORED_DIRS, *venvs(root)))
+        super().__init__(ignore_dirs=tuple(self.ignored_dirs))
 
     def __call__(self, change: Change, path: str) -> bool:
         for base in (self.root, self.framework_dir):
@@ -79,3 +97,38 @@ class DevFilter(DefaultFilter):
         if self.framework_dir is not None and not self.framework_dir.is_relative_to(self.root):
             paths.append(str(self.framework_dir))
         return paths
+
+
+def watcher(paths: list[str]) -> RustNotify:
+    """watchfiles' recursive watcher over `paths`, set up as `awatch` would (WATCHFILES_FORCE_POLLING, polling
+    on a WSL mount, WATCHFILES_DEBUG...), but built by us so that it can be built in a thread: `awatch` builds
+    it on the event loop, which would keep the port from answering meanwhile."""
+    polling, delay_ms = _default_force_polling(None), _default_poll_delay_ms(300)  # 300: awatch's default
+    return RustNotify(paths, _default_debug(None), polling, delay_ms, True, _default_ignore_permission_denied(None))
+
+
+def saved_since(moment: float, keep: DevFilter) -> set[str]:
+    """The paths `keep` watches whose mtime is after `moment` (wall clock): what changed before the watches
+    were in place. `framework dev` opens its port first and installs its watches after (30,000 folders take
+    0.3-0.4 s), then hands these paths to the same reload a watch event gets. A folder's mtime moves when an
+    entry in it is added, removed or renamed, so a deleted route shows up as its changed folder."""
+    found: set[str] = set()
+    folders = keep.paths()
+    while folders:
+        try:
+            with os.scandir(folders.pop()) as entries:
+                for entry in entries:
+                    is_dir = entry.is_dir(follow_symlinks=False)
+                    if is_dir and entry.name in keep.ignored_dirs:
+                        continue
+                    if is_dir:
+                        folders.append(entry.path)
+                    try:
+                        changed = entry.stat(follow_symlinks=False).st_mtime > moment
+                    except OSError:
+                        continue
+                    if changed and keep(Change.modified, entry.path):
+                        found.add(entry.path)
+        except OSError:
+            continue
+    return found
