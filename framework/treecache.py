@@ -60,16 +60,14 @@ def _fresh(root: Path, dirs: list[list[object]], files: list[list[object]]) -> l
     A folder whose mtime moved is listed again: a new `__pycache__` (the first import of its route), an
     editor's swap file or any other entry `scan` skips leaves the tree as it was, and the cache stands."""
     base = str(root)
-    now: list[list[object]] = []
-    moved: list[str] = []
-    for rel, mtime in dirs:
+    moved: dict[int, int] = {}  # index in `dirs` -> the mtime it has now
+    for i, (rel, mtime) in enumerate(dirs):
         try:
             seen = os.stat(f"{base}/{rel}" if rel else base).st_mtime_ns
         except OSError:
             return None
-        now.append([rel, seen])
         if seen != mtime:
-            moved.append(str(rel))
+            moved[i] = seen
     if not moved:
         return dirs
     children: dict[str, set[str]] = {}
@@ -80,10 +78,11 @@ def _fresh(root: Path, dirs: list[list[object]], files: list[list[object]]) -> l
     for file, _, _ in files:
         folder, _, name = str(file).rpartition("/")
         found.setdefault(folder, set()).add(name)
-    for rel in moved:
+    for i in moved:
+        rel = str(dirs[i][0])
         if _listing(f"{base}/{rel}") != (frozenset(children.get(rel, ())), frozenset(found.get(rel, ()))):
             return None
-    return now
+    return [[rel, moved.get(i, mtime)] for i, (rel, mtime) in enumerate(dirs)]
 
 
 def _read(root: Path) -> tuple[tuple[RouteFile, ...], Manifest] | None:
