@@ -54,8 +54,9 @@ def _listing(directory: str) -> tuple[frozenset[str], frozenset[str]] | None:
     return frozenset(folders), frozenset(routes)
 
 
-def _fresh(root: Path, dirs: list[list[object]], files: list[list[object]]) -> list[list[object]] | None:
-    """`dirs` with today's mtimes when the tree is still the cached one, else None.
+def _fresh(root: Path, dirs: list[list[object]], files: list[list[object]]) -> int | None:
+    """How many folders' mtimes moved (`dirs` is updated to today's, in place) when the tree is still the
+    cached one, else None.
 
     A folder whose mtime moved is listed again: a new `__pycache__` (the first import of its route), an
     editor's swap file or any other entry `scan` skips leaves the tree as it was, and the cache stands."""
@@ -69,7 +70,7 @@ def _fresh(root: Path, dirs: list[list[object]], files: list[list[object]]) -> l
         if seen != mtime:
             moved[i] = seen
     if not moved:
-        return dirs
+        return 0
     children: dict[str, set[str]] = {}
     for rel, _ in dirs:
         parent, _, name = str(rel).rpartition("/")
@@ -82,7 +83,9 @@ def _fresh(root: Path, dirs: list[list[object]], files: list[list[object]]) -> l
         rel = str(dirs[i][0])
         if _listing(f"{base}/{rel}") != (frozenset(children.get(rel, ())), frozenset(found.get(rel, ()))):
             return None
-    return [[rel, moved.get(i, mtime)] for i, (rel, mtime) in enumerate(dirs)]
+    for i, seen in moved.items():
+        dirs[i][1] = seen
+    return len(moved)
 
 
 def _read(root: Path) -> tuple[tuple[RouteFile, ...], Manifest] | None:
@@ -90,8 +93,8 @@ def _read(root: Path) -> tuple[tuple[RouteFile, ...], Manifest] | None:
         data = json.loads((root / CACHE_DIR / CACHE_FILE).read_text(encoding="utf-8"))
         if data.get("format") != FORMAT or data.get("framework") != __version__:
             return None
-        dirs = _fresh(root, data["dirs"], data["files"])
-        if dirs is None:
+        moved = _fresh(root, data["dirs"], data["files"])
+        if moved is None:
             return None
         files = tuple(RouteFile(f, tuple(folders), kind) for f, folders, kind in data["files"])
         kinds = tuple(Kind)
@@ -106,10 +109,9 @@ def _read(root: Path) -> tuple[tuple[RouteFile, ...], Manifest] | None:
         )
     except (OSError, ValueError, KeyError, IndexError, TypeError):
         return None
-    manifest = Manifest(routes)
-    if dirs is not data["dirs"]:  # only skipped entries moved: keep the cache, with today's mtimes
-        _write(root, dirs, files, manifest)
-    return files, manifest
+    if moved:  # only entries the walk skips changed: keep the cache, with today's mtimes
+        _save(root, data)
+    return files, Manifest(routes)
 
 
 def _write(root: Path, dirs: Sequence[Sequence[object]], files: tuple[RouteFile, ...], manifest: Manifest) -> None:
@@ -120,6 +122,10 @@ def _write(root: Path, dirs: Sequence[Sequence[object]], files: tuple[RouteFile,
         "files": [[f.file, list(f.folders), f.kind] for f in files],
         "routes": [[r.pattern, r.file, [[int(s.kind), s.name] for s in r.segments]] for r in manifest.routes],
     }
+    _save(root, data)
+
+
+def _save(root: Path, data: dict[str, object]) -> None:
     folder = root / CACHE_DIR
     try:
         folder.mkdir(exist_ok=True)
