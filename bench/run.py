@@ -363,6 +363,16 @@ def under_load(work: Path, two: Path, args: argparse.Namespace) -> dict[str, Any
     return out
 
 
+def _load(args: argparse.Namespace) -> dict[str, Any]:
+    """The load settings peers, typed and workers share: rounds, seconds per round, connections, warm-up."""
+    return {
+        "rounds": args.peer_rounds,
+        "duration": args.peer_duration,
+        "connections": args.connections,
+        "warmup": args.warmup,
+    }
+
+
 def part_peers(work: Path, args: argparse.Namespace) -> dict[str, Any]:
     """bench/peers.py with this run's settings."""
     return peers.run(
@@ -371,10 +381,7 @@ def part_peers(work: Path, args: argparse.Namespace) -> dict[str, Any]:
         apps=args.apps,
         fillers=args.fillers,
         framework_paths=args.framework_path,
-        rounds=args.peer_rounds,
-        duration=args.peer_duration,
-        connections=args.connections,
-        warmup=args.warmup,
+        **_load(args),
     )
 
 
@@ -385,26 +392,15 @@ def part_typed(work: Path, args: argparse.Namespace) -> dict[str, Any]:
         server=args.servers[0],
         framework_paths=args.framework_path,
         apps=args.apps,
-        rounds=args.peer_rounds,
-        duration=args.peer_duration,
-        connections=args.connections,
-        warmup=args.warmup,
         requests=args.typed_requests,
         batches=args.typed_batches,
+        **_load(args),
     )
 
 
 def part_workers(work: Path, args: argparse.Namespace) -> dict[str, Any]:
     """bench/workers.py on --servers with the peers' rounds and duration."""
-    return workers.run(
-        work,
-        servers=args.servers,
-        workers=args.workers,
-        rounds=args.peer_rounds,
-        duration=args.peer_duration,
-        connections=args.connections,
-        warmup=args.warmup,
-    )
+    return workers.run(work, servers=args.servers, workers=args.workers, **_load(args))
 
 
 def part_reload(args: argparse.Namespace, path: Path = HERE / "reload.py") -> list[dict[str, Any]] | None:

@@ -8,6 +8,7 @@ could collide with one.
 
 from __future__ import annotations
 
+import operator
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +40,21 @@ def is_skipped(name: str) -> bool:
     return name.startswith(".") or is_private(name)
 
 
+_name = operator.attrgetter("name")
+
+
+def walked_entries(directory: str) -> list[os.DirEntry[str]]:
+    """What the walk takes from one folder, by name: the subfolders it enters (symlinks followed, hidden and
+    private ones left out) and its `route.py` / `page.py`. Raises `OSError` as `os.scandir` does."""
+    taken = [
+        e
+        for e in os.scandir(directory)  # read to the end, which closes it
+        if (not is_skipped(e.name) if e.is_dir(follow_symlinks=True) else e.name in (ROUTE_FILE, PAGE_FILE))
+    ]
+    taken.sort(key=_name)
+    return taken
+
+
 def scan(
     root: str | os.PathLike[str], app_dir: str = "app", *, visited: list[tuple[str, int]] | None = None
 ) -> tuple[RouteFile, ...]:
@@ -62,14 +78,12 @@ def scan(
         try:
             if visited is not None:
                 visited.append(("/".join((app_dir, *folders)), os.stat(directory).st_mtime_ns))
-            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+            entries = walked_entries(directory)
         except (FileNotFoundError, NotADirectoryError, PermissionError):
             return
         for entry in entries:
             name = entry.name
             if entry.is_dir(follow_symlinks=True):
-                if is_skipped(name):
-                    continue
                 if entry.is_symlink():
                     target = entry.stat(follow_symlinks=True)
                     key = (target.st_dev, target.st_ino)
@@ -78,7 +92,7 @@ def scan(
                 if key not in seen:
                     seen.add(key)
                     walk(entry.path, (*folders, name), key[0])
-            elif name in (ROUTE_FILE, PAGE_FILE):
+            else:
                 rel = "/".join((app_dir, *folders, name))
                 found.append(RouteFile(rel, folders, "route" if name == ROUTE_FILE else "page"))
 

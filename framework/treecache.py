@@ -29,7 +29,7 @@ from pathlib import Path
 
 from .errors import RouteTreeError
 from .manifest import Manifest, Route, build_manifest, public_problems
-from .scan import PAGE_FILE, ROUTE_FILE, PublicLookup, RouteFile, is_skipped, scan
+from .scan import PublicLookup, RouteFile, scan, walked_entries
 from .segments import Kind, Segment
 from .version import __version__
 
@@ -39,19 +39,13 @@ FORMAT = 1
 
 
 def _listing(directory: str) -> tuple[frozenset[str], frozenset[str]] | None:
-    """What `scan` takes from one folder: the subfolders it walks and the route files it finds."""
+    """The names of the subfolders and of the route files `scan` takes from one folder."""
     try:
-        with os.scandir(directory) as entries:
-            folders, routes = set(), set()
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=True):
-                    if not is_skipped(entry.name):
-                        folders.add(entry.name)
-                elif entry.name in (ROUTE_FILE, PAGE_FILE):
-                    routes.add(entry.name)
+        entries = walked_entries(directory)
     except OSError:
         return None
-    return frozenset(folders), frozenset(routes)
+    folders = frozenset(e.name for e in entries if e.is_dir(follow_symlinks=True))
+    return folders, frozenset(e.name for e in entries) - folders
 
 
 def _fresh(root: Path, dirs: list[list[object]], files: list[list[object]]) -> int | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,17 @@ from framework.manifest import build_manifest
 from framework.scan import scan
 from framework.table import load_table as build_table
 from tests.helpers import REPO, write_tree
+
+
+@pytest.fixture
+def importable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """`tmp_path` on `sys.path` for one test; the modules imported from it are forgotten afterwards."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield tmp_path
+    for name, module in list(sys.modules.items()):
+        if (getattr(module, "__file__", None) or "").startswith(str(tmp_path)):
+            del sys.modules[name]
+
 
 HANDLER = "from starlette.responses import PlainTextResponse\ndef GET(request):\n    return PlainTextResponse('x')\n"
 
@@ -70,7 +82,8 @@ def test_exception_at_module_level_names_file_and_line(tmp_path: Path) -> None:
     assert "NameError" in problem.message and "undefined_name" in problem.message
 
 
-def test_failure_in_an_imported_project_module_names_both_files(tmp_path: Path) -> None:
+def test_failure_in_an_imported_project_module_names_both_files(importable: Path) -> None:
+    tmp_path = importable
     write_tree(
         tmp_path,
         {
@@ -78,14 +91,9 @@ def test_failure_in_an_imported_project_module_names_both_files(tmp_path: Path) 
             "app/x/route.py": "import helpers_broken\n",
         },
     )
-    sys.path.insert(0, str(tmp_path))
-    try:
-        failure = load_route(tmp_path, build_manifest(scan(tmp_path)).routes[0])
-        assert isinstance(failure, Failure)
-        problem = failure.problem
-    finally:
-        sys.path.remove(str(tmp_path))
-        sys.modules.pop("helpers_broken", None)
+    failure = load_route(tmp_path, build_manifest(scan(tmp_path)).routes[0])
+    assert isinstance(failure, Failure)
+    problem = failure.problem
     assert problem.files == ("helpers_broken.py", "app/x/route.py") and problem.line == 4
     assert "imported by app/x/route.py" in problem.message and "boom in helper" in problem.message
 
@@ -219,7 +227,8 @@ def test_core_imports_only_the_standard_library() -> None:
     assert out.stdout.strip() == "[]"
 
 
-def test_one_broken_module_is_one_problem_naming_every_route_it_stops(tmp_path: Path) -> None:
+def test_one_broken_module_is_one_problem_naming_every_route_it_stops(importable: Path) -> None:
+    tmp_path = importable
     write_tree(
         tmp_path,
         {
@@ -228,14 +237,8 @@ def test_one_broken_module_is_one_problem_naming_every_route_it_stops(tmp_path: 
             **{f"app/r{i}/route.py": "import lib.db\n" + HANDLER for i in range(3)},
         },
     )
-    sys.path.insert(0, str(tmp_path))
-    try:
-        with pytest.raises(RouteTreeError) as info:
-            build_table(tmp_path)
-    finally:
-        sys.path.remove(str(tmp_path))
-        for name in ("lib", "lib.db"):
-            sys.modules.pop(name, None)
+    with pytest.raises(RouteTreeError) as info:
+        build_table(tmp_path)
     [problem] = info.value.problems
     assert problem.files == ("lib/db.py", "app/r0/route.py", "app/r1/route.py", "app/r2/route.py")
     assert problem.line == 3 and problem.message.startswith("3 routes cannot be imported")
