@@ -34,7 +34,7 @@ from .loader import METHODS, WEBSOCKET, Handler, LoadedRoute, is_async
 from .manifest import Route
 from .navigation import Redirect
 from .request_body import SharedReceive, body_may_follow
-from .results import response_of
+from .results import json_messages, response_of
 from .route_config import RouteConfig
 from .settings import Settings
 from .validation import typed_call
@@ -151,13 +151,18 @@ def handler_endpoint(handler: Handler, file: str) -> Callable[[Request], Awaitab
             raise
         finally:
             _leave(token)
-        if not isinstance(result, Response):
-            result = response_of(result, func, name, file)
-        if _STATE_KEY in scope:  # cookies() or headers() was used during the request
-            _apply(scope, result)
-        return result
+        return _response(result, scope, func, name, file)
 
     return endpoint
+
+
+def _response(result: object, scope: Scope, func: Callable[..., Any], name: str, file: str) -> Response:
+    """The Response for a handler's `result`, with the cookie changes queued during the request on it."""
+    if not isinstance(result, Response):
+        result = response_of(result, func, name, file)
+    if _STATE_KEY in scope:  # cookies() or headers() was used during the request
+        _apply(scope, result)
+    return result
 
 
 @functools.cache  # one per `Allow` value, shared by every route with it: 200 bytes a route
@@ -174,20 +179,38 @@ def body_cap(config: RouteConfig | None, settings: Settings) -> int | None:
 
 
 def handler_app(handler: Handler, file: str) -> ASGIApp:
-    """A route's handler as an ASGI app: the `Request`, `handler_endpoint`, the response sent. Starlette's
-    `request_response` adds a layer that applies the exception handlers; here the application applies them
-    once (`boundary.Boundary`, or Starlette's middleware). When a body may follow, the handler and the
-    response share the receive channel through `SharedReceive`."""
-    endpoint = handler_endpoint(handler, file)
+    """A route's handler as an ASGI app: what `handler_endpoint` does, then the response sent, in one
+    coroutine (a layer less on every request). Starlette's `request_response` adds a layer that applies the
+    exception handlers; here the application applies them once (`boundary.Boundary`, or Starlette's
+    middleware). When a body may follow, the handler and the response share the receive channel through
+    `SharedReceive`. A dict or list with no cookie change to write is sent as `JSONBody` would send it,
+    without making the Response object."""
+    call, func, name = _caller(handler, file), handler.func, _name(handler)
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if body_may_follow(scope):
             shared = SharedReceive(receive)
-            response = await endpoint(Request(scope, shared.body, send))
-            await response(scope, shared.disconnect, send)
+            request, receive = Request(scope, shared.body, send), shared.disconnect
         else:
-            response = await endpoint(Request(scope, receive, send))
-            await response(scope, receive, send)
+            request = Request(scope, receive, send)
+        token = _enter(scope)
+        try:
+            result = await call(request)
+        except Redirect as exc:  # redirect() from the handler or a controller: cookies set so far are kept
+            result = RedirectResponse(exc.location, exc.status_code)
+        except Exception as exc:
+            exc.add_note(f"raised by {name}() in {file}")
+            raise
+        finally:
+            _leave(token)
+        kind = type(result)
+        if (kind is dict or kind is list) and _STATE_KEY not in scope:
+            messages = json_messages(result)  # None: no JSON form, which `response_of` explains
+            if messages is not None:
+                await send(messages[0])
+                await send(messages[1])
+                return
+        await _response(result, scope, func, name, file)(scope, receive, send)
 
     return app
 

@@ -1,43 +1,55 @@
 """What a handler returns, as the Response sent: a Response as is, a dict or list as JSON, None as 204.
 
 Anything else is a `HandlerResultError` naming the file, the function, the `return` line and the value.
-A dict or list is encoded exactly as Starlette's `JSONResponse` encodes it, cheaper (`json_encoder`).
+A dict or list is encoded exactly as Starlette's `JSONResponse` encodes it, cheaper (`json_chunks`).
 """
 
 from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from starlette.responses import JSONResponse, Response
+from starlette.types import Message
 
 from .errors import location
 from .locations import HandlerResultError, return_line
 
 
-def json_encoder() -> Callable[[Any], str]:
+def json_chunks() -> Callable[[Any, int], Sequence[str]]:
     """Starlette's JSONResponse encoding (`json.dumps(ensure_ascii=False, allow_nan=False, separators=(",",
-    ":"))`), with the C encoder built once: `json.dumps` builds one on every call, which is three quarters
-    of its cost for a small dict (2.2 -> 0.6 us). Without the circular-reference check: a value that contains
-    itself ends in `RecursionError`, as one nested too deep does (`response_of` says which)."""
+    ":"))`) as the C encoder's `chunks(value, 0)`, built once: `json.dumps` builds one on every call, which is
+    three quarters of its cost for a small dict (2.2 -> 0.6 us). Without the circular-reference check: a
+    value that contains itself ends in `RecursionError`, as one nested too deep does (`response_of` says which)."""
     options = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     make = getattr(json.encoder, "c_make_encoder", None)
     if make is None:  # a Python without the `_json` accelerator
-        return options.encode
-    chunks = make(None, options.default, json.encoder.encode_basestring, None, ":", ",", False, False, False)
-
-    def encode(value: Any) -> str:
-        return "".join(chunks(value, 0))
-
-    return encode
+        return lambda value, _level: (options.encode(value),)
+    chunks: Callable[[Any, int], Sequence[str]] = make(
+        None, options.default, json.encoder.encode_basestring, None, ":", ",", False, False, False
+    )
+    return chunks
 
 
-_encode_json = json_encoder()
-
-
+_chunks = json_chunks()
 _JSON_TYPE = (b"content-type", b"application/json")
+
+
+def json_messages(content: Any) -> tuple[Message, Message] | None:
+    """The two ASGI messages `JSONResponse(content)` sends (status 200, Content-Length then Content-Type, the
+    body), made in one step for the request path; None when `content` has no JSON form (`response_of` says
+    why)."""
+    try:
+        body = "".join(_chunks(content, 0)).encode("utf-8")
+    except (TypeError, ValueError, RecursionError):
+        return None
+    headers = [(b"content-length", b"%d" % len(body)), _JSON_TYPE]
+    return {"type": "http.response.start", "status": 200, "headers": headers}, {
+        "type": "http.response.body",
+        "body": body,
+    }
 
 
 class JSONBody(JSONResponse):
@@ -47,10 +59,10 @@ class JSONBody(JSONResponse):
     def __init__(self, content: Any) -> None:
         self.status_code, self.background = 200, None
         self.body = body = self.render(content)
-        self.raw_headers = [(b"content-length", str(len(body)).encode("latin-1")), _JSON_TYPE]
+        self.raw_headers = [(b"content-length", b"%d" % len(body)), _JSON_TYPE]
 
     def render(self, content: Any) -> bytes:
-        return _encode_json(content).encode("utf-8")
+        return "".join(_chunks(content, 0)).encode("utf-8")
 
 
 def response_of(result: object, func: Callable[..., Any], name: str, file: str) -> Response:

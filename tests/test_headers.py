@@ -70,6 +70,17 @@ TREE = {
             cookies().set("f", "x")
             return FileResponse(Path(__file__))
     """,
+    "app/json/route.py": """
+        from framework.headers import cookies
+
+        async def GET(request):
+            cookies().set("j", "1")
+            return {"kind": "dict"}
+
+        def POST(request):
+            cookies().set("j", "2")
+            return ["list"]
+    """,
     "app/untouched/route.py": """
         from starlette.responses import PlainTextResponse
 
@@ -130,6 +141,15 @@ def test_async_handler_sets_several_cookies_with_attributes(client: TestClient) 
     a, b = set_cookies(r)
     assert a.startswith("a=1;") and "SameSite=lax" in a
     assert b.startswith("b=2;") and "Path=/async" in b and "Domain=example.test" in b
+
+
+@pytest.mark.parametrize(("method", "body", "cookie"), [("GET", {"kind": "dict"}, "j=1;"), ("POST", ["list"], "j=2;")])
+def test_applies_to_a_dict_or_list_answered_as_json(client: TestClient, method: str, body: object, cookie: str) -> None:
+    r = client.request(method, "/json", headers={"origin": "http://testserver"})
+    assert r.status_code == 200 and r.json() == body
+    assert r.headers["content-type"] == "application/json"
+    [sent] = set_cookies(r)
+    assert sent.startswith(cookie)
 
 
 def test_delete_applies_to_a_redirect(client: TestClient) -> None:

@@ -1,11 +1,13 @@
 """A handler's dict or list is answered with exactly the bytes Starlette's JSONResponse would send.
 
-`results.JSONBody` encodes with a C encoder built once (`results.json_encoder`) instead of
-`json.dumps` per call; these tests hold it to Starlette's output, headers and errors.
+`results.JSONBody` and `results.json_messages` (the request path's two ASGI messages) encode with a C
+encoder built once (`results.json_chunks`) instead of `json.dumps` per call; these tests hold them to
+Starlette's output, headers, messages and errors.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 from typing import Any
 
@@ -13,9 +15,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from starlette.responses import JSONResponse
+from starlette.types import Message
 
 from framework.locations import HandlerResultError
-from framework.results import JSONBody, response_of
+from framework.results import JSONBody, json_messages, response_of
 
 scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text()
 values = st.recursive(
@@ -30,6 +33,25 @@ def test_the_body_and_headers_are_starlettes(value: Any) -> None:
     assert ours.body == theirs.body
     assert ours.raw_headers == theirs.raw_headers
     assert ours.status_code == theirs.status_code == 200
+
+
+async def sent_by(response: JSONResponse) -> list[Message]:
+    messages: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        messages.append(message)
+
+    await response({"type": "http", "method": "GET", "headers": []}, receive, send)
+    return messages
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(values, max_size=4) | st.dictionaries(st.text(), values, max_size=4))
+def test_the_request_paths_messages_are_what_starlette_sends(value: Any) -> None:
+    assert list(json_messages(value) or ()) == asyncio.run(sent_by(JSONResponse(value)))
 
 
 @pytest.mark.parametrize(
@@ -56,6 +78,7 @@ def test_values_with_no_json_form_fail_as_json_dumps_does(value: Any, error: typ
         JSONResponse(value)
     with pytest.raises(error):
         JSONBody(value)
+    assert json_messages(value) is None  # the handler's app then lets `response_of` say what is wrong
 
 
 def handler() -> None:
