@@ -13,19 +13,19 @@ when the file changed, then the table and the stack assigned together, between t
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.types import ASGIApp, Lifespan
+from starlette.types import ASGIApp, Lifespan, Message, Receive, Scope, Send
 
-from .boundary import Boundary
+from .boundary import HANDLERS_KEY, Boundary
 from .fallback import AppResponse, NotFound
 from .instrumentation import ErrorContext, Lifecycle, OnFailure, report_error
 from .proxy import BrokenProxy
@@ -66,11 +66,50 @@ class FrameworkApp(Starlette):
         self.state.framework_root = root
 
     def build_middleware_stack(self) -> ASGIApp:
-        """Starlette's stack; with no user middleware, its two error layers as one (`Boundary`), around the
-        router's own stack (which skips `Router.__call__`)."""
+        """Starlette's stack; with no user middleware, its two error layers as one (`Boundary`, run by
+        `__call__`), around the router's own stack (which skips `Router.__call__`)."""
         if self.user_middleware or getattr(self, "max_body_size", None) is not None:
             return super().build_middleware_stack()
-        return Boundary(self.router.middleware_stack, self.exception_handlers, self.debug)
+        boundary = Boundary(self.router.middleware_stack, self.exception_handlers, self.debug)
+        return cast(ASGIApp, boundary)  # not an ASGI app itself: `__call__` runs it
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Starlette's `__call__`; with a `Boundary` for a stack, its `try` run here, in this same frame:
+        `ServerErrorMiddleware` outside `ExceptionMiddleware`, around the router (see framework/boundary.py)."""
+        scope["app"] = self
+        stack = self.middleware_stack
+        if stack is None:
+            stack = self.middleware_stack = self.build_middleware_stack()
+        if not isinstance(stack, Boundary):
+            await stack(scope, receive, send)  # Starlette's own stack
+            return
+        kind = scope["type"]
+        if kind != "http" and kind != "websocket":
+            await stack.app(scope, receive, send)  # lifespan
+            return
+        scope[HANDLERS_KEY] = stack.handlers
+        started = False
+
+        def sender(message: Message) -> Awaitable[None]:  # not a coroutine: the caller awaits `send`'s own
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            return send(message)
+
+        try:
+            try:
+                await stack.app(scope, receive, sender)
+            except Exception as exc:
+                handler = stack.handler(exc)
+                if handler is None:
+                    raise
+                if started:
+                    raise RuntimeError("Caught handled exception, but response already started.") from exc
+                await stack.answer(handler, exc, scope, receive, send, sender)
+        except Exception as exc:
+            if kind == "http":
+                await stack.fail(exc, scope, receive, send, started)
+            raise
 
     def _with_hooks(self, inner: Lifespan[Any]) -> Lifespan[Any]:
         """The project's lifespan, inside register() and shutdown()."""

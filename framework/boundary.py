@@ -4,16 +4,18 @@ Starlette wraps every application in `ServerErrorMiddleware` (an unhandled excep
 the debug page, then re-raised for the server to log) and, inside the user middleware,
 `ExceptionMiddleware` (an exception with a handler, `HTTPException` first of all: its answer). With no
 user middleware between them, the two are one `try` around the router with one `send` that notes when
-the response started; that is what this does, with the same handlers, in the same order, with the same
-outcomes (a handled exception after the response started is a `RuntimeError`, a handler that raises is
-a 500). It saves two coroutine layers, two `send` wrappers, a `Request` and a closure per request.
+the response started; that is what `FrameworkApp.__call__` does with a `Boundary`, with the same
+handlers, in the same order, with the same outcomes (a handled exception after the response started is a
+`RuntimeError`, a handler that raises is a 500). It saves three coroutine layers (Starlette's `__call__`
+among them), two `send` wrappers, a `Request` and a closure per request. `Boundary` holds the handlers
+and makes the answers; the `try` lives in `__call__`, so the request path pays no call for it.
 
 With user middleware (instrumentation.py, `create_app(middleware=...)`), Starlette's own stack is used.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from starlette._utils import is_async_callable
@@ -22,7 +24,7 @@ from starlette.exceptions import HTTPException, WebSocketException
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
-from starlette.types import ASGIApp, ExceptionHandler, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, ExceptionHandler, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 HANDLERS_KEY = "starlette.exception_handlers"  # where Starlette's route wrappers look the handlers up
@@ -51,47 +53,30 @@ class Boundary:
         self.handlers = (self.by_class, self.by_status)
         self.server = server
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" and scope["type"] != "websocket":
-            await self.app(scope, receive, send)  # lifespan
-            return
-        scope[HANDLERS_KEY] = self.handlers
-        started = False
+    async def answer(
+        self, handler: ExceptionHandler, exc: Exception, scope: Scope, receive: Receive, send: Send, sender: Send
+    ) -> None:
+        """`ExceptionMiddleware`'s answer to a handled exception: `handler`'s response, sent through `sender`."""
+        conn = Request(scope, receive, send) if scope["type"] == "http" else WebSocket(scope, receive, send)
+        response = await _call(handler, conn, exc)
+        if response is not None:
+            await response(scope, receive, sender)
+        exc.__traceback__ = None  # a reused exception instance would collect tracebacks
 
-        def sender(message: Message) -> Awaitable[None]:  # not a coroutine: the caller awaits `send`'s own
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            return send(message)
+    async def fail(self, exc: Exception, scope: Scope, receive: Receive, send: Send, started: bool) -> None:
+        """`ServerErrorMiddleware`'s answer to an unhandled exception of an HTTP request: the 500 handler's
+        response, or the debug page, unless the response already started (the caller re-raises)."""
+        request = Request(scope)
+        if self.server.debug:
+            response = await run_in_threadpool(self.server.debug_response, request, exc)
+        elif self.on_error is None:
+            response = self.server.error_response(request, exc)
+        else:
+            response = await _call(self.on_error, request, exc)
+        if not started:
+            await response(scope, receive, send)
 
-        try:
-            try:
-                await self.app(scope, receive, sender)
-            except Exception as exc:
-                handler = self._handler(exc)
-                if handler is None:
-                    raise
-                if started:
-                    raise RuntimeError("Caught handled exception, but response already started.") from exc
-                conn = Request(scope, receive, send) if scope["type"] == "http" else WebSocket(scope, receive, send)
-                response = await _call(handler, conn, exc)
-                if response is not None:
-                    await response(scope, receive, sender)
-                exc.__traceback__ = None  # a reused exception instance would collect tracebacks
-        except Exception as exc:
-            if scope["type"] == "http":
-                request = Request(scope)
-                if self.server.debug:
-                    response = await run_in_threadpool(self.server.debug_response, request, exc)
-                elif self.on_error is None:
-                    response = self.server.error_response(request, exc)
-                else:
-                    response = await _call(self.on_error, request, exc)
-                if not started:
-                    await response(scope, receive, send)
-            raise
-
-    def _handler(self, exc: Exception) -> ExceptionHandler | None:
+    def handler(self, exc: Exception) -> ExceptionHandler | None:
         """The handler for `exc`: by status for an `HTTPException`, else the nearest class in its MRO."""
         if isinstance(exc, HTTPException):
             handler = self.by_status.get(exc.status_code)
