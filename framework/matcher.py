@@ -72,7 +72,14 @@ class Matcher(Generic[T]):
         return found, (dict(reversed(params.items())) if len(params) > 1 else params)
 
     def _walk(self, node: _Node[T], segments: tuple[str, ...], i: int, params: Params) -> T | None:
-        if i == len(segments):
+        end = len(segments)
+        # A node whose only way on is its static child leaves nothing to back out to: step down in this call.
+        while i < end and node.dynamic is None and node.catch_all is None and node.optional is None:
+            child = node.static.get(segments[i])
+            if child is None:
+                return None
+            node, i = child, i + 1
+        if i == end:
             if node.value is not None:
                 return node.value
             if node.optional is not None:
