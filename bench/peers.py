@@ -52,8 +52,11 @@ ENDPOINTS = {"static GET /api/health": gen.HEALTH_URL, "param GET /api/users/[id
 EXPECTED = {gen.HEALTH_URL: {"status": "ok"}, gen.TARGET_URL: {"id": "42"}}
 
 # Both servers: one process, uvloop, HTTP/1.1 parsing in C (httptools) or Rust (granian), no access log,
-# log level warning. uvicorn's defaults otherwise (lifespan auto, Server and Date headers, no
-# concurrency limit); granian's defaults otherwise (1 runtime thread, backpressure = backlog 1024).
+# log level warning, no proxy-headers middleware (uvicorn's command line adds one by default, granian's
+# does not, and neither does `framework start` unless asked: without this flag the bare callable and the
+# peers paid a layer `start` did not). uvicorn's defaults otherwise (lifespan auto, Server and Date
+# headers, no concurrency limit); granian's defaults otherwise (1 runtime thread, backpressure = backlog
+# 1024).
 SERVER_FLAGS: dict[str, tuple[str, ...]] = {
     "uvicorn": (
         "--host",
@@ -65,6 +68,7 @@ SERVER_FLAGS: dict[str, tuple[str, ...]] = {
         "--log-level",
         "warning",
         "--no-access-log",
+        "--no-proxy-headers",
     ),
     "granian": (
         "--interface",
