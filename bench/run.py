@@ -1,7 +1,8 @@
 """`python -m bench`: every measurement in one run, side by side, written to bench/results/.
 
 Parts (pick with --only): throughput, scaling, startup, profile, reload, nextjs (needs --with-nextjs),
-peers and typed (`python -m bench peers` runs these two: bench/peers.py, bench/typed.py).
+peers and typed (`python -m bench peers` runs these two: bench/peers.py, bench/typed.py), workers, and
+instructions (per-request instruction counts under valgrind: bench/instructions.py).
 """
 
 from __future__ import annotations
@@ -24,12 +25,23 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from . import gen, harness, peers, typed, workers
+from . import gen, harness, instructions, peers, typed, workers
 from .harness import BenchError, WrkResult, alternate, stats
 
 HERE = Path(__file__).resolve().parent
-PARTS = ("throughput", "scaling", "startup", "profile", "reload", "nextjs", "peers", "typed", "workers")
-OPT_IN = ("nextjs", "peers", "typed", "workers")  # not in a plain `python -m bench`
+PARTS = (
+    "throughput",
+    "scaling",
+    "startup",
+    "profile",
+    "reload",
+    "nextjs",
+    "peers",
+    "typed",
+    "workers",
+    "instructions",
+)
+OPT_IN = ("nextjs", "peers", "typed", "workers", "instructions")  # not in a plain `python -m bench`
 
 EPILOG = """examples:
   python -m bench                         everything except Next.js (about 5 minutes)
@@ -40,6 +52,7 @@ EPILOG = """examples:
   python -m bench peers                   the peer table and typed validation (about 15 minutes)
   python -m bench peers --servers uvicorn --fillers 0 --rounds 5
   python -m bench --only workers          framework start --workers 1, 2 and 4 on both servers
+  python -m bench --only instructions     instructions per request: bare, Starlette, the framework (valgrind)
   python -m bench peers --apps bare,framework --framework-path before=../old-checkout --framework-path .
                                           two checkouts of the framework in the same rounds
 """
@@ -52,6 +65,7 @@ TARGETS = {
     "peers": "req/s next to a bare ASGI callable, Starlette, FastAPI and Litestar on uvicorn and granian",
     "typed": "the per-request cost of typed validation next to FastAPI's and Litestar's",
     "workers": "what `framework start --workers N` gains per added process (docs/deploy.md)",
+    "instructions": "the framework's own work per request, in instructions, next to the bare callable and Starlette",
 }
 
 
@@ -403,6 +417,31 @@ def part_workers(work: Path, args: argparse.Namespace) -> dict[str, Any]:
     return workers.run(work, servers=args.servers, workers=args.workers, **_load(args))
 
 
+def part_instructions(work: Path) -> dict[str, Any]:
+    two = work / "two-endpoints"
+    if not two.exists():
+        gen.write_project(two, gen.two_endpoints())
+    try:
+        return instructions.run(two, env=harness.env())
+    except instructions.InstructionsError as exc:
+        raise BenchError(str(exc)) from exc
+
+
+def instructions_markdown(result: dict[str, Any]) -> list[str]:
+    small, large = result["requests"]
+    lines = [
+        "## Instructions per request (valgrind callgrind, in-process, no server)",
+        "",
+        f"Each app called as an ASGI callable: ({large:,} - {small:,} requests) counted in two processes, after "
+        f"{result['warm_up']} warm-up requests; the same on every run of the same code.",
+        "",
+    ]
+    return lines + _table(
+        ["url", "app", "instructions per request", "over bare"],
+        [[r["url"], r["app"], f"{r['instructions']:,}", f"{r['over_bare']:,}"] for r in result["rows"]],
+    )
+
+
 def part_reload(args: argparse.Namespace, path: Path = HERE / "reload.py") -> list[dict[str, Any]] | None:
     """The dev server's reload benchmark, `bench/reload.py` (`run(trials) -> rows`), when it is there.
 
@@ -552,6 +591,8 @@ def markdown(result: dict[str, Any]) -> str:
         lines += typed.markdown(result["typed"])
     if result.get("workers"):
         lines += workers.markdown(result["workers"])
+    if result.get("instructions"):
+        lines += instructions_markdown(result["instructions"])
     if rows := result.get("reload"):
         lines += ["## Reload latency (file write to first response reflecting it)", ""]
         lines += _table(
@@ -606,6 +647,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "workers",
         } else None
         harness.require("taskset", "sudo apt-get install -y util-linux")
+        if "instructions" in args.parts:
+            harness.require("valgrind", instructions.VALGRIND_INSTALL)
         harness.cores()
     except BenchError as exc:
         print(f"python -m bench: {exc}", file=sys.stderr)
@@ -651,6 +694,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         step("peers", lambda: part_peers(work, args))
         step("typed", lambda: part_typed(work, args))
         step("workers", lambda: part_workers(work, args))
+        step("instructions", lambda: part_instructions(work))
         if "reload" in args.parts:
             step("reload", lambda: part_reload(args))
             if result.get("reload") is None and "reload" not in result["errors"]:

@@ -1,4 +1,4 @@
-"""The benchmark's own machinery at a tiny size: generators, servers, wrk parsing, ratios, CLI checks.
+"""The benchmark's own machinery at a tiny size: generators, servers, wrk and callgrind parsing, ratios, CLI checks.
 
 The parser reads outputs recorded from real wrk 4.1.0 runs (tests/data/). The peer and typed parts run at
 a tiny size (1 round of 1 s) with wrk: skipped without it (`apt-get install -y wrk`), except in CI.
@@ -10,6 +10,7 @@ import importlib.util
 import json
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -556,3 +557,56 @@ def test_workers_tiny_run_starts_framework_start_with_each_worker_count(tmp_path
         assert row["vs_one"]["median"] == pytest.approx(row["rps"]["median"] / one["rps"]["median"], abs=0.01)
     report = "\n".join(workers.markdown(result))
     assert "| uvicorn | static GET /api/health | 2 |" in report
+
+
+needs_valgrind = pytest.mark.skipif(
+    shutil.which("valgrind") is None and not os.environ.get("CI"),
+    reason="valgrind is not installed: apt-get install -y valgrind (the README's test command and CI install it)",
+)
+
+
+def test_callgrind_count_is_read_from_recorded_output() -> None:
+    from bench import instructions
+
+    assert instructions.collected((DATA / "callgrind-stderr.txt").read_text()) == 88_200_955
+    with pytest.raises(instructions.InstructionsError, match="no `Collected :` line"):
+        instructions.collected("==1== Callgrind, a call-graph generating cache profiler\n")
+
+
+@pytest.mark.parametrize("app", ["bare", "starlette", "framework"])
+def test_the_counted_child_serves_every_request_with_a_200(tmp_path: Path, app: str) -> None:
+    from bench import instructions
+
+    root = gen.write_project(tmp_path / "two", gen.two_endpoints())
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.instructions", "--child", app, str(root), gen.TARGET_URL, "20"],
+        capture_output=True,
+        text=True,
+        env=harness.env(),
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(instructions.WARM + 20)]  # requests answered 200
+
+
+def test_a_child_whose_answers_are_not_200_fails(tmp_path: Path) -> None:
+    from bench import instructions
+
+    root = gen.write_project(tmp_path / "two", gen.two_endpoints())
+    with pytest.raises(instructions.InstructionsError, match="not 200"):
+        instructions.child("bare", root, "/nowhere", 3)
+
+
+@needs_valgrind
+def test_instructions_tiny_run_counts_the_framework_above_the_bare_callable(tmp_path: Path) -> None:
+    """Two small counted processes per app under real valgrind: the framework's request takes more
+    instructions than the bare callable's, and the report says by how many."""
+    from bench import instructions
+
+    root = gen.write_project(tmp_path / "two", gen.two_endpoints())
+    result = instructions.run(root, (gen.HEALTH_URL,), harness.env(), ("bare", "framework"), (20, 120))
+    bare, framework = result["rows"]
+    assert (bare["app"], framework["app"]) == ("bare", "framework")
+    assert 0 < bare["instructions"] < framework["instructions"]
+    assert framework["over_bare"] == framework["instructions"] - bare["instructions"] and bare["over_bare"] == 0
+    report = "\n".join(run.instructions_markdown(result))
+    assert f"| {gen.HEALTH_URL} | framework | {framework['instructions']:,} |" in report
