@@ -16,9 +16,33 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 WRK_INSTALL = "sudo apt-get update && sudo apt-get install -y wrk"
+
+
+def asgi_scope(
+    path_and_query: str, headers: Sequence[tuple[bytes, bytes]] = ((b"host", b"127.0.0.1:8000"),)
+) -> dict[str, Any]:
+    """The scope of one HTTP/1.1 `GET path?query` from 127.0.0.1, for the parts that call an app in-process
+    (profile, typed, instructions): what uvicorn would pass, with `headers` as given."""
+    path, _, query = path_and_query.partition("?")
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.4"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": query.encode(),
+        "headers": list(headers),
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
 
 
 class BenchError(Exception):

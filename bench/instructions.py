@@ -24,6 +24,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .harness import asgi_scope
+
 APPS = ("bare", "starlette", "framework")
 URLS = ("/api/health", "/api/users/42")
 VALGRIND_INSTALL = "sudo apt-get install -y valgrind"
@@ -102,24 +104,6 @@ def run(
     return {"rows": rows, "requests": list(sizes), "warm_up": WARM}
 
 
-def _scope(url: str) -> dict[str, Any]:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.4"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": url,
-        "raw_path": url.encode(),
-        "root_path": "",
-        "query_string": b"",
-        "headers": [(b"host", b"127.0.0.1:8000")],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8000),
-        "state": {},
-    }
-
-
 def load_app(app: str, root: Path) -> Any:
     """The ASGI app `app` names, as the peer table serves it: the framework as `framework start` builds it."""
     if app == "bare":
@@ -144,7 +128,7 @@ def child(app_name: str, root: Path, url: str, n: int) -> int:
     import uvloop
 
     app = load_app(app_name, root)
-    scope = _scope(url)
+    scope = asgi_scope(url)
     statuses: list[int] = []
 
     async def receive() -> dict[str, Any]:

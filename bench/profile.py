@@ -19,6 +19,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from . import harness
+
 
 def top_functions(profile: cProfile.Profile, limit: int = 15) -> list[dict[str, Any]]:
     """The `limit` functions with the most own time: file:line(name), calls, own and cumulative seconds."""
@@ -98,24 +100,6 @@ def startup(root: Path) -> dict[str, Any]:
     }
 
 
-def _scope(path: str) -> dict[str, Any]:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.4"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": b"",
-        "headers": [(b"host", b"127.0.0.1"), (b"user-agent", b"bench")],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8000),
-        "state": {},
-    }
-
-
 async def _receive() -> dict[str, Any]:
     return {"type": "http.request", "body": b"", "more_body": False}
 
@@ -148,7 +132,7 @@ async def compare(calls: dict[str, Callable[[], Awaitable[Any]]], seconds: float
 def _layers(kind: str, app: Any, path: str) -> dict[str, Callable[[], Awaitable[Any]]]:
     from starlette.requests import Request
 
-    scope = _scope(path)
+    scope = harness.asgi_scope(path, [(b"host", b"127.0.0.1"), (b"user-agent", b"bench")])
 
     def fresh() -> dict[str, Any]:
         return dict(scope, app=app)

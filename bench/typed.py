@@ -321,25 +321,6 @@ def measure_in_process(
     return [{"app": name, "us": us, "extra_us": round(us["typed"] - us["untyped"], 2)} for name, us in best.items()]
 
 
-def _scope(path_and_query: str) -> dict[str, Any]:
-    path, _, query = path_and_query.partition("?")
-    return {
-        "type": "http",
-        "method": "GET",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": query.encode(),
-        "headers": [(b"host", b"127.0.0.1:8000")],
-        "root_path": "",
-        "scheme": "http",
-        "server": ("127.0.0.1", 8000),
-        "client": ("127.0.0.1", 50000),
-        "http_version": "1.1",
-        "asgi": {"version": "3.0", "spec_version": "2.3"},
-        "state": {},
-    }
-
-
 async def _call(app: Any, url: str) -> tuple[int, bytes]:
     """One request through `app`: its status and body."""
     sent: list[dict[str, Any]] = []
@@ -350,7 +331,7 @@ async def _call(app: Any, url: str) -> tuple[int, bytes]:
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    await app(_scope(url), receive, send)
+    await app(harness.asgi_scope(url), receive, send)
     return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
 
 
@@ -372,7 +353,7 @@ async def _per_request_us(apps: dict[str, Any], requests: int, batches: int) -> 
     for _ in range(batches):
         for name, app in apps.items():
             for kind, url in IN_PROCESS_URLS.items():
-                scope = _scope(url)
+                scope = harness.asgi_scope(url)
                 start = time.perf_counter()
                 for _ in range(requests):
                     await app(dict(scope), receive, send)
