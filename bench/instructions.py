@@ -66,6 +66,7 @@ def command(app: str, root: Path, url: str, n: int) -> list[str]:
 def count(app: str, root: Path, url: str, env: dict[str, str], sizes: tuple[int, int] = SIZES) -> int:
     """Instructions of one request of `app` to `url`: the difference of the two processes' counts over the
     difference of their request counts (`sizes`)."""
+    env = {**env, "PYTHONHASHSEED": "0"}  # str hashes, so dict and set layouts, the same in every process
     totals = []
     for n in sizes:
         done = subprocess.run(command(app, root, url, n), capture_output=True, text=True, env=env, timeout=900)

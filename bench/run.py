@@ -433,7 +433,7 @@ def instructions_markdown(result: dict[str, Any]) -> list[str]:
         "## Instructions per request (valgrind callgrind, in-process, no server)",
         "",
         f"Each app called as an ASGI callable: ({large:,} - {small:,} requests) counted in two processes, after "
-        f"{result['warm_up']} warm-up requests; within about 1 % between runs of the same code.",
+        f"{result['warm_up']} warm-up requests, with PYTHONHASHSEED=0: the same on every run of the same code.",
         "",
     ]
     return lines + _table(
