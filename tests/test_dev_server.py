@@ -613,6 +613,29 @@ def test_what_is_saved_before_the_watches_are_in_place_is_reloaded(
         wait_for(lambda: request(port, "GET", "/hello").text == "v3", what="an edit after the watches")
 
 
+def test_a_save_made_while_the_watches_go_in_is_reloaded_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A save landing after the watches are in but before the catch-up looked is seen twice: by its mtime and
+    by its event. It is reloaded once (a second reload would run instrumentation.py's shutdown() and
+    register() again for nothing); the next save is reloaded as usual. Batches are handled in order, so once
+    the next save's line is out, a second reload of the first would have been printed before it."""
+    root = write_tree(tmp_path / "twice", {"app/hello/route.py": route("v1")})
+    real = watch.watcher
+
+    def then_save(paths: list[str]) -> RustNotify:
+        notify = real(paths)  # the watches are in: this save also makes an event
+        write_tree(root, {"app/hello/route.py": route("v2")})
+        return notify
+
+    monkeypatch.setattr(runner, "watcher", then_save)
+    with dev_in_process(root, monkeypatch) as (port, terminal):
+        assert wait_for(lambda: request(port, "GET", "/hello").text == "v1", what="the first answer")
+        wait_for(lambda: request(port, "GET", "/hello").text == "v2", what="the save made as the watches went in")
+        write_tree(root, {"app/next/route.py": route("next")})  # handled after that save's own event, if any
+        wait_for(lambda: request(port, "GET", "/next").text == "next", what="the next save")
+        wait_for(lambda: "app/next/route.py" in terminal.getvalue(), what="the next save's line")
+        assert terminal.getvalue().count("app/hello/route.py") == 1, terminal.getvalue()
+
+
 def test_watches_that_cannot_be_installed_are_reported_and_serving_goes_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

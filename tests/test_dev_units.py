@@ -20,7 +20,7 @@ from framework.dev.errorpage import ErrorReport, render_html, render_text, wants
 from framework.dev.plan import Plan, plan
 from framework.dev.reloader import Outcome, tree_error_table
 from framework.dev.terminal import Console
-from framework.dev.watch import DevFilter, saved_since
+from framework.dev.watch import DevFilter, changed_since, mtimes, saved_since
 from framework.errors import Problem, RouteTreeError
 from framework.locations import dotted_name, project_relative
 from framework.paths import split_path
@@ -342,3 +342,18 @@ def test_a_reload_whose_import_failed_does_not_say_reloaded() -> None:
     assert out.getvalue() == (
         "error app/x/route.py:1 Cannot import the route: SyntaxError: expected ':' (this route answers 500 until fixed)\n"
     )
+
+
+def test_changed_since_drops_only_what_the_catch_up_reload_already_read(tmp_path: Path) -> None:
+    """`framework dev` reloads what was saved while its watches went in, then gets the events of those same
+    saves: an event whose file still has the mtime taken before that reload is dropped, nothing else."""
+    same, edited, deleted, other = (tmp_path / name for name in ("same.py", "edited.py", "deleted.py", "other.py"))
+    for path in (same, edited, deleted, other):
+        path.write_text("x = 1\n")
+    applied = mtimes([str(same), str(edited), str(deleted), str(tmp_path / "never.py")])
+    assert set(applied) == {str(same), str(edited), str(deleted)}  # a path that is not there has no mtime
+    os.utime(edited, ns=(applied[str(edited)] + 1_000_000, applied[str(edited)] + 1_000_000))  # saved again
+    deleted.unlink()
+    events = {str(same), str(edited), str(deleted), str(other)}
+    assert changed_since(events, applied) == {str(edited), str(deleted), str(other)}
+    assert changed_since(events, {}) == events

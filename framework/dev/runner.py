@@ -45,7 +45,17 @@ from .reloader import Outcome, Reloader
 from .requestlog import request_log
 from .terminal import Console
 from .treepage import tree_error_page
-from .watch import DEBOUNCE_MS, STEP_MS, WATCH_HINT, DevFilter, framework_source, saved_since, watcher
+from .watch import (
+    DEBOUNCE_MS,
+    STEP_MS,
+    WATCH_HINT,
+    DevFilter,
+    changed_since,
+    framework_source,
+    mtimes,
+    saved_since,
+    watcher,
+)
 
 ENV_FD = "FRAMEWORK_DEV_FD"
 ENV_RESTARTED = "FRAMEWORK_DEV_RESTARTED"  # "<file>:<epoch seconds>" of the change that caused a restart
@@ -306,6 +316,7 @@ class DevServer:
             self.watching.set()  # the warm-up may start: a route saved since the walk is left to the reload below
         with notify:
             missed = await asyncio.to_thread(saved_since, self.reloader.started_at, self.filter)
+            applied = await asyncio.to_thread(mtimes, missed)  # taken before the reload reads them
             if missed:
                 await self.handle(missed)
             while self.restart_file is None:
@@ -313,7 +324,10 @@ class DevServer:
                 if raw == "stop":
                     return
                 if isinstance(raw, set) and (paths := {p for c, p in raw if self.filter(Change(c), p)}):
-                    await self.handle(paths)
+                    if applied:  # a save made while the watches went in: its event follows the catch-up reload
+                        paths = await asyncio.to_thread(changed_since, paths, applied)
+                    if paths:
+                        await self.handle(paths)
 
     async def handle(self, paths: set[str]) -> None:
         """One batch of changes. A failure here is the framework's, not the project's: say so and keep watching."""

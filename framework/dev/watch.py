@@ -13,7 +13,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from watchfiles import Change, DefaultFilter
@@ -132,3 +134,20 @@ def saved_since(moment: float, keep: DevFilter) -> set[str]:
         except OSError:
             continue
     return found
+
+
+def mtimes(paths: Iterable[str]) -> dict[str, int]:
+    """Each path's mtime in nanoseconds; a path that is gone is left out."""
+    found: dict[str, int] = {}
+    for path in paths:
+        with contextlib.suppress(OSError):
+            found[path] = os.stat(path, follow_symlinks=False).st_mtime_ns
+    return found
+
+
+def changed_since(paths: set[str], applied: Mapping[str, int]) -> set[str]:
+    """The paths whose mtime is not the one in `applied` (taken before a reload read them): events for
+    what the catch-up reload already applied are dropped, anything saved after it is kept (a later save
+    moves the mtime; a deleted path has none)."""
+    now = mtimes(p for p in paths if p in applied)
+    return {p for p in paths if p not in applied or now.get(p) != applied[p]}
