@@ -27,8 +27,9 @@ from dataclasses import dataclass
 from urllib.parse import quote, unquote_to_bytes
 
 _BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
-# Anything that needs the slow path: an escape, a dot segment, an empty segment. One regex search
-# is about 3x cheaper than four `in` tests on the per-request path.
+# Anything that needs the slow path: an escape, a dot segment, an empty segment. On the request path the
+# same four tests run on the decoded text (str `in` is about 4x cheaper than this search on bytes); this
+# regex only tells which error a path that is not UTF-8 gets.
 _NEEDS_WORK = re.compile(rb"%|/\.|//|/$")
 # Characters kept as they are in a redirect's Location: RFC 3986 pchar plus `%` (already escaped input).
 _LOCATION_SAFE = "!$&'()*+,;=:@-._~%"
@@ -80,15 +81,18 @@ def split_path(raw: bytes) -> tuple[str, ...] | Redirect:
     Dot segments are resolved and never climb above `/`; empty segments give a `Redirect`
     to the same path without them. Raises `BadPath` for input that cannot be decoded.
     """
-    if not raw.startswith(b"/"):
+    if raw[:1] != b"/":
         raise BadPath("the request path does not start with `/`")
     if raw == b"/":
         return ()
-    if _NEEDS_WORK.search(raw) is None:
-        try:  # the common case: nothing to decode, resolve or redirect
-            return tuple(raw[1:].decode("utf-8").split("/"))
-        except UnicodeDecodeError:
+    try:
+        text = raw.decode()  # UTF-8
+    except UnicodeDecodeError:
+        if _NEEDS_WORK.search(raw) is None:
             raise BadPath("the request path is not valid UTF-8") from None
+    else:  # the common case, nothing to decode, resolve or redirect, told by four tests on the text
+        if "%" not in text and "/." not in text and "//" not in text and text[-1] != "/":
+            return tuple(text[1:].split("/"))
     parts = raw[1:].split(b"/")
     if b"" in parts:
         return Redirect("/" + "/".join(quote(p, safe=_LOCATION_SAFE) for p in parts if p))

@@ -287,7 +287,9 @@ class FileRouter(Router):
         if found is None:
             scope["path_params"] = {}
             return raw, None, endpoint
-        path = prefix.decode("utf-8", "replace") + request_path_text(found) + ("/" if slash and found else "")
+        path = request_path_text(found)
+        if prefix or slash:
+            path = prefix.decode("utf-8", "replace") + path + ("/" if slash and found else "")
         if scope["path"] != path:  # dot segments or encoded dots resolved: every later stage sees the result
             scope["path"] = path
             scope["raw_path"] = prefix + raw_path_bytes(found) + (b"/" if slash and found else b"")
