@@ -1,8 +1,12 @@
 """URL segments to a route and its params, at a cost that grows with path depth, not route count.
 
-Fully static routes are one dict lookup. The rest walk a tree of segments, trying at each
-position: the static child, then `[x]`, then `[...x]`, then `[[...x]]`, and backing out when a
-more specific branch does not match deeper down (so `shop/[c]` and `shop/[c]/[...rest]` both work).
+Fully static routes are one dict lookup. So are routes whose only param is the last segment
+(`api/users/[id]`, the most common dynamic shape), by their static prefix, unless that prefix has a
+static child named like the last segment (a deeper `[[...x]]` may then come first). The rest walk a
+tree of segments, trying at each position: the static child, then `[x]`, then `[...x]`, then
+`[[...x]]`, and backing out when a more specific branch does not match deeper down (so `shop/[c]` and
+`shop/[c]/[...rest]` both work). Every route a path matches is tried in the manifest's order, most
+specific first: the walk answers with the first (tests/test_matching.py holds it to that).
 """
 
 from __future__ import annotations
@@ -38,12 +42,15 @@ class Matcher(Generic[T]):
     def __init__(self, entries: Iterable[tuple[Route, T]]) -> None:
         self.static: dict[tuple[str, ...], T] = {}
         self.root: _Node[T] = _Node()
+        # static prefix -> (the node under it, the name of its `[x]`, the value of the route that `[x]` ends)
+        self.last_param: dict[tuple[str, ...], tuple[_Node[T], str, T]] = {}
         for route, value in entries:
             if route.is_static:
                 self.static[tuple(s.name for s in route.segments)] = value
                 continue
-            node = self.root
+            node = parent = self.root
             for seg in route.segments:
+                parent = node
                 if seg.kind is Kind.STATIC:
                     if node.static is _LEAF:
                         node.static = {}
@@ -59,11 +66,18 @@ class Matcher(Generic[T]):
                     node.optional = (seg.name, value)
             if not route.segments[-1].is_catch_all:
                 node.value = value
+            *prefix, last = route.segments
+            if last.kind is Kind.DYNAMIC and all(seg.kind is Kind.STATIC for seg in prefix):
+                self.last_param[tuple(seg.name for seg in prefix)] = (parent, last.name, value)
 
     def match(self, segments: tuple[str, ...]) -> tuple[T, Params] | None:
         value = self.static.get(segments)
         if value is not None:
             return value, {}
+        if segments:
+            hit = self.last_param.get(segments[:-1])
+            if hit is not None and segments[-1] not in hit[0].static:
+                return hit[2], {hit[1]: segments[-1]}
         params: Params = {}
         found = self._walk(self.root, segments, 0, params)
         if found is None:
@@ -90,8 +104,14 @@ class Matcher(Generic[T]):
             found = self._walk(child, segments, i + 1, params)
             if found is not None:
                 return found
-        if node.dynamic is not None:
-            found = self._walk(node.dynamic, segments, i + 1, params)
+        dynamic = node.dynamic
+        if dynamic is not None:
+            if i + 1 == end:  # the last segment: what the call below would find, without the call
+                found = dynamic.value
+                if found is None and dynamic.optional is not None:
+                    found = dynamic.optional[1]
+            else:
+                found = self._walk(dynamic, segments, i + 1, params)
             if found is not None:
                 params[node.dynamic_name] = segments[i]
                 return found

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
-from framework.manifest import build_manifest
+from framework.errors import RouteTreeError
+from framework.manifest import Route, build_manifest
 from framework.matcher import Matcher
 from framework.paths import BadPath, Redirect, split_path
 from framework.scan import RouteFile
+from framework.segments import Kind
 
 TREE = [
     "route.py",
@@ -172,3 +176,74 @@ def test_format_tree_is_printable(matcher: Matcher[str]) -> None:
     text = matcher.format_tree()
     assert "static /api/health" in text
     assert "  [id] *" in text and "[...path] *" in text and "[[...slug]] *" in text
+
+
+# --- the tree walk against the manifest's order ----------------------------------------------------
+# The manifest lists routes most specific first (static < `[x]` < `[...x]` < `[[...x]]`, position by
+# position), so the first route in it that matches a path is, by definition, the one that must answer.
+# Random trees and paths hold the matcher's walk (fast paths, backing out) to that reading.
+
+FOLDERS = ["a", "b", "[p]", "[...c]", "[[...o]]"]
+
+
+def first_in_order(routes: tuple[Route, ...], path: tuple[str, ...]) -> tuple[str, dict] | None:
+    """The reference: each route tried in manifest order, segment by segment."""
+    for route in routes:
+        params: dict[str, str | list[str]] = {}
+        for i, seg in enumerate(route.segments):
+            if seg.kind is Kind.CATCH_ALL or seg.kind is Kind.OPTIONAL_CATCH_ALL:
+                rest = list(path[i:])
+                if rest:
+                    params[seg.name] = rest
+                elif seg.kind is Kind.CATCH_ALL:
+                    break
+                return route.pattern, params
+            if i >= len(path) or (seg.kind is Kind.STATIC and seg.name != path[i]):
+                break
+            if seg.kind is Kind.DYNAMIC:
+                params[seg.name] = path[i]
+        else:
+            if len(route.segments) == len(path):
+                return route.pattern, params
+    return None
+
+
+WORDS = st.sampled_from(["a", "b", "c"])
+
+
+def path_for(route: Route, data: st.DataObject) -> tuple[str, ...]:
+    """A path `route` matches, its params drawn from the same words as the static names (so they collide)."""
+    path: list[str] = []
+    for seg in route.segments:
+        if seg.kind is Kind.STATIC:
+            path.append(seg.name)
+        elif seg.kind is Kind.DYNAMIC:
+            path.append(data.draw(WORDS))
+        else:
+            path += data.draw(st.lists(WORDS, min_size=int(seg.kind is Kind.CATCH_ALL), max_size=2))
+    return tuple(path)
+
+
+@settings(max_examples=500, deadline=None)
+@given(trees=st.lists(st.lists(st.sampled_from(FOLDERS), max_size=4), min_size=1, max_size=12), data=st.data())
+def test_walk_answers_as_the_first_route_in_manifest_order(trees: list[list[str]], data: st.DataObject) -> None:
+    files = []
+    for folders in trees:
+        # a param name per depth, so two routes never name one position differently (a tree error)
+        named = [
+            f.replace("p]", f"p{d}]").replace("c]", f"c{d}]").replace("o]]", f"o{d}]]") for d, f in enumerate(folders)
+        ]
+        if any(f.startswith(("[.", "[[")) for f in named[:-1]):
+            continue  # a catch-all is last or the tree is refused
+        files.append(RouteFile("app/" + "/".join([*named, "route.py"]), tuple(named)))
+    try:
+        routes = build_manifest(files).routes
+    except RouteTreeError:
+        assume(False)
+        return
+    matcher = Matcher((r, r.pattern) for r in routes)
+    paths = [path_for(r, data) for r in routes] + data.draw(
+        st.lists(st.lists(WORDS, max_size=5).map(tuple), max_size=4)
+    )
+    for path in paths:
+        assert matcher.match(path) == first_in_order(routes, path), (path, [r.pattern for r in routes])
