@@ -24,6 +24,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from . import serve
 from .harness import asgi_scope
 
 APPS = ("bare", "starlette", "framework")
@@ -106,22 +107,15 @@ def run(
 
 
 def load_app(app: str, root: Path) -> Any:
-    """The ASGI app `app` names, as the peer table serves it: the framework as `framework start` builds it."""
+    """The ASGI app `app` names: the bare callable, or what `bench.serve` serves (the framework as
+    `framework start` builds it)."""
     if app == "bare":
         from .bare_app import app as bare
 
         return bare
-    if app == "starlette":
-        sys.path.insert(0, str(root))
-        import starlette_app  # type: ignore[import-not-found]
-
-        return starlette_app.app
-    if app == "framework":
-        os.environ.setdefault("FRAMEWORK_ENV", "production")
-        from framework.app import serving_app
-
-        return serving_app(root)
-    raise InstructionsError(f"unknown app {app!r}; choose from {', '.join(APPS)}")
+    if app not in APPS:
+        raise InstructionsError(f"unknown app {app!r}; choose from {', '.join(APPS)}")
+    return serve.load_app(app, root)
 
 
 def child(app_name: str, root: Path, url: str, n: int) -> int:

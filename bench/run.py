@@ -204,8 +204,15 @@ def load_rows(label: str, samples: dict[str, list[WrkResult]], base: str = "star
 # --- parts -------------------------------------------------------------------------------------
 
 
+def two_endpoints(work: Path) -> Path:
+    """The two-endpoint project of this run (throughput, profile, instructions), written by the first part
+    that needs it."""
+    root = work / "two-endpoints"
+    return root if root.exists() else gen.write_project(root, gen.two_endpoints())
+
+
 def part_throughput(work: Path, args: argparse.Namespace, nextjs: Any) -> list[dict[str, Any]]:
-    root = gen.write_project(work / "two-endpoints", gen.two_endpoints())
+    root = two_endpoints(work)
     rows: list[dict[str, Any]] = []
     with ExitStack() as stack:
         servers = {
@@ -305,9 +312,7 @@ def part_profile(work: Path, args: argparse.Namespace) -> dict[str, Any]:
     root = work / f"startup-{big}"
     if not root.exists():
         gen.write_project(root, gen.scaling_routes(big))
-    two = work / "two-endpoints"
-    if not two.exists():
-        gen.write_project(two, gen.two_endpoints())
+    two = two_endpoints(work)
     return {
         "startup": _profile("startup", root),
         "request": _profile("request", two, "0.5" if args.quick else "2"),
@@ -418,11 +423,8 @@ def part_workers(work: Path, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def part_instructions(work: Path) -> dict[str, Any]:
-    two = work / "two-endpoints"
-    if not two.exists():
-        gen.write_project(two, gen.two_endpoints())
     try:
-        return instructions.run(two, env=harness.env())
+        return instructions.run(two_endpoints(work), env=harness.env())
     except instructions.InstructionsError as exc:
         raise BenchError(str(exc)) from exc
 

@@ -5,6 +5,7 @@ Both kinds run under the same `uvicorn.run` settings, so the app is the only dif
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ def load_app(kind: str, root: Path) -> Any:
     """`framework`: `serving_app(root)` (as `framework start`); `starlette`: the generated `starlette_app.app` in `root`."""
     if kind == "framework":
         from framework.app import serving_app
+
+        os.environ.setdefault("FRAMEWORK_ENV", "production")  # as `framework start` sets it
 
         return serving_app(root)  # what `framework start` serves, gc.freeze() included
     if kind == "starlette":

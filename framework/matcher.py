@@ -104,14 +104,8 @@ class Matcher(Generic[T]):
             found = self._walk(child, segments, i + 1, params)
             if found is not None:
                 return found
-        dynamic = node.dynamic
-        if dynamic is not None:
-            if i + 1 == end:  # the last segment: what the call below would find, without the call
-                found = dynamic.value
-                if found is None and dynamic.optional is not None:
-                    found = dynamic.optional[1]
-            else:
-                found = self._walk(dynamic, segments, i + 1, params)
+        if node.dynamic is not None:
+            found = self._walk(node.dynamic, segments, i + 1, params)
             if found is not None:
                 params[node.dynamic_name] = segments[i]
                 return found

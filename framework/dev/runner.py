@@ -52,7 +52,6 @@ from .watch import (
     DevFilter,
     changed_since,
     framework_source,
-    mtimes,
     saved_since,
     watcher,
 )
@@ -315,10 +314,10 @@ class DevServer:
         finally:
             self.watching.set()  # the warm-up may start: a route saved since the walk is left to the reload below
         with notify:
-            missed = await asyncio.to_thread(saved_since, self.reloader.started_at, self.filter)
-            applied = await asyncio.to_thread(mtimes, missed)  # taken before the reload reads them
-            if missed:
-                await self.handle(missed)
+            # path -> the mtime the catch-up reload below reads it at
+            applied = await asyncio.to_thread(saved_since, self.reloader.started_at, self.filter)
+            if applied:
+                await self.handle(set(applied))
             while self.restart_file is None:
                 raw = await asyncio.to_thread(notify.watch, DEBOUNCE_MS, STEP_MS, 0, self.stop)
                 if raw == "stop":

@@ -109,12 +109,13 @@ def watcher(paths: list[str]) -> RustNotify:
     return RustNotify(paths, _default_debug(None), polling, delay_ms, True, _default_ignore_permission_denied(None))
 
 
-def saved_since(moment: float, keep: DevFilter) -> set[str]:
-    """The paths `keep` watches whose mtime is after `moment` (wall clock): what changed before the watches
-    were in place. `framework dev` opens its port first and installs its watches after (30,000 folders take
-    0.3-0.4 s), then hands these paths to the same reload a watch event gets. A folder's mtime moves when an
-    entry in it is added, removed or renamed, so a deleted route shows up as its changed folder."""
-    found: set[str] = set()
+def saved_since(moment: float, keep: DevFilter) -> dict[str, int]:
+    """The paths `keep` watches whose mtime is after `moment` (wall clock), each with that mtime in
+    nanoseconds: what changed before the watches were in place. `framework dev` opens its port first and
+    installs its watches after (30,000 folders take 0.3-0.4 s), then hands these paths to the same reload a
+    watch event gets, and keeps the mtimes for `changed_since`. A folder's mtime moves when an entry in it is
+    added, removed or renamed, so a deleted route shows up as its changed folder."""
+    found: dict[str, int] = {}
     folders = keep.paths()
     while folders:
         try:
@@ -126,11 +127,11 @@ def saved_since(moment: float, keep: DevFilter) -> set[str]:
                     if is_dir:
                         folders.append(entry.path)
                     try:
-                        changed = entry.stat(follow_symlinks=False).st_mtime > moment
+                        stat = entry.stat(follow_symlinks=False)
                     except OSError:
                         continue
-                    if changed and keep(Change.modified, entry.path):
-                        found.add(entry.path)
+                    if stat.st_mtime > moment and keep(Change.modified, entry.path):
+                        found[entry.path] = stat.st_mtime_ns
         except OSError:
             continue
     return found
@@ -146,7 +147,7 @@ def mtimes(paths: Iterable[str]) -> dict[str, int]:
 
 
 def changed_since(paths: set[str], applied: Mapping[str, int]) -> set[str]:
-    """The paths whose mtime is not the one in `applied` (taken before a reload read them): events for
+    """The paths whose mtime is not the one in `applied` (`saved_since`'s, read before the reload): events for
     what the catch-up reload already applied are dropped, anything saved after it is kept (a later save
     moves the mtime; a deleted path has none)."""
     now = mtimes(p for p in paths if p in applied)
