@@ -12,6 +12,7 @@ import importlib.util
 import inspect
 import marshal
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -313,6 +314,27 @@ def one_per_cause(problems: list[Problem]) -> list[Problem]:
     return merged
 
 
+# The modules a project imports helpers from (our `next/navigation`, `next/headers`, `next/server`, ...).
+HELPER_MODULES = ("navigation", "headers", "server", "urls", "controllers", "signatures")
+
+
+def helper_home(exc: BaseException) -> tuple[str, str] | None:
+    """`from framework import not_found` (a Next.js user's first guess): the name and the module of ours
+    that defines it (`framework.navigation`), or None for any other import error."""
+    if type(exc) is not ImportError or exc.name != "framework":
+        return None
+    found = re.match(r"cannot import name '(\w+)' from 'framework'", str(exc))
+    if found is None:
+        return None
+    name = found.group(1)
+    for short in HELPER_MODULES:
+        module = importlib.import_module(f"framework.{short}")
+        value = getattr(module, name, None)
+        if value is not None and getattr(value, "__module__", None) == module.__name__:
+            return name, module.__name__
+    return None
+
+
 def import_problem(root: Path, file: str, exc: BaseException) -> Problem:
     """Name the file and line where the import failed: the route itself, or the project module it imports."""
     found, line = project_location(root, exc)
@@ -322,9 +344,13 @@ def import_problem(root: Path, file: str, exc: BaseException) -> Problem:
     via = "" if where == file else f" (imported by {file})"
     fix = "Fix the error in that file; the route is served again once it imports."
     missing = getattr(exc, "name", None) if isinstance(exc, ModuleNotFoundError) else None
-    if missing and not (root / missing.split(".")[0]).exists() and not (root / f"{missing.split('.')[0]}.py").exists():
+    top = missing.split(".")[0] if missing else ""
+    if (home := helper_home(exc)) is not None:
+        name, module = home
+        fix = f"`{name}` is in `{module}`: write `from {module} import {name}`."
+    elif top and not (root / top).exists() and not (root / f"{top}.py").exists():
         fix = (
-            f"`{missing.split('.')[0]}` is not installed in the Python running this command ({sys.executable}): "
+            f"`{top}` is not installed in the Python running this command ({sys.executable}): "
             f"install it there (`{sys.executable} -m pip install ...`), or fix the import if the name is wrong."
         )
     return Problem("import-error", f"cannot import the route{via}: {detail}.", fix, files, line)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
@@ -80,6 +81,34 @@ def test_exception_at_module_level_names_file_and_line(tmp_path: Path) -> None:
     problem = _load(tmp_path, {"app/x/route.py": "import os\n\nvalue = undefined_name\n"})
     assert (problem.files, problem.line) == (("app/x/route.py",), 3)
     assert "NameError" in problem.message and "undefined_name" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("name", "module"),
+    [
+        ("not_found", "framework.navigation"),
+        ("redirect", "framework.navigation"),
+        ("cookies", "framework.headers"),
+        ("after", "framework.server"),
+        ("safe_redirect", "framework.server"),
+        ("route_url", "framework.urls"),
+        ("Result", "framework.controllers"),
+        ("Form", "framework.signatures"),
+        ("no_such_helper", None),  # not ours anywhere: the usual fix
+        ("Request", None),  # Starlette's, only imported by our modules: not sent there
+    ],
+)
+def test_a_helper_imported_from_the_package_is_sent_to_its_module(
+    tmp_path: Path, name: str, module: str | None
+) -> None:
+    problem = _load(tmp_path, {"app/x/route.py": f"from framework import {name}\n"})
+    assert problem.code == "import-error" and (problem.files, problem.line) == (("app/x/route.py",), 1)
+    assert f"cannot import name '{name}' from 'framework'" in problem.message
+    if module is None:
+        assert problem.fix == "Fix the error in that file; the route is served again once it imports."
+    else:
+        assert problem.fix == f"`{name}` is in `{module}`: write `from {module} import {name}`."
+        assert getattr(importlib.import_module(module), name) is not None
 
 
 def test_failure_in_an_imported_project_module_names_both_files(importable: Path) -> None:
